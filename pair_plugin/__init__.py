@@ -1,0 +1,4 @@
+"""PaIR-Net as an OpenMMLab plugin."""
+from .version import __version__
+
+__all__ = ['__version__']
