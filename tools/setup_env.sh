@@ -105,8 +105,9 @@ else
         step "build mmcv" build_mmcv
     fi
     step "install mmcv" "${PIP[@]}" install -q --no-deps --force-reinstall "$MMCV_CACHE"/mmcv-*.whl
-    # mmcv's own run-time dependencies
-    step "mmcv deps" "${PIP[@]}" install -q addict packaging Pillow pyyaml yapf opencv-python
+    # mmcv's own run-time dependencies (mmengine at its pin)
+    step "mmcv deps" "${PIP[@]}" install -q addict packaging Pillow pyyaml yapf opencv-python \
+        "$(grep '^mmengine' "$REQ/runtime.txt")"
     mmcv_ok || { echo "setup_env: step 'check mmcv' failed: mmcv installed but 'from mmcv.ops import nms' fails" >&2; exit 1; }
 fi
 
@@ -120,7 +121,7 @@ step "test tools" "${PIP[@]}" install -q -r "$REQ/tests.txt"
 step "pair_plugin" "${PIP[@]}" install -q --no-deps --no-build-isolation --force-reinstall "$ROOT"
 rm -rf "$ROOT/build"
 
-step "check imports" "$PY" -c "
+step "check imports" "$PY" -W ignore -c "
 import mmcv.ops, mmdet.models, mmseg.models, mmpretrain.models, mim, pkg_resources
 import pair_plugin
 print('pair_plugin', pair_plugin.__version__, 'torch', __import__('torch').__version__)

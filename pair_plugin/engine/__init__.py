@@ -1,0 +1,9 @@
+from .amp import CPUAutocastOptimWrapper, enable_amp
+from .checkpoint_loading import (SAFE_GLOBALS, TRUST_ENV,
+                                 load_checkpoint_file)
+from .cpu_distributed import setup_cpu_distributed
+
+__all__ = [
+    'CPUAutocastOptimWrapper', 'enable_amp', 'SAFE_GLOBALS', 'TRUST_ENV',
+    'load_checkpoint_file', 'setup_cpu_distributed'
+]
