@@ -48,9 +48,10 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
             f"'pytorch' (torchrun) or 'slurm'")
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(backend='gloo', init_method='env://')
-    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    env_cfg = cfg.get('env_cfg') or {}
+    dist_cfg = dict(env_cfg.get('dist_cfg') or {}, backend='gloo')
+    cfg.env_cfg = dict(env_cfg, dist_cfg=dist_cfg)
     wrapper = cfg.get('model_wrapper_cfg') or dict(
         type='MMDistributedDataParallel')
-    wrapper['device_ids'] = None
-    cfg.model_wrapper_cfg = wrapper
+    cfg.model_wrapper_cfg = dict(wrapper, device_ids=None)
     return True
