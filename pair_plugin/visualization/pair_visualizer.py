@@ -1,0 +1,432 @@
+"""Drawing PaIR-Net's ground truth and predictions like the paper's Fig. 4."""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import mmcv
+import numpy as np
+import torch
+from mmengine.dist import master_only
+from mmengine.visualization import Visualizer
+
+from pair_plugin.registry import VISUALIZERS
+from pair_plugin.structures import (BODY_PARTS, IGNORE_INDEX, NUM_PARTS,
+                                    PART_PALETTE, PaIRDataSample)
+
+#: one HOI triplet to draw: human box (4,), object box (4,), object id, action id, score
+Triplet = Tuple[np.ndarray, np.ndarray, int, int, Optional[float]]
+
+
+def _to_numpy(value) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _box_key(box: np.ndarray) -> Tuple[float, ...]:
+    """Boxes that agree to a tenth of a pixel are drawn once."""
+    return tuple(np.round(box.astype(np.float64), 1).tolist())
+
+
+@VISUALIZERS.register_module()
+class PaIRVisualizer(Visualizer):
+    """Draws HOI triplets and contact maps, in the style of mmdet's ``DetLocalVisualizer``.
+
+    Like the paper's Fig. 4: human boxes in red, object boxes in green; at the top left of
+    each human box one line per triplet, the action name in blue followed by the object
+    name in green (and the score for predictions); the object name in green at the top
+    left of each object box. Boxes shared by several triplets are drawn once and their
+    lines stacked. The contact map (0 none, 1..17 part, 255 not annotated) is blended
+    over the image, each part in its colour from :data:`PART_PALETTE`, with a legend of
+    the parts present at the top right (with CPAM's probability for predictions).
+
+    All colours are RGB, as the images drawn on (mmengine's convention).
+
+    Args:
+        name (str): the instance name. Defaults to 'visualizer'.
+        image (np.ndarray, optional): an RGB image (H, W, 3) to draw on.
+        vis_backends (list[dict], optional): vis backend configs
+            (``LocalVisBackend``, ``TensorboardVisBackend``, ...).
+        save_dir (str, optional): where the backends store their data.
+        human_color (tuple): RGB of human boxes. Defaults to red.
+        object_color (tuple): RGB of object boxes. Defaults to green.
+        action_text_color (tuple): RGB of action names. Defaults to blue.
+        object_text_color (tuple): RGB of object names: a darker green than the
+            boxes, readable on the white label background.
+        text_background (tuple): RGB of the label background.
+        line_width (float): box line width in points; mmengine caps it at a quarter of
+            the image-adaptive font size and raises it to at least 1.
+        font_size (int, optional): label font size in points; None (default) adapts it
+            to the image size (mmengine's ``sqrt(H * W) / 90``, at least 10).
+        alpha (float): opacity of the contact colours over the image. Defaults to 0.6.
+        draw_legend (bool): draw the legend of the parts present. Defaults to True.
+        max_draw_size (int, optional): when the longer image side exceeds it, the image,
+            the boxes and the contact maps are scaled down together by the same factor
+            before drawing (the output is then that much smaller, with every box and
+            mask pixel where it belongs). None (default) draws at full size.
+    """
+
+    def __init__(self,
+                 name: str = 'visualizer',
+                 image: Optional[np.ndarray] = None,
+                 vis_backends: Optional[List[Dict]] = None,
+                 save_dir: Optional[str] = None,
+                 human_color: Tuple[int, int, int] = (255, 0, 0),
+                 object_color: Tuple[int, int, int] = (0, 255, 0),
+                 action_text_color: Tuple[int, int, int] = (0, 0, 255),
+                 object_text_color: Tuple[int, int, int] = (0, 150, 0),
+                 text_background: Tuple[int, int, int] = (255, 255, 255),
+                 line_width: float = 3,
+                 font_size: Optional[int] = None,
+                 alpha: float = 0.6,
+                 draw_legend: bool = True,
+                 max_draw_size: Optional[int] = None) -> None:
+        super().__init__(
+            name=name, image=image, vis_backends=vis_backends, save_dir=save_dir)
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
+        if max_draw_size is not None and max_draw_size < 1:
+            raise ValueError(
+                f'max_draw_size must be a positive int or None, got {max_draw_size}')
+        self.human_color = tuple(human_color)
+        self.object_color = tuple(object_color)
+        self.action_text_color = tuple(action_text_color)
+        self.object_text_color = tuple(object_text_color)
+        self.text_background = tuple(text_background)
+        self.line_width = line_width
+        self.font_size = font_size
+        self.alpha = alpha
+        self.draw_legend = draw_legend
+        self.max_draw_size = max_draw_size
+        # replaced by the dataset's metainfo when a runner or init_model sets it
+        self.dataset_meta = {}
+
+    # ------------------------------------------------------------------ names
+    def _object_name(self, label: int) -> str:
+        meta = self.dataset_meta or {}
+        names = meta.get('objects', meta.get('classes'))
+        if names is not None and 0 <= label < len(names):
+            return str(names[label])
+        return f'object {label}'
+
+    def _action_name(self, label: int) -> str:
+        names = (self.dataset_meta or {}).get('actions')
+        if names is not None and 0 <= label < len(names):
+            return str(names[label])
+        return f'action {label}'
+
+    # ------------------------------------------------------------------ text layout
+    def _text_extent(self) -> Tuple[float, float, float, float]:
+        """x1, y1, x2, y2 in image pixels of the last text drawn, its background included."""
+        renderer = self.fig_save_canvas.get_renderer()
+        artist = self.ax_save.texts[-1]
+        patch = artist.get_bbox_patch()
+        if patch is not None:
+            artist.update_bbox_position_size(renderer)
+            extent = patch.get_window_extent(renderer)
+        else:
+            extent = artist.get_window_extent(renderer)
+        to_data = self.ax_save.transData.inverted()
+        (x1, y1), (x2, y2) = to_data.transform(
+            [[extent.x0, extent.y0], [extent.x1, extent.y1]])
+        return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+
+    def _label_font_size(self) -> float:
+        return self.font_size if self.font_size is not None else self._default_font_size
+
+    def _draw_text_line(self, pieces: Sequence[Tuple[str, Tuple[int, int, int]]],
+                        x: float, y: float, font_size: float,
+                        align_right: bool = False,
+                        background: Optional[Tuple[int, int, int]] = None,
+                        background_alpha: float = 0.8) -> float:
+        """Draw coloured pieces of text side by side from (x, y) (top left, or top right
+        with ``align_right``); return the y just below the line."""
+        background = self.text_background if background is None else background
+        bottom = y
+        if align_right:
+            pieces = list(reversed(pieces))
+        for text, color in pieces:
+            self.draw_texts(
+                text, np.array([x, y]),
+                font_sizes=font_size,
+                colors=tuple(int(c) for c in color),
+                vertical_alignments='top',
+                horizontal_alignments='right' if align_right else 'left',
+                bboxes=dict(
+                    facecolor=tuple(c / 255 for c in background),
+                    alpha=background_alpha,
+                    pad=1,
+                    edgecolor='none'))
+            x1, _, x2, y2 = self._text_extent()
+            x = x1 if align_right else x2
+            bottom = max(bottom, y2)
+        return bottom
+
+    # ------------------------------------------------------------------ drawing
+    def _draw_triplets(self, triplets: List[Triplet]) -> None:
+        """Boxes (objects first, so that a person who is both keeps the human colour)
+        and the stacked labels of each human and object box."""
+        if not triplets:
+            return
+        humans: Dict[tuple, np.ndarray] = {}
+        objects: Dict[tuple, Tuple[np.ndarray, List[int]]] = {}
+        lines: Dict[tuple, Dict[tuple, Optional[float]]] = {}
+        for h_box, o_box, obj, act, score in triplets:
+            h_key, o_key = _box_key(h_box), _box_key(o_box)
+            humans.setdefault(h_key, h_box)
+            entry = objects.setdefault(o_key, (o_box, []))
+            if obj not in entry[1]:
+                entry[1].append(obj)
+            human_lines = lines.setdefault(h_key, {})
+            line_key = (act, obj, o_key)
+            if line_key not in human_lines or (
+                    score is not None and score > (human_lines[line_key] or 0)):
+                human_lines[line_key] = score
+
+        lw = self.line_width
+        obj_boxes = np.stack([b for b, _ in objects.values()])
+        hum_boxes = np.stack(list(humans.values()))
+        self.draw_bboxes(obj_boxes, edge_colors=[self.object_color] * len(obj_boxes),
+                         line_widths=lw, alpha=1.0)
+        self.draw_bboxes(hum_boxes, edge_colors=[self.human_color] * len(hum_boxes),
+                         line_widths=lw, alpha=1.0)
+
+        font_size = self._label_font_size()
+        inset = 2 * lw
+        for o_box, labels in objects.values():
+            y = float(o_box[1]) + inset
+            for obj in labels:
+                y = self._draw_text_line(
+                    [(self._object_name(obj), self.object_text_color)],
+                    float(o_box[0]) + inset, y, font_size)
+        for h_key, h_box in humans.items():
+            y = float(h_box[1]) + inset
+            ordered = sorted(lines[h_key].items(),
+                             key=lambda kv: -(kv[1] if kv[1] is not None else 0))
+            for (act, obj, _), score in ordered:
+                pieces = [(self._action_name(act), self.action_text_color),
+                          (' ' + self._object_name(obj), self.object_text_color)]
+                if score is not None:
+                    pieces.append((f' {score:.2f}', (0, 0, 0)))
+                y = self._draw_text_line(pieces, float(h_box[0]) + inset, y,
+                                         font_size)
+
+    def _blend_contact_map(self, image: np.ndarray,
+                           contact_map: np.ndarray) -> np.ndarray:
+        """Blend each part's colour over the pixels of that part.
+
+        Args:
+            image (np.ndarray): (H, W, 3) uint8 RGB.
+            contact_map (np.ndarray): (H, W) ids, 0 none, 1..17 part, 255 ignored.
+
+        Returns:
+            np.ndarray: (H, W, 3) uint8, ``round((1 - alpha) * image + alpha * colour)``
+            on part pixels and ``image`` elsewhere.
+        """
+        if contact_map.shape != image.shape[:2]:
+            raise ValueError(
+                f'contact map of size {contact_map.shape} does not match the image '
+                f'of size {image.shape[:2]}: both must be at the original image size')
+        ids = np.unique(contact_map)
+        bad = ids[(ids < 0) | ((ids > NUM_PARTS) & (ids != IGNORE_INDEX))]
+        if len(bad):
+            raise ValueError(
+                f'contact map holds ids {bad.tolist()} outside 0..{NUM_PARTS} and '
+                f'{IGNORE_INDEX}')
+        is_part = (contact_map >= 1) & (contact_map <= NUM_PARTS)
+        out = image.copy()
+        colours = PART_PALETTE[contact_map[is_part]].astype(np.float32)
+        blended = (1 - self.alpha) * image[is_part].astype(np.float32) \
+            + self.alpha * colours
+        out[is_part] = np.clip(np.round(blended), 0, 255).astype(np.uint8)
+        return out
+
+    def _draw_part_legend(self, contact_map: np.ndarray,
+                          part_scores: Optional[np.ndarray]) -> None:
+        """At the top right, one entry per part present: its name on its colour."""
+        present = [int(k) for k in np.unique(contact_map) if 1 <= k <= NUM_PARTS]
+        if not present:
+            return
+        font_size = 0.8 * self._label_font_size()
+        y = 2.0
+        for k in present:
+            colour = tuple(int(c) for c in PART_PALETTE[k])
+            luminance = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+            text_colour = (0, 0, 0) if luminance > 128 else (255, 255, 255)
+            label = BODY_PARTS[k - 1]
+            if part_scores is not None:
+                label += f' {float(part_scores[k - 1]):.2f}'
+            y = self._draw_text_line([(label, text_colour)], self.width - 2.0, y,
+                                     font_size, align_right=True,
+                                     background=colour, background_alpha=1.0) + 1
+
+    # ------------------------------------------------------------------ data samples
+    @staticmethod
+    def _gt_triplets(data_sample: PaIRDataSample) -> List[Triplet]:
+        """One triplet per (pair, action) of ``gt_pairs``; without pairs, each instance
+        as a box (persons as humans, the rest as objects) with no action line."""
+        triplets: List[Triplet] = []
+        if 'gt_instances' not in data_sample:
+            return triplets
+        bboxes = _to_numpy(data_sample.gt_instances.bboxes).reshape(-1, 4)
+        labels = _to_numpy(data_sample.gt_instances.labels).reshape(-1)
+        if 'gt_pairs' not in data_sample:
+            return [(b, b, int(lab), -1, None) for b, lab in zip(bboxes, labels)]
+        pairs = data_sample.gt_pairs
+        subjects = _to_numpy(pairs.subject_ids).reshape(-1)
+        objects = _to_numpy(pairs.object_ids).reshape(-1)
+        actions = _to_numpy(pairs.actions).reshape(len(subjects), -1)
+        for s, o, multi_hot in zip(subjects, objects, actions):
+            for a in np.flatnonzero(multi_hot > 0):
+                triplets.append((bboxes[s], bboxes[o], int(labels[o]), int(a), None))
+        return triplets
+
+    @staticmethod
+    def _pred_triplets(data_sample: PaIRDataSample,
+                       score_thr: float) -> List[Triplet]:
+        if 'pred_hois' not in data_sample:
+            return []
+        hois = data_sample.pred_hois
+        scores = _to_numpy(hois.scores).reshape(-1)
+        keep = np.flatnonzero(scores > score_thr)
+        subj = _to_numpy(hois.subject_bboxes).reshape(-1, 4)
+        obj = _to_numpy(hois.object_bboxes).reshape(-1, 4)
+        obj_labels = _to_numpy(hois.object_labels).reshape(-1)
+        act_labels = _to_numpy(hois.action_labels).reshape(-1)
+        return [(subj[i], obj[i], int(obj_labels[i]), int(act_labels[i]),
+                 float(scores[i])) for i in keep]
+
+    @staticmethod
+    def _contact_map(pixel_data) -> np.ndarray:
+        seg = _to_numpy(pixel_data.sem_seg)
+        return seg.reshape(seg.shape[-2:])
+
+    def _scale_for_drawing(self, image: np.ndarray, triplets: List[Triplet],
+                           contact_map: Optional[np.ndarray]):
+        """Apply ``max_draw_size``: scale image, boxes and map by one factor."""
+        height, width = image.shape[:2]
+        if self.max_draw_size is None or max(height, width) <= self.max_draw_size:
+            return image, triplets, contact_map
+        factor = self.max_draw_size / max(height, width)
+        size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        sx, sy = size[0] / width, size[1] / height
+        scale = np.array([sx, sy, sx, sy], dtype=np.float32)
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        triplets = [(h * scale, o * scale, obj, act, score)
+                    for h, o, obj, act, score in triplets]
+        if contact_map is not None:
+            contact_map = cv2.resize(
+                contact_map.astype(np.uint8), size,
+                interpolation=cv2.INTER_NEAREST).astype(contact_map.dtype)
+        return image, triplets, contact_map
+
+    def _draw_side(self, image: np.ndarray, triplets: List[Triplet],
+                   contact_map: Optional[np.ndarray],
+                   part_scores: Optional[np.ndarray]) -> np.ndarray:
+        image, triplets, contact_map = self._scale_for_drawing(
+            image, triplets, contact_map)
+        # GT without pairs: instances only, persons red and the rest green
+        boxes_only = [t for t in triplets if t[3] < 0]
+        hois = [t for t in triplets if t[3] >= 0]
+        if contact_map is not None:
+            image = self._blend_contact_map(image, contact_map)
+        self.set_image(image)
+        if boxes_only:
+            self._draw_instances(boxes_only)
+        self._draw_triplets(hois)
+        if contact_map is not None and self.draw_legend:
+            self._draw_part_legend(contact_map, part_scores)
+        return self.get_image()
+
+    def _draw_instances(self, instances: List[Triplet]) -> None:
+        """Unpaired ground-truth instances: box and object name."""
+        font_size = self._label_font_size()
+        inset = 2 * self.line_width
+        for box, _, label, _, _ in instances:
+            is_person = label == 0
+            self.draw_bboxes(
+                box[None], line_widths=self.line_width, alpha=1.0,
+                edge_colors=[self.human_color if is_person else self.object_color])
+            self._draw_text_line(
+                [(self._object_name(label), self.object_text_color)],
+                float(box[0]) + inset, float(box[1]) + inset, font_size)
+
+    @master_only
+    def add_datasample(self,
+                       name: str,
+                       image: np.ndarray,
+                       data_sample: Optional[PaIRDataSample] = None,
+                       draw_gt: bool = True,
+                       draw_pred: bool = True,
+                       show: bool = False,
+                       wait_time: float = 0,
+                       out_file: Optional[str] = None,
+                       pred_score_thr: float = 0.3,
+                       step: int = 0) -> None:
+        """Draw the ground truth and/or the predictions of one image and store the picture.
+
+        With both drawn, the ground truth is on the left and the prediction on the
+        right of one picture (as mmdet). ``show`` displays it in a window; ``out_file``
+        writes it to that file (PNG for a ``.png`` name) instead of the vis backends;
+        otherwise it goes to every vis backend under ``name`` at ``step``. The picture is
+        also left in the visualizer (``get_image()``; with a single panel, the figure
+        still holds its boxes and texts as matplotlib artists).
+
+        Args:
+            name (str): the image identifier in the vis backends.
+            image (np.ndarray): (H, W, 3) RGB image at the original size, the size at
+                which predictions (and the test pipeline's ground truth) are given.
+            data_sample (PaIRDataSample, optional): ``gt_instances``, ``gt_pairs``,
+                ``gt_sem_seg`` and/or ``pred_hois``, ``pred_sem_seg``, ``pred_parts``.
+            draw_gt (bool): draw the ground truth. Defaults to True.
+            draw_pred (bool): draw the predictions. Defaults to True.
+            show (bool): display the picture. Defaults to False.
+            wait_time (float): seconds to show it. Defaults to 0.
+            out_file (str, optional): write the picture to this file.
+            pred_score_thr (float): draw the predicted triplets scoring above this.
+            step (int): the global step for the vis backends.
+        """
+        image = np.asarray(image)
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=2)
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(
+                f'{name}: image must be (H, W, 3) RGB, got shape {image.shape}')
+        image = image.clip(0, 255).astype(np.uint8)
+
+        gt_img = pred_img = None
+        if data_sample is not None:
+            data_sample = data_sample.cpu()
+            has_gt = any(k in data_sample
+                         for k in ('gt_instances', 'gt_pairs', 'gt_sem_seg'))
+            has_pred = any(k in data_sample
+                           for k in ('pred_hois', 'pred_sem_seg'))
+            if draw_gt and has_gt:
+                gt_map = (self._contact_map(data_sample.gt_sem_seg)
+                          if 'gt_sem_seg' in data_sample else None)
+                gt_img = self._draw_side(
+                    image, self._gt_triplets(data_sample), gt_map, None)
+            if draw_pred and has_pred:
+                pred_map = (self._contact_map(data_sample.pred_sem_seg)
+                            if 'pred_sem_seg' in data_sample else None)
+                part_scores = (_to_numpy(data_sample.pred_parts).reshape(-1)
+                               if 'pred_parts' in data_sample else None)
+                pred_img = self._draw_side(
+                    image, self._pred_triplets(data_sample, pred_score_thr),
+                    pred_map, part_scores)
+
+        if gt_img is not None and pred_img is not None:
+            drawn = np.concatenate((gt_img, pred_img), axis=1)
+            self.set_image(drawn)
+        elif gt_img is not None or pred_img is not None:
+            # the figure already holds this one panel, with its artists
+            drawn = gt_img if gt_img is not None else pred_img
+        else:
+            drawn = self._scale_for_drawing(image, [], None)[0]
+            self.set_image(drawn)
+
+        if show:
+            self.show(drawn, win_name=name, wait_time=wait_time)
+        if out_file is not None:
+            mmcv.imwrite(drawn[..., ::-1], out_file)
+        else:
+            self.add_image(name, drawn, step)

@@ -1,0 +1,246 @@
+"""PaIRVisualizer: what the pictures contain, pixel by pixel where the geometry is known."""
+import glob
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.registry import VISUALIZERS as ROOT_VISUALIZERS
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from pair_drawing_cases import (GRAY, HEIGHT, HUMAN_BOX, META, OBJECT_BOX,
+                                PART_BLOCKS, WIDTH, blended, colour_mask,
+                                contact_map, edge_band, gray_image, gt_sample,
+                                is_green, is_red, outline_hits, pred_sample,
+                                unique_name)
+
+from pair_plugin.structures import PART_PALETTE
+from pair_plugin.visualization import PaIRVisualizer
+
+
+def make_visualizer(**kwargs) -> PaIRVisualizer:
+    vis = PaIRVisualizer.get_instance(unique_name(), **kwargs)
+    vis.dataset_meta = dict(META)
+    return vis
+
+
+def drawn_texts(vis):
+    return [t.get_text() for t in vis.ax_save.texts]
+
+
+def test_prediction_boxes_on_their_edges_and_nowhere_else(tmp_path):
+    vis = make_visualizer(draw_legend=False)
+    out = tmp_path / 'pred.png'
+    vis.add_datasample('img', gray_image(), pred_sample(), draw_gt=False,
+                       out_file=str(out))
+    img = cv2.imread(str(out))[..., ::-1]  # the file, RGB
+    assert img.shape == (HEIGHT, WIDTH, 3)
+    np.testing.assert_array_equal(img, vis.get_image())
+
+    red, green = is_red(img), is_green(img)
+    # every red pixel is on the human box outline, every green one on the object's
+    assert red.sum() > 0 and not (red & ~edge_band(HUMAN_BOX)).any()
+    assert green.sum() > 0 and not (green & ~edge_band(OBJECT_BOX)).any()
+    # and the outlines are drawn all round
+    assert outline_hits(red, HUMAN_BOX) > 0.95
+    assert outline_hits(green, OBJECT_BOX) > 0.95
+
+
+def test_contact_colours_exactly_where_the_mask_says():
+    alpha = 0.6
+    vis = make_visualizer(draw_legend=False, alpha=alpha)
+    vis.add_datasample('img', gray_image(), pred_sample(), draw_gt=False)
+    img = vis.get_image()
+    seg = contact_map()
+    for part in PART_BLOCKS:
+        expected = blended(part, alpha)
+        where = colour_mask(img, expected, tol=1)
+        # all pixels of the part carry its blended colour, and no other pixel does
+        np.testing.assert_array_equal(where, seg == part)
+    # outside the contact blocks, the boxes and the labels, the image is untouched
+    untouched = (seg == 0) & ~edge_band(HUMAN_BOX) & ~edge_band(OBJECT_BOX)
+    labels = np.zeros_like(untouched)
+    labels[30:110, 20:320] = True    # stacked lines at the human box's top left
+    labels[100:130, 180:320] = True  # object name at the object box's top left
+    assert (img[untouched & ~labels] == GRAY).all()
+
+
+def test_alpha_one_paints_the_pure_part_colour():
+    vis = make_visualizer(draw_legend=False, alpha=1.0)
+    sample = pred_sample(scores=(0.1,))  # no triplet drawn, only the map
+    vis.add_datasample('img', gray_image(), sample, draw_gt=False)
+    img = vis.get_image()
+    seg = contact_map()
+    for part in PART_BLOCKS:
+        assert colour_mask(img[seg == part][None], PART_PALETTE[part], 0).all()
+    assert (img[seg == 0] == GRAY).all()
+
+
+def test_legend_lists_present_parts_in_their_colours_at_top_right():
+    vis = make_visualizer(draw_legend=True)
+    vis.add_datasample('img', gray_image(), pred_sample(), draw_gt=False)
+    img = vis.get_image()
+    texts = drawn_texts(vis)
+    # legend entries: part name and CPAM's probability, parts of the map only
+    assert 'left hand 0.75' in texts and 'right hand 0.50' in texts
+    assert not any(t.startswith('head') for t in texts)
+    for part in PART_BLOCKS:
+        swatch = colour_mask(img, PART_PALETTE[part], tol=0)
+        ys, xs = np.nonzero(swatch)
+        assert len(ys) > 20, f'no legend swatch for part {part}'
+        assert xs.min() > WIDTH / 2 and ys.max() < HEIGHT / 3
+    # the two entries are stacked, left hand (part 6) above right hand (part 9)
+    y6 = np.nonzero(colour_mask(img, PART_PALETTE[6], 0))[0]
+    y9 = np.nonzero(colour_mask(img, PART_PALETTE[9], 0))[0]
+    assert y6.max() < y9.min()
+
+
+def test_triplet_labels_names_scores_dedupe_and_threshold():
+    vis = make_visualizer(draw_legend=False)
+    vis.add_datasample('img', gray_image(), pred_sample(), draw_gt=False,
+                       pred_score_thr=0.3)
+    texts = drawn_texts(vis)
+    # one line per triplet above 0.3: action (blue), object (green), score; 'ride'
+    # scored 0.1 and is left out; the object box is labelled once
+    assert texts == ['umbrella', 'hold', ' umbrella', ' 0.90', 'carry', ' umbrella',
+                     ' 0.80']
+    colours = {t.get_text(): t.get_color() for t in vis.ax_save.texts}
+    assert colours['hold'] == (0.0, 0.0, 1.0)
+    assert colours[' umbrella'] == (0.0, 150 / 255, 0.0)
+    # both triplets share the boxes: one box each, and the lines are stacked
+    assert [len(c.get_paths()) for c in vis.ax_save.collections] == [1, 1]
+    ys = [t.get_position()[1] for t in vis.ax_save.texts]
+    assert ys[1] == ys[2] == ys[3] < ys[4] == ys[5] == ys[6]
+    assert ys[1] == pytest.approx(HUMAN_BOX[1] + 2 * vis.line_width)
+
+
+def test_names_fall_back_to_ids_without_metainfo():
+    vis = PaIRVisualizer.get_instance(unique_name(), draw_legend=False)
+    vis.add_datasample('img', gray_image(), pred_sample(), draw_gt=False)
+    assert drawn_texts(vis)[:3] == ['object 1', 'action 0', ' object 1']
+
+
+def test_below_threshold_draws_no_box():
+    vis = make_visualizer()
+    vis.add_datasample('img', gray_image(), pred_sample(scores=(0.2, 0.1)),
+                       draw_gt=False, pred_score_thr=0.3)
+    img = vis.get_image()
+    assert not is_red(img).any() and not is_green(img).any()
+
+
+def test_ground_truth_and_prediction_side_by_side():
+    vis = make_visualizer(draw_legend=False)
+    sample = pred_sample()
+    gt = gt_sample()
+    for key in ('gt_instances', 'gt_pairs', 'gt_sem_seg'):
+        sample.set_field(gt.get(key), key)
+    vis.add_datasample('img', gray_image(), sample)
+    img = vis.get_image()
+    assert img.shape == (HEIGHT, 2 * WIDTH, 3)
+    left, right = img[:, :WIDTH], img[:, WIDTH:]
+    gt_human, gt_object = gt.gt_instances.bboxes.tolist()
+    assert not (is_red(left) & ~edge_band(gt_human)).any()
+    assert outline_hits(is_red(left), gt_human) > 0.95
+    assert outline_hits(is_green(left), gt_object) > 0.95
+    assert outline_hits(is_red(right), HUMAN_BOX) > 0.95
+    assert not (is_red(right) & ~edge_band(HUMAN_BOX)).any()
+    # GT contact (part 12) on the left only, predicted parts on the right only
+    gt_colour = blended(12, vis.alpha)
+    assert colour_mask(left, gt_colour, 1).sum() == 20 * 40
+    assert not colour_mask(right, gt_colour, 1).any()
+    assert colour_mask(right, blended(6, vis.alpha), 1).sum() == 40 * 60
+    assert not colour_mask(left, blended(6, vis.alpha), 1).any()
+    # the GT pair is labelled with its action and object names, without a score
+    vis2 = make_visualizer(draw_legend=False)
+    vis2.add_datasample('img', gray_image(), gt, draw_pred=False)
+    assert drawn_texts(vis2) == ['bicycle', 'ride', ' bicycle']
+
+
+def test_gt_without_pairs_draws_instances_by_class():
+    vis = make_visualizer(draw_legend=False)
+    gt = gt_sample()
+    del gt.gt_pairs
+    vis.add_datasample('img', gray_image(), gt, draw_pred=False)
+    img = vis.get_image()
+    gt_human, gt_object = gt.gt_instances.bboxes.tolist()
+    assert outline_hits(is_red(img), gt_human) > 0.95
+    assert outline_hits(is_green(img), gt_object) > 0.95
+    assert drawn_texts(vis) == ['person', 'bicycle']
+
+
+def test_max_draw_size_scales_image_boxes_and_mask_together():
+    vis = make_visualizer(draw_legend=False, max_draw_size=WIDTH)
+    big = gray_image((2 * HEIGHT, 2 * WIDTH))
+    sample = pred_sample(with_map=False)
+    for key in ('subject_bboxes', 'object_bboxes'):
+        setattr(sample.pred_hois, key, sample.pred_hois.get(key) * 2)
+    seg = np.kron(contact_map(), np.ones((2, 2), dtype=np.int64))
+    sample.pred_sem_seg = PixelData(sem_seg=torch.from_numpy(seg)[None])
+    vis.add_datasample('img', big, sample, draw_gt=False)
+    img = vis.get_image()
+    assert img.shape == (HEIGHT, WIDTH, 3)
+    assert outline_hits(is_red(img), HUMAN_BOX) > 0.95
+    assert not (is_red(img) & ~edge_band(HUMAN_BOX)).any()
+    assert outline_hits(is_green(img), OBJECT_BOX) > 0.95
+    np.testing.assert_array_equal(
+        colour_mask(img, blended(6, vis.alpha), 1), contact_map() == 6)
+
+
+def test_grayscale_input_and_nothing_to_draw():
+    vis = make_visualizer()
+    vis.add_datasample('img', np.full((HEIGHT, WIDTH), 7, np.uint8), None)
+    img = vis.get_image()
+    assert img.shape == (HEIGHT, WIDTH, 3) and (img == 7).all()
+
+
+def test_bad_contact_maps_are_reported():
+    vis = make_visualizer()
+    sample = pred_sample(with_map=False)
+    sample.pred_sem_seg = PixelData(sem_seg=torch.zeros(1, HEIGHT // 2, WIDTH))
+    with pytest.raises(ValueError, match=r'contact map of size \(120, 320\) does not '
+                       r'match the image of size \(240, 320\)'):
+        vis.add_datasample('img', gray_image(), sample, draw_gt=False)
+    seg = torch.zeros(1, HEIGHT, WIDTH, dtype=torch.long)
+    seg[0, 0, 0] = 40
+    sample.pred_sem_seg = PixelData(sem_seg=seg)
+    with pytest.raises(ValueError, match=r'ids \[40\] outside 0..17 and 255'):
+        vis.add_datasample('img', gray_image(), sample, draw_gt=False)
+
+
+def test_ignored_pixels_are_not_painted():
+    vis = make_visualizer(draw_legend=False)
+    gt = gt_sample()
+    seg = gt.gt_sem_seg.sem_seg.clone()
+    seg[0, :20, :] = 255
+    gt.gt_sem_seg = PixelData(sem_seg=seg)
+    vis.add_datasample('img', gray_image(), gt, draw_pred=False)
+    assert (vis.get_image()[:20, :] == GRAY).all()
+
+
+def test_local_and_tensorboard_backends_from_config(tmp_path):
+    init_default_scope('pair_plugin')
+    vis = ROOT_VISUALIZERS.build(dict(
+        type='PaIRVisualizer', name=unique_name(), save_dir=str(tmp_path),
+        vis_backends=[dict(type='LocalVisBackend'),
+                      dict(type='TensorboardVisBackend')]))
+    assert isinstance(vis, PaIRVisualizer)
+    vis.dataset_meta = dict(META)
+    vis.add_datasample('val_img', gray_image(), pred_sample(), draw_gt=False, step=7)
+    local = tmp_path / 'vis_data' / 'vis_image' / 'val_img_7.png'
+    img = cv2.imread(str(local))[..., ::-1]
+    assert img.shape == (HEIGHT, WIDTH, 3)
+    assert outline_hits(is_red(img), HUMAN_BOX) > 0.95
+    vis.close()
+
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    events = glob.glob(osp.join(tmp_path, 'vis_data', '**', 'events.out.*'),
+                       recursive=True)
+    assert events
+    acc = EventAccumulator(osp.dirname(events[0]), size_guidance={'images': 0})
+    acc.Reload()
+    assert 'val_img' in acc.Tags()['images']
+    (event, ) = acc.Images('val_img')
+    assert event.step == 7
+    assert (event.width, event.height) == (WIDTH, HEIGHT)
