@@ -1,0 +1,130 @@
+"""tools/analysis/eval_predictions.py end to end on a tiny annotation and predictions file."""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pair_plugin.evaluation import write_prediction_mask
+
+REPO = Path(__file__).resolve().parents[2]
+TOOL = REPO / 'tools/analysis/eval_predictions.py'
+PERSON, CUP = [0, 0, 9, 9], [20, 20, 29, 29]
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location('eval_predictions_tool', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_split(root: Path) -> Path:
+    """Two 4x6 images: a.jpg holds a cup (hand = part 6 in contact), b.jpg sits on a
+    chair without contact annotation."""
+    (root / 'masks').mkdir(parents=True)
+    gt_mask = np.zeros((4, 6), np.uint8)
+    gt_mask[0, :4] = 6      # 4 pixels of part 6 (left hand)
+    gt_mask[3, :] = 255
+    Image.fromarray(gt_mask).save(root / 'masks/a.png')
+    ann = dict(
+        metainfo=dict(objects=['person', 'cup', 'chair'], actions=['hold', 'sit_on'],
+                      hoi_categories=[[0, 1], [1, 2]]),
+        images=[
+            dict(id=1, file_name='images/a.jpg', width=40, height=40,
+                 contact_mask='masks/a.png',
+                 instances=[dict(bbox=PERSON, category_id=0),
+                            dict(bbox=CUP, category_id=1)],
+                 interactions=[dict(subject_id=0, object_id=1, action_ids=[0],
+                                    contact_parts=[6])]),
+            dict(id=2, file_name='images/b.jpg', width=40, height=40, contact_mask=None,
+                 instances=[dict(bbox=PERSON, category_id=0),
+                            dict(bbox=CUP, category_id=2)],
+                 interactions=[dict(subject_id=0, object_id=1, action_ids=[1],
+                                    contact_parts=[10])]),
+        ])
+    # the ground-truth mask is 4x6 but the image 40x40: fix the sizes to agree
+    ann['images'][0].update(width=6, height=4)
+    ann['images'][0]['instances'] = [dict(bbox=[0, 0, 2, 3], category_id=0),
+                                     dict(bbox=[3, 0, 5, 3], category_id=1)]
+    (root / 'annotations').mkdir()
+    ann_file = root / 'annotations/test.json'
+    ann_file.write_text(json.dumps(ann))
+    return ann_file
+
+
+def make_predictions(root: Path, mask_size=(4, 6)) -> Path:
+    pred_mask = np.zeros(mask_size, np.uint8)
+    pred_mask[0, :2] = 6    # 2 of the 4 gt pixels
+    pred_mask[1, :2] = 9    # contact where there is none (HOT ignores it)
+    write_prediction_mask(str(root / 'out/pred_masks/a.png'), pred_mask)
+    entries = [
+        dict(file_name='images/a.jpg', contact_mask='pred_masks/a.png',
+             hois=[dict(subject_bbox=[0, 0, 2, 3], object_bbox=[3, 0, 5, 3], object_id=1,
+                        action_id=0, score=0.9)]),
+        dict(file_name='images/b.jpg', contact_mask=None,
+             hois=[dict(subject_bbox=[20, 20, 30, 30], object_bbox=CUP, object_id=2,
+                        action_id=1, score=0.8)]),    # wrong person box: FP
+    ]
+    pred_file = root / 'out/predictions.json'
+    pred_file.write_text(json.dumps(entries))
+    return pred_file
+
+
+def test_command_line_end_to_end(tmp_path):
+    ann_file = make_split(tmp_path / 'data')
+    pred_file = make_predictions(tmp_path)
+    out = tmp_path / 'metrics.json'
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run(
+        [sys.executable, str(TOOL), str(ann_file), str(pred_file), '--part-weights',
+         'hot', '--out', str(out)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = dict(line.split(': ') for line in proc.stdout.splitlines()
+                 if line.startswith(('hoi/', 'contact/')))
+    # HOI: (hold, cup) found, (sit_on, chair) missed -> mAP 50
+    assert float(lines['hoi/mAP']) == pytest.approx(50.0)
+    # contact on a.jpg only: SC-Acc 2/4; IoU of part 6 = 2 / 4 (part 9 ignored by HOT)
+    assert float(lines['contact/SC-Acc']) == pytest.approx(50.0)
+    assert float(lines['contact/mIoU']) == pytest.approx(50.0 / 17, abs=1e-4)
+    assert float(lines['contact/contact_precision']) == pytest.approx(50.0)
+    assert float(lines['contact/strict_mIoU']) == pytest.approx(
+        (2 / 4 + 0) / 17 * 100, abs=1e-4)
+    report = json.loads(out.read_text())
+    assert report['metrics']['hoi/mAP'] == pytest.approx(50.0)
+    assert [c['name'] for c in report['hoi_categories']] == ['hold cup', 'sit_on chair']
+    assert report['contact_parts'][5]['iou'] == pytest.approx(50.0)
+
+
+def test_missing_entries_and_bad_masks(tmp_path, capsys):
+    tool = load_tool()
+    ann_file = make_split(tmp_path / 'data')
+    pred_file = make_predictions(tmp_path)
+    entries = json.loads(pred_file.read_text())
+    pred_file.write_text(json.dumps(entries[:1]))
+    assert tool.main([str(ann_file), str(pred_file)]) == 1
+    err = capsys.readouterr().err
+    assert 'predictions.json: (entries): 1 images of' in err
+    assert "['images/b.jpg']" in err
+
+    assert tool.main([str(ann_file), str(pred_file), '--allow-missing',
+                      '--no-contact']) == 0
+    assert 'hoi/mAP: 50.0000' in capsys.readouterr().out
+
+    pred_file.write_text(json.dumps(entries + [dict(file_name='images/zz.jpg', hois=[])]))
+    assert tool.main([str(ann_file), str(pred_file)]) == 1
+    assert '[2].file_name: images/zz.jpg is not an image of' in capsys.readouterr().err
+
+    make_predictions(tmp_path, mask_size=(5, 6))
+    assert tool.main([str(ann_file), str(pred_file)]) == 1
+    assert ('[0].contact_mask: mask' in capsys.readouterr().err)
+
+    entries[0]['contact_mask'] = None
+    pred_file.write_text(json.dumps(entries))
+    assert tool.main([str(ann_file), str(pred_file)]) == 1
+    assert 'has a contact annotation but no predicted mask' in capsys.readouterr().err

@@ -1,0 +1,223 @@
+"""Score a predictions file against a PaIR annotation file: HOI mAP and contact metrics.
+
+    python tools/analysis/eval_predictions.py data/pair/annotations/test.json \\
+        work_dirs/pairnet/predictions.json \\
+        --train-ann-file data/pair/annotations/train.json
+
+The predictions file is what ``tools/test.py --out`` writes, or what any other method
+writes in the same format (``docs/metrics.md``); the numbers are the ones
+``HOIMetric`` and ``ContactMetric`` give during ``tools/test.py`` with the same options.
+Every annotated image needs an entry in the predictions file (``--allow-missing`` scores
+a missing one as "no HOI and no contact predicted" and says how many there were); an entry for an image
+that the annotation file does not hold is an error. Exit code 0 on success, 1 on a bad
+input file (the message names the file and the field).
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+import numpy as np
+from mmengine.logging import MMLogger, print_log
+from mmengine.utils import ProgressBar
+
+from pair_plugin.datasets import LoadPaIRAnnotations, PaIRDataset
+from pair_plugin.evaluation import (ContactMetric, HOIMetric, read_prediction_mask,
+                                    read_predictions_file)
+from pair_plugin.structures import PaIRFormatError
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Score a PaIR predictions file (HOI mAP and contact metrics)')
+    parser.add_argument('ann_file', help='annotation file of the evaluated split')
+    parser.add_argument('pred_file', help='predictions file (JSON)')
+    parser.add_argument(
+        '--data-root',
+        help='folder the annotation paths are relative to (default: the parent of the '
+        "annotation file's folder)")
+    parser.add_argument(
+        '--train-ann-file',
+        help='annotation file of the training split: rare categories (HOI) and wIoU '
+        'part weights (contact)')
+    parser.add_argument(
+        '--train-data-root',
+        help="data root of the training split's masks (default: the parent of its "
+        "annotation file's folder)")
+    parser.add_argument(
+        '--rare-categories',
+        help='JSON file of [action_id, object_id] pairs that are rare (instead of '
+        '--train-ann-file)')
+    parser.add_argument(
+        '--part-weights', nargs='+',
+        help="wIoU weights of parts 1..17: 17 numbers, or 'hot' for HOT's counts "
+        '(instead of the training masks)')
+    parser.add_argument(
+        '--top-k', type=int, default=100,
+        help='triplets kept per image (default 100, as QPIC); 0 for no cut')
+    parser.add_argument(
+        '--triplet-nms', type=float, default=None, metavar='THR',
+        help="GEN-VLKT's triplet NMS threshold (0.7 there); off by default")
+    parser.add_argument(
+        '--eval-size', type=int, nargs=2, metavar=('H', 'W'),
+        help='score contact on maps nearest-resized to H x W (PIHOT: 60 80); '
+        'default: original size (HOT)')
+    parser.add_argument('--no-hoi', action='store_true', help='skip HOI mAP')
+    parser.add_argument('--no-contact', action='store_true',
+                        help='skip the contact metrics (e.g. an HOI-only method)')
+    parser.add_argument('--classwise', action='store_true',
+                        help='print and save the per-category / per-part results')
+    parser.add_argument(
+        '--allow-missing', action='store_true',
+        help='score annotated images without an entry as having no prediction '
+        '(no HOI, no contact)')
+    parser.add_argument('--out', help='write the metrics (and per-class results) '
+                        'to this JSON file')
+    args = parser.parse_args(argv)
+    if args.no_hoi and args.no_contact:
+        parser.error('--no-hoi and --no-contact leave nothing to score')
+    if args.train_ann_file and args.rare_categories:
+        parser.error('give --train-ann-file or --rare-categories for rare categories')
+    return args
+
+
+def build_metrics(args, metainfo: dict) -> list:
+    """The metrics the options ask for, with the dataset's metainfo."""
+    metrics = []
+    if not args.no_hoi:
+        rare = None
+        if args.rare_categories:
+            with open(args.rare_categories) as f:
+                rare = json.load(f)
+        metrics.append(HOIMetric(
+            train_ann_file=None if rare is not None else args.train_ann_file,
+            rare_categories=rare,
+            top_k=args.top_k or None,
+            triplet_nms_thr=args.triplet_nms,
+            classwise=args.classwise))
+    if not args.no_contact:
+        weights = args.part_weights
+        if weights is not None and not (len(weights) == 1
+                                        and weights[0].lower() == 'hot'):
+            weights = [float(w) for w in weights]
+        elif weights is not None:
+            weights = 'hot'
+        metrics.append(ContactMetric(
+            train_ann_file=None if weights is not None else args.train_ann_file,
+            data_root=args.train_data_root,
+            part_weights=weights,
+            eval_size=args.eval_size,
+            classwise=args.classwise))
+    for metric in metrics:
+        metric.dataset_meta = metainfo
+    return metrics
+
+
+def empty_predictions() -> dict:
+    return dict(subject_bboxes=np.zeros((0, 4)), object_bboxes=np.zeros((0, 4)),
+                object_labels=np.zeros(0, np.int64), action_labels=np.zeros(0, np.int64),
+                scores=np.zeros(0))
+
+
+def image_sample(results: dict, prediction: dict, pred_index: int, args) -> dict:
+    """The data-sample dict the metrics read, from a loaded image and its prediction."""
+    sample = dict(
+        img_id=results['img_id'],
+        file_name=results['file_name'],
+        ori_shape=(results['height'], results['width']),
+        contact_annotated=results['contact_annotated'],
+        gt_instances=dict(bboxes=results['gt_bboxes'].tensor.numpy(),
+                          labels=results['gt_bboxes_labels']),
+        gt_pairs=dict(subject_ids=results['gt_pair_subject_ids'],
+                      object_ids=results['gt_pair_object_ids'],
+                      actions=results['gt_pair_actions']),
+        pred_hois=prediction['pred_hois'])
+    if not args.no_contact and results['contact_annotated']:
+        sample['gt_sem_seg'] = dict(sem_seg=results['gt_seg_map'][None])
+        if pred_index is None:  # --allow-missing: no contact predicted anywhere
+            sample['pred_sem_seg'] = dict(
+                sem_seg=np.zeros_like(results['gt_seg_map'])[None])
+            return sample
+        if prediction['contact_mask'] is None:
+            raise PaIRFormatError(
+                args.pred_file, f'[{pred_index}].contact_mask',
+                f'{results["file_name"]} has a contact annotation but no predicted '
+                'mask (use --no-contact to score HOI only)')
+        mask = read_prediction_mask(args.pred_file, f'[{pred_index}].contact_mask',
+                                    prediction['contact_mask'],
+                                    (results['height'], results['width']))
+        sample['pred_sem_seg'] = dict(sem_seg=mask[None])
+    return sample
+
+
+def evaluate(args) -> dict:
+    """Score ``args.pred_file``; returns the metrics (and logs the tables)."""
+    logger = MMLogger.get_instance('eval_predictions', log_level='INFO')
+    dataset = PaIRDataset(
+        ann_file=osp.abspath(args.ann_file),
+        data_root=args.data_root or '',
+        pipeline=[LoadPaIRAnnotations(with_seg=not args.no_contact)],
+        test_mode=True)
+    metainfo = dataset.metainfo
+    predictions = read_predictions_file(args.pred_file, len(metainfo['objects']),
+                                        len(metainfo['actions']))
+    by_name = {p['file_name']: i for i, p in enumerate(predictions)}
+    names = {dataset.get_data_info(i)['file_name'] for i in range(len(dataset))}
+    unknown = [i for i, p in enumerate(predictions) if p['file_name'] not in names]
+    if unknown:
+        raise PaIRFormatError(
+            args.pred_file, f'[{unknown[0]}].file_name',
+            f'{predictions[unknown[0]]["file_name"]} is not an image of {args.ann_file} '
+            f'({len(unknown)} such entries)')
+    missing = sorted(names - set(by_name))
+    if missing and not args.allow_missing:
+        raise PaIRFormatError(
+            args.pred_file, '(entries)',
+            f'{len(missing)} images of {args.ann_file} have no entry, e.g. '
+            f'{missing[:3]} (--allow-missing scores them as having no prediction)')
+    if missing:
+        print_log(f'{len(missing)} of {len(dataset)} images have no entry in '
+                  f'{args.pred_file}: scored as having no prediction', logger=logger)
+
+    metrics = build_metrics(args, metainfo)
+    print_log(f'scoring {len(dataset)} images of {args.ann_file}', logger=logger)
+    bar = ProgressBar(len(dataset))
+    for i in range(len(dataset)):
+        results = dataset[i]
+        index = by_name.get(results['file_name'])
+        prediction = (predictions[index] if index is not None else
+                      dict(pred_hois=empty_predictions(), contact_mask=None))
+        sample = image_sample(results, prediction, index, args)
+        for metric in metrics:
+            metric.process({}, [sample])
+        bar.update()
+    print()
+    scores = {}
+    for metric in metrics:
+        scores.update(metric.evaluate(len(dataset)))
+    return scores, metrics
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        scores, metrics = evaluate(args)
+    except (PaIRFormatError, ValueError, KeyError) as error:
+        print(f'eval_predictions: error: {error}', file=sys.stderr)
+        return 1
+    print('\n'.join(f'{name}: {value:.4f}' for name, value in scores.items()))
+    if args.out:
+        report = dict(metrics=scores)
+        for metric in metrics:
+            if isinstance(metric, HOIMetric):
+                report['hoi_categories'] = metric.per_category_results
+            else:
+                report['contact_parts'] = metric.per_part_results
+        with open(args.out, 'w') as f:
+            json.dump(report, f, indent=1)
+        print(f'metrics written to {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
