@@ -112,7 +112,8 @@ def test_triplet_labels_names_scores_dedupe_and_threshold():
     assert [len(c.get_paths()) for c in vis.ax_save.collections] == [1, 1]
     ys = [t.get_position()[1] for t in vis.ax_save.texts]
     assert ys[1] == ys[2] == ys[3] < ys[4] == ys[5] == ys[6]
-    assert ys[1] == pytest.approx(HUMAN_BOX[1] + 2 * vis.line_width)
+    assert ys[1] == pytest.approx(HUMAN_BOX[1] + vis._label_inset())
+    assert ys[0] == pytest.approx(OBJECT_BOX[1] + vis._label_inset())
 
 
 def test_names_fall_back_to_ids_without_metainfo():
@@ -244,3 +245,39 @@ def test_local_and_tensorboard_backends_from_config(tmp_path):
     (event, ) = acc.Images('val_img')
     assert event.step == 7
     assert (event.width, event.height) == (WIDTH, HEIGHT)
+
+
+def test_lines_thicken_with_the_image_size():
+    def left_edge_thickness(scale):
+        vis = make_visualizer(draw_legend=False)
+        sample = pred_sample(with_map=False)
+        for key in ('subject_bboxes', 'object_bboxes'):
+            setattr(sample.pred_hois, key, sample.pred_hois.get(key) * scale)
+        vis.add_datasample('img', gray_image((HEIGHT * scale, WIDTH * scale)), sample,
+                           draw_gt=False)
+        img = vis.get_image()
+        row = img[int(HUMAN_BOX[3] * scale * 0.8)]  # a row crossing the human box
+        assert img.shape[:2] == (HEIGHT * scale, WIDTH * scale)
+        red = is_red(row[None])[0]
+        left = red[:int((HUMAN_BOX[0] + HUMAN_BOX[2]) / 2 * scale)]
+        cols = np.flatnonzero(left)
+        assert abs(cols.mean() - HUMAN_BOX[0] * scale) < 1.5
+        return len(cols)
+
+    small, large = left_edge_thickness(1), left_edge_thickness(8)
+    assert 2 <= small <= 5 and large >= 2 * small
+
+
+def test_mmengine_drawing_methods_still_compose():
+    """The base class's own methods draw on the same picture (mask via imshow)."""
+    vis = make_visualizer()
+    vis.set_image(gray_image())
+    mask = np.zeros((HEIGHT, WIDTH), dtype=bool)
+    mask[10:20, 30:60] = True
+    vis.draw_binary_masks(mask, colors=(0, 0, 255), alphas=1.0)
+    vis.draw_bboxes(np.array([[100., 100., 200., 200.]]), edge_colors=(255, 0, 0),
+                    alpha=1.0)
+    img = vis.get_image()
+    assert (img[mask] == (0, 0, 255)).all()
+    assert (img[30:90, 120:180] == GRAY).all()
+    assert outline_hits(is_red(img), [100., 100., 200., 200.]) > 0.95
