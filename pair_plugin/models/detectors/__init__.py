@@ -1,0 +1,4 @@
+"""The PaIR-Net detector."""
+from .pairnet import PaIRNet
+
+__all__ = ['PaIRNet']

@@ -1,0 +1,147 @@
+"""Prior-Guided Concat Segmenter (PGCS, Eq. 2-9): the contact segmentation branch."""
+from typing import Optional, Sequence, Tuple
+
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from pair_plugin.registry import MODELS
+from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS
+
+
+@MODELS.register_module()
+class PGCS(BaseModule):
+    """H-O RoI Enhancer → conv/BN/ReLU/2× decoder → Body Attention → conv → 2× → S.
+
+    From F_B (stride 32), every decoder stage is a ``kernel_size`` convolution, norm, ReLU
+    and a 2× bilinear upsampling; with the default four stages
+    (2048→512→256→128→64) the decoded F_B^D is at stride 2 with 64 channels. Body Attention
+    re-weights its channels with CPAM's part probabilities L, and a 1×1 convolution gives
+    the (num_parts + 1)-way logits at stride 2. :meth:`forward` returns those logits; the
+    paper's last 2× upsampling to the input size (S) happens in :meth:`upsample`, only
+    where a full-resolution map is needed (the loss, the prediction), so that no other
+    full-resolution tensor is ever made.
+
+    Args:
+        in_channels (int): channels C of F_B.
+        channels (Sequence[int]): output widths of the decoder stages; the last one is the
+            width of F_B^D. Defaults to (512, 256, 128, 64).
+        num_parts (int): body parts; the map has ``num_parts + 1`` classes (0 = no
+            contact). Defaults to 17.
+        kernel_size (int): kernel of the decoder convolutions. Defaults to 3.
+        roi_enhancer (dict, optional): the H-O RoI Enhancer; None switches it off (Table 3's
+            baseline and +CPAM rows).
+        body_attention (dict, optional): Body Attention (its ``channels`` and
+            ``num_parts`` are filled in); None switches it off (Table 3's baseline).
+        norm_cfg (dict): norm of the decoder. Defaults to BN.
+        act_cfg (dict): activation of the decoder. Defaults to ReLU.
+        loss (dict): the cross-entropy with 255 ignored.
+        init_cfg (dict | list[dict]): defaults to Kaiming (He et al. 2015), as the paper.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 channels: Sequence[int] = (512, 256, 128, 64),
+                 num_parts: int = NUM_PARTS,
+                 kernel_size: int = 3,
+                 roi_enhancer: Optional[dict] = dict(type='HORoIEnhancer'),
+                 body_attention: Optional[dict] = dict(
+                     type='BodyAttention', hidden_channels=64),
+                 norm_cfg: dict = dict(type='BN'),
+                 act_cfg: dict = dict(type='ReLU'),
+                 loss: dict = dict(
+                     type='CrossEntropyLoss', use_sigmoid=False,
+                     ignore_index=IGNORE_INDEX, avg_non_ignore=True, loss_weight=1.0),
+                 init_cfg=dict(type='Kaiming', layer='Conv2d', nonlinearity='relu')):
+        super().__init__(init_cfg=init_cfg)
+        if len(channels) == 0:
+            raise ValueError('PGCS: channels must name at least one decoder stage')
+        self.in_channels = in_channels
+        self.num_classes = num_parts + 1
+        self.num_upsamples = len(channels)
+        self.roi_enhancer = MODELS.build(roi_enhancer) if roi_enhancer else None
+        stages = []
+        prev = in_channels
+        for width in channels:
+            stages.append(
+                nn.Sequential(
+                    ConvModule(prev, width, kernel_size, padding=kernel_size // 2,
+                               norm_cfg=norm_cfg, act_cfg=act_cfg),
+                    nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)))
+            prev = width
+        self.decoder = nn.Sequential(*stages)
+        if body_attention:
+            body_attention = dict(body_attention)
+            body_attention.update(channels=prev, num_parts=num_parts)
+            self.body_attention = MODELS.build(body_attention)
+        else:
+            self.body_attention = None
+        self.conv_seg = nn.Conv2d(prev, self.num_classes, 1)
+        self.loss_seg = MODELS.build(loss)
+
+    @property
+    def with_roi_enhancer(self) -> bool:
+        return self.roi_enhancer is not None
+
+    @property
+    def with_body_attention(self) -> bool:
+        return self.body_attention is not None
+
+    def forward(self,
+                feat: Tensor,
+                region_boxes: Optional[Tensor] = None,
+                stride: Optional[Tuple[float, float]] = None,
+                part_probs: Optional[Tensor] = None) -> Tensor:
+        """Contact logits at the decoder's resolution.
+
+        Args:
+            feat (Tensor): F_B, (B, C, h, w).
+            region_boxes (Tensor, optional): (B, 4) interaction region of each image in
+                input pixels (needed with the enhancer).
+            stride (tuple[float, float], optional): (s_y, s_x) of F_B (needed with the
+                enhancer).
+            part_probs (Tensor, optional): L, (B, num_parts) (needed with Body Attention).
+
+        Returns:
+            Tensor: (B, num_parts + 1, h·2^n, w·2^n) logits, n = number of decoder
+            stages (stride 2 for F_B at stride 32 and four stages).
+        """
+        if self.with_roi_enhancer:
+            if region_boxes is None or stride is None:
+                raise ValueError('PGCS: the H-O RoI Enhancer needs region_boxes and stride')
+            feat = self.roi_enhancer(feat, region_boxes, stride)
+        decoded = self.decoder(feat)
+        if self.with_body_attention:
+            if part_probs is None:
+                raise ValueError('PGCS: Body Attention needs the part probabilities of '
+                                 'CPAM (model.cpam is None)')
+            decoded = self.body_attention(decoded, part_probs)
+        return self.conv_seg(decoded)
+
+    @staticmethod
+    def upsample(seg_logits: Tensor, size: Tuple[int, int]) -> Tensor:
+        """S: the logits upsampled (bilinear) to the padded input size.
+
+        Args:
+            seg_logits (Tensor): (B, K, h', w') from :meth:`forward`.
+            size (tuple[int, int]): (H, W) of the padded input batch.
+
+        Returns:
+            Tensor: (B, K, H, W).
+        """
+        return F.interpolate(seg_logits, size=size, mode='bilinear', align_corners=False)
+
+    def loss(self, seg_logits: Tensor, gt_seg: Tensor) -> Tensor:
+        """Cross-entropy of S against the padded contact maps, 255 ignored.
+
+        Args:
+            seg_logits (Tensor): (B, K, h', w') from :meth:`forward`.
+            gt_seg (Tensor): (B, H, W) long, the padded input size; 0 none, 1..17 part,
+                255 ignored (padding, unannotated images).
+
+        Returns:
+            Tensor: scalar, mean over the non-ignored pixels (0 when all are ignored).
+        """
+        logits = self.upsample(seg_logits, gt_seg.shape[-2:])
+        return self.loss_seg(logits, gt_seg, ignore_index=IGNORE_INDEX)
