@@ -1,0 +1,8 @@
+# PaIR-Net with a ResNet-101 backbone (74.6 M parameters in the paper).
+_base_ = ['./pairnet_r50.py']
+
+model = dict(
+    backbone=dict(
+        depth=101,
+        init_cfg=dict(
+            type='Pretrained', checkpoint='checkpoints/resnet101-63fe2227.pth')))

@@ -1,0 +1,16 @@
+# PaIR-Net with a Swin-L backbone (224.2 M parameters in the paper). F_B = Swin's last stage
+# (stride 32, C = 1536). Weights: the official Swin-L ImageNet-22k 384x384 checkpoint,
+# converted on load.
+_base_ = ['./pairnet_swin-s.py']
+
+model = dict(
+    backbone=dict(
+        pretrain_img_size=384,
+        embed_dims=192,
+        depths=[2, 2, 18, 2],
+        num_heads=[6, 12, 24, 48],
+        window_size=12,
+        drop_path_rate=0.3,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/swin_large_patch4_window12_384_22k.pth')))

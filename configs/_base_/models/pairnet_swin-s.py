@@ -1,0 +1,27 @@
+# PaIR-Net with a Swin-S backbone (73.6 M parameters in the paper). F_B = Swin's last stage
+# (stride 32, C = 768). Weights: the official Swin-S ImageNet-1k checkpoint, converted on
+# load (convert_weights=True).
+_base_ = ['./pairnet_r50.py']
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='SwinTransformer',
+        pretrain_img_size=224,
+        embed_dims=96,
+        depths=[2, 2, 18, 2],
+        num_heads=[3, 6, 12, 24],
+        window_size=7,
+        mlp_ratio=4,
+        qkv_bias=True,
+        qk_scale=None,
+        drop_rate=0.,
+        attn_drop_rate=0.,
+        drop_path_rate=0.2,
+        patch_norm=True,
+        out_indices=(3, ),
+        with_cp=False,
+        convert_weights=True,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/swin_small_patch4_window7_224.pth')))
