@@ -1,0 +1,96 @@
+"""Statistics of a training annotation file that the metrics need.
+
+- :func:`count_hoi_instances`: training instances per (action, object) HOI category, for
+  HOI mAP's rare (< 10 instances) / non-rare split.
+- :func:`count_part_images`: per body part, the number of training images whose contact
+  mask contains that part, for the contact metric's wIoU weights.
+
+Both validate the file first (:mod:`pair_plugin.datasets.annotation_checks`) and raise
+:class:`~pair_plugin.structures.PaIRFormatError` on the first problem.
+"""
+import os.path as osp
+from collections import Counter
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+from mmengine.utils import ProgressBar
+
+from pair_plugin.structures import NUM_PARTS
+from .annotation_checks import (check_annotation_content, default_data_root,
+                                load_annotation_file, read_contact_mask)
+
+
+def _load_valid(ann_file: str, backend_args: Optional[dict]) -> dict:
+    ann = load_annotation_file(ann_file, backend_args)
+    problems = check_annotation_content(ann, ann_file)
+    if problems:
+        first = problems[0]
+        more = (f' (and {len(problems) - 1} more problems; '
+                f'tools/data/check_dataset.py lists them all)'
+                if len(problems) > 1 else '')
+        raise type(first)(first.file, first.field, first.message + more)
+    return ann
+
+
+def count_hoi_instances(ann_file: str,
+                        backend_args: Optional[dict] = None
+                        ) -> Dict[Tuple[int, int], int]:
+    """Count training instances per HOI category ``(action_id, object_id)``.
+
+    One instance is one (pair, action): a pair with ``action_ids`` [3, 7] on a cup counts
+    once for (3, cup) and once for (7, cup), as HICO-DET counts its triplets.
+
+    Args:
+        ann_file (str): a PaIR annotation file (usually the training split).
+
+    Returns:
+        dict[tuple[int, int], int]: ``{(action_id, object_id): count}``; categories
+        absent from the file are absent from the dict (count 0).
+    """
+    ann = _load_valid(ann_file, backend_args)
+    counts = Counter()
+    for img in ann['images']:
+        instances = img['instances']
+        for inter in img['interactions']:
+            obj_cat = instances[inter['object_id']]['category_id']
+            for action in inter['action_ids']:
+                counts[(action, obj_cat)] += 1
+    return dict(counts)
+
+
+def count_part_images(ann_file: str,
+                      data_root: Optional[str] = None,
+                      progress: bool = False,
+                      backend_args: Optional[dict] = None) -> np.ndarray:
+    """Count, per body part, the training images whose contact mask contains it.
+
+    Images without a contact annotation (``contact_mask: null``) count for no part.
+
+    Args:
+        ann_file (str): a PaIR annotation file (usually the training split).
+        data_root (str, optional): the folder mask paths are relative to. Defaults to
+            the parent of the annotation file's folder (``<root>/annotations/x.json``).
+        progress (bool): show a progress bar (every mask is read).
+
+    Returns:
+        np.ndarray: (17,) int64, entry ``k - 1`` for part ``k``.
+    """
+    ann = _load_valid(ann_file, backend_args)
+    if data_root is None:
+        data_root = default_data_root(ann_file)
+    counts = np.zeros(NUM_PARTS, dtype=np.int64)
+    images = ann['images']
+    bar = ProgressBar(len(images)) if progress and images else None
+    for i, img in enumerate(images):
+        if bar is not None:
+            bar.update()
+        if img['contact_mask'] is None:
+            continue
+        mask = read_contact_mask(
+            osp.join(data_root, img['contact_mask']),
+            (img['height'], img['width']), backend_args,
+            f'{ann_file} images[{i}].contact_mask')
+        present = np.unique(mask)
+        present = present[(present >= 1) & (present <= NUM_PARTS)]
+        counts[present.astype(np.int64) - 1] += 1
+    return counts

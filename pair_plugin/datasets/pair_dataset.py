@@ -1,0 +1,215 @@
+"""The PaIR-format dataset: images, interaction pairs and body-part contact masks."""
+import copy
+import os.path as osp
+from typing import List, Optional, Sequence
+
+from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+
+from pair_plugin.registry import DATASETS
+from pair_plugin.structures import PaIRFormatError
+from .annotation_checks import (check_annotation_content, check_metainfo,
+                                default_data_root, load_annotation_file)
+
+#: the metainfo keys that carry the vocabularies
+VOCABULARY_KEYS = ('objects', 'actions', 'hoi_categories')
+
+
+def _as_comparable(key, value):
+    if key == 'hoi_categories':
+        return [tuple(p) for p in value]
+    return list(value)
+
+
+@DATASETS.register_module()
+class PaIRDataset(BaseDataset):
+    """A PaIR-format annotation file (see ``docs/dataset.md``) as an mmengine dataset.
+
+    Each item, before the pipeline, is a ``data_info`` dict with ``img_id``, ``img_path``,
+    ``file_name``, ``height``, ``width``, ``seg_map_path`` (None without a contact
+    annotation), ``contact_annotated``, ``instances`` (``bbox`` x1y1x2y2, ``bbox_label``,
+    ``ignore_flag``) and ``interactions`` (``subject_id``, ``object_id``, ``action_ids``,
+    ``contact_parts``); :meth:`get_data_info` adds ``num_actions`` for the transforms.
+
+    Metainfo: ``objects`` (``person`` first), ``classes`` (= ``objects``, for mmdet
+    tools), ``actions`` and ``hoi_categories`` (list of ``(action_id, object_id)``, or
+    None when neither the file nor the config lists them: then any combination is
+    valid). They come from the file's ``metainfo`` and/or the config's ``metainfo``; a
+    key given in both must agree. With ``lazy_init=True`` only the config's metainfo is
+    known until :meth:`full_init`.
+
+    The content of the file is validated when it is loaded (the checks of
+    ``tools/data/check_dataset.py``): the first problem raises a
+    :class:`~pair_plugin.structures.PaIRFormatError` naming the file and the field.
+    Image and mask files are checked when the transforms load them.
+
+    Args:
+        ann_file (str): the annotation JSON, relative to ``data_root`` unless absolute.
+        metainfo (dict, optional): ``objects`` (or ``classes``), ``actions``,
+            ``hoi_categories``.
+        data_root (str): the folder that ``file_name`` and ``contact_mask`` are relative
+            to. Defaults to the parent of the annotation file's folder
+            (``<root>/annotations/<split>.json``).
+        data_prefix (dict): ``img_path`` and ``seg_map_path`` prefixes inside
+            ``data_root`` (default: none; the paths in the file already include
+            ``images/...`` and ``masks/...``).
+        filter_cfg (dict, optional): ``filter_empty_interactions=True`` drops images
+            without any interaction (training only; the count is logged).
+        backend_args (dict, optional): mmengine file backend arguments.
+        **kwargs: the rest of :class:`mmengine.dataset.BaseDataset`'s arguments
+            (``pipeline``, ``test_mode``, ``lazy_init``, ``indices``, ...).
+    """
+
+    METAINFO: dict = dict()
+
+    def __init__(self,
+                 ann_file: str = '',
+                 metainfo: Optional[dict] = None,
+                 data_root: str = '',
+                 data_prefix: dict = dict(img_path='', seg_map_path=''),
+                 filter_cfg: Optional[dict] = None,
+                 backend_args: Optional[dict] = None,
+                 **kwargs):
+        if not ann_file:
+            raise ValueError('PaIRDataset needs an ann_file')
+        if not data_root:
+            ann_file = osp.abspath(ann_file)
+            data_root = default_data_root(ann_file)
+        self.backend_args = backend_args
+        if metainfo is not None:
+            metainfo = dict(metainfo)
+            if 'objects' not in metainfo and 'classes' in metainfo:
+                metainfo['objects'] = metainfo['classes']
+            if 'objects' in metainfo:
+                metainfo['classes'] = metainfo['objects']
+        super().__init__(
+            ann_file=ann_file,
+            metainfo=metainfo,
+            data_root=data_root,
+            data_prefix=dict(data_prefix),
+            filter_cfg=filter_cfg,
+            **kwargs)
+
+    def _merge_metainfo(self, file_meta: Optional[dict]) -> dict:
+        """Merge the file's metainfo into the config's; conflicting keys raise."""
+        merged = copy.deepcopy(self._metainfo)
+        if file_meta is None:
+            return merged
+        file_meta = dict(file_meta)
+        if 'objects' not in file_meta and 'classes' in file_meta:
+            file_meta['objects'] = file_meta['classes']
+        for key in VOCABULARY_KEYS:
+            if key not in file_meta or file_meta[key] is None:
+                continue
+            if key in merged and merged[key] is not None:
+                if (_as_comparable(key, merged[key])
+                        != _as_comparable(key, file_meta[key])):
+                    raise PaIRFormatError(
+                        self.ann_file, f'metainfo.{key}',
+                        f'differs from the dataset config\'s metainfo.{key}; '
+                        f'give it in one place only, or make them equal')
+            else:
+                merged[key] = file_meta[key]
+        return merged
+
+    def load_data_list(self) -> List[dict]:
+        """Load, validate and parse the annotation file."""
+        ann = load_annotation_file(self.ann_file, self.backend_args)
+        file_meta = ann.get('metainfo')
+        if file_meta is not None:
+            problems = check_metainfo(file_meta, self.ann_file)
+            if problems:
+                raise problems[0]
+        merged = self._merge_metainfo(file_meta)
+        if 'objects' not in merged or 'actions' not in merged:
+            missing = [k for k in ('objects', 'actions') if k not in merged]
+            raise PaIRFormatError(
+                self.ann_file, 'metainfo',
+                f'no {" or ".join(missing)}: give them in the file\'s "metainfo" '
+                f'or in the dataset config\'s metainfo')
+        meta_for_check = {k: merged[k] for k in VOCABULARY_KEYS
+                          if merged.get(k) is not None}
+        problems = check_annotation_content(ann, self.ann_file, meta_for_check)
+        if problems:
+            first = problems[0]
+            more = (f' (and {len(problems) - 1} more problems; run '
+                    f'tools/data/check_dataset.py {self.ann_file} to list them '
+                    f'all)' if len(problems) > 1 else '')
+            raise PaIRFormatError(first.file, first.field, first.message + more)
+
+        merged['objects'] = tuple(merged['objects'])
+        merged['classes'] = merged['objects']
+        merged['actions'] = tuple(merged['actions'])
+        hoi = merged.get('hoi_categories')
+        merged['hoi_categories'] = (None if hoi is None else
+                                    [tuple(int(v) for v in p) for p in hoi])
+        self._metainfo = merged
+        return [self.parse_data_info(img) for img in ann['images']]
+
+    def parse_data_info(self, raw_data_info: dict) -> dict:
+        """Turn one validated ``images[i]`` entry into a ``data_info`` dict.
+
+        Args:
+            raw_data_info (dict): the entry as it is in the file.
+
+        Returns:
+            dict: the keys listed in ``docs/contracts.md``.
+        """
+        img = raw_data_info
+        mask = img['contact_mask']
+        instances = [
+            dict(bbox=[float(v) for v in inst['bbox']],
+                 bbox_label=int(inst['category_id']),
+                 ignore_flag=0) for inst in img['instances']
+        ]
+        interactions = [
+            dict(subject_id=int(inter['subject_id']),
+                 object_id=int(inter['object_id']),
+                 action_ids=[int(a) for a in inter['action_ids']],
+                 contact_parts=[int(p) for p in inter['contact_parts']])
+            for inter in img['interactions']
+        ]
+        return dict(
+            img_id=img['id'],
+            img_path=osp.join(self.data_prefix.get('img_path', ''),
+                              img['file_name']),
+            file_name=img['file_name'],
+            height=img['height'],
+            width=img['width'],
+            seg_map_path=(None if mask is None else osp.join(
+                self.data_prefix.get('seg_map_path', ''), mask)),
+            contact_annotated=mask is not None,
+            instances=instances,
+            interactions=interactions)
+
+    def filter_data(self) -> List[dict]:
+        """Drop images without interactions when ``filter_empty_interactions`` is set.
+
+        Never filters in ``test_mode``; logs how many images were dropped.
+        """
+        if self.test_mode or not self.filter_cfg:
+            return self.data_list
+        unknown = set(self.filter_cfg) - {'filter_empty_interactions'}
+        if unknown:
+            raise ValueError(f'PaIRDataset: unknown filter_cfg keys {sorted(unknown)} '
+                             f'(supported: filter_empty_interactions)')
+        if not self.filter_cfg.get('filter_empty_interactions', False):
+            return self.data_list
+        kept = [info for info in self.data_list if info['interactions']]
+        dropped = len(self.data_list) - len(kept)
+        if dropped:
+            print_log(
+                f'PaIRDataset: filter_empty_interactions dropped {dropped} of '
+                f'{len(self.data_list)} images of {self.ann_file} (no interaction)',
+                logger='current')
+        return kept
+
+    def get_data_info(self, idx: int) -> dict:
+        """The ``data_info`` of one image, with ``num_actions`` for the transforms."""
+        info = super().get_data_info(idx)
+        info['num_actions'] = len(self._metainfo['actions'])
+        return info
+
+    def get_cat_ids(self, idx: int) -> Sequence[int]:
+        """The object category ids of one image's instances (for class-aware samplers)."""
+        return [inst['bbox_label'] for inst in self.get_data_info(idx)['instances']]
