@@ -4,18 +4,15 @@ import json
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from pair_data_factory import IMAGE_1, IMAGE_2, edit_annotation, write_dataset
+from pair_data_factory import (IMAGE_1, IMAGE_2, edit_annotation, load_tool,
+                               write_dataset)
 from pair_plugin.datasets import PaIRDataset, check_dataset
 from pair_plugin.structures import PaIRFormatError
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _set(path, value):
@@ -193,24 +190,17 @@ def test_malformed_and_missing_files(tmp_path):
         ('images', 'missing required field')]
 
 
-def _run_checker(*args):
-    return subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools/data/check_dataset.py'), *args],
-        capture_output=True, text=True, env={'PYTHONPATH': REPO, 'PATH': ''})
-
-
-def test_cli_exit_status_and_listing(tmp_path):
+def test_cli_exit_status_and_listing(tmp_path, capsys):
+    checker = load_tool('tools/data/check_dataset.py')
     ann = write_dataset(tmp_path, images=[IMAGE_1, IMAGE_2])
-    ok = _run_checker(ann, '--quiet')
-    assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert 'OK' in ok.stdout
+    assert checker.main([ann, '--quiet']) == 0
+    assert 'OK' in capsys.readouterr().out
     edit_annotation(ann, _set(['images', 0, 'instances', 1, 'bbox'],
                               [18, 10, 12, 16]))
     edit_annotation(ann, _set(['images', 1, 'id'], 1))
-    bad = _run_checker(ann, '--quiet')
-    assert bad.returncode == 1
-    lines = bad.stdout.strip().splitlines()
-    assert lines == [
+    assert checker.main([ann, '--quiet']) == 1
+    out = capsys.readouterr()
+    assert out.out.strip().splitlines() == [
         f'{ann}: images[0].instances[1].bbox: x2 (12) < x1 (18)',
         f'{ann}: images[1].id: duplicate image id 1 (also images[0])']
-    assert '2 problem(s)' in bad.stderr
+    assert '2 problem(s)' in out.err

@@ -2,8 +2,6 @@
 dataloader over a tiny generated set."""
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from PIL import Image
 
+from pair_data_factory import load_tool
 from pair_plugin.datasets import check_dataset
 from pair_plugin.datasets.synthetic import (SYNTHETIC_ACTIONS,
                                             generate_synthetic_dataset,
@@ -98,18 +97,16 @@ def test_deterministic_by_seed(tmp_path):
                                                       'annotations/train.json')
 
 
-def test_cli_writes_the_splits(tmp_path):
+def test_cli_writes_the_splits(tmp_path, capsys):
     out = tmp_path / 'syn'
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools/data/generate_synthetic.py'),
-         '--out', str(out), '--num-train', '2', '--num-val', '1',
-         '--num-test', '1', '--img-size', '96', '--seed', '1'],
-        capture_output=True, text=True, env={'PYTHONPATH': REPO, 'PATH': ''})
-    assert proc.returncode == 0, proc.stderr
+    load_tool('tools/data/generate_synthetic.py').main(
+        ['--out', str(out), '--num-train', '2', '--num-val', '1',
+         '--num-test', '1', '--img-size', '96', '--seed', '1'])
     for split, n in (('train', 2), ('val', 1), ('test', 1)):
         ann = json.loads((out / 'annotations' / f'{split}.json').read_text())
         assert len(ann['images']) == n
-    assert 'train: ' in proc.stdout
+        assert ann['images'][0]['width'] == 96
+    assert 'train: ' in capsys.readouterr().out
 
 
 def test_training_dataloader_yields_correct_batches(synthetic_root):
