@@ -80,33 +80,17 @@ def select_image_predictions(scores: np.ndarray,
     return order, scores[order]
 
 
-def _pairwise_nms(subs: np.ndarray, objs: np.ndarray, scores: np.ndarray,
-                  thr: float, alpha: float, beta: float) -> Sequence[int]:
-    """GEN-VLKT's ``pairwise_nms`` over the predictions of one category."""
-    sub_areas = (subs[:, 2] - subs[:, 0] + 1) * (subs[:, 3] - subs[:, 1] + 1)
-    obj_areas = (objs[:, 2] - objs[:, 0] + 1) * (objs[:, 3] - objs[:, 1] + 1)
-    order = scores.argsort()[::-1]
-    keep = []
-    while order.size > 0:
-        i = order[0]
-        keep.append(i)
-        rest = order[1:]
-        sw = np.maximum(0.0, np.minimum(subs[i, 2], subs[rest, 2]) -
-                        np.maximum(subs[i, 0], subs[rest, 0]) + 1)
-        sh = np.maximum(0.0, np.minimum(subs[i, 3], subs[rest, 3]) -
-                        np.maximum(subs[i, 1], subs[rest, 1]) + 1)
-        sub_inter = sw * sh
-        sub_union = sub_areas[i] + sub_areas[rest] - sub_inter
-        ow = np.maximum(0.0, np.minimum(objs[i, 2], objs[rest, 2]) -
-                        np.maximum(objs[i, 0], objs[rest, 0]) + 1)
-        oh = np.maximum(0.0, np.minimum(objs[i, 3], objs[rest, 3]) -
-                        np.maximum(objs[i, 1], objs[rest, 1]) + 1)
-        obj_inter = ow * oh
-        obj_union = obj_areas[i] + obj_areas[rest] - obj_inter
-        overlap = (np.power(sub_inter / sub_union, alpha) *
-                   np.power(obj_inter / obj_union, beta))
-        order = rest[np.where(overlap <= thr)[0]]
-    return keep
+def _inclusive_pair_iou(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray:
+    """(P,) IoU of ``boxes1[p]`` with ``boxes2[p]``, as GEN-VLKT's ``pairwise_nms``
+    computes it (``max(0, overlap + 1)`` sides, no special case for empty overlaps)."""
+    area1 = (boxes1[:, 2] - boxes1[:, 0] + 1) * (boxes1[:, 3] - boxes1[:, 1] + 1)
+    area2 = (boxes2[:, 2] - boxes2[:, 0] + 1) * (boxes2[:, 3] - boxes2[:, 1] + 1)
+    w = np.maximum(0.0, np.minimum(boxes1[:, 2], boxes2[:, 2]) -
+                   np.maximum(boxes1[:, 0], boxes2[:, 0]) + 1)
+    h = np.maximum(0.0, np.minimum(boxes1[:, 3], boxes2[:, 3]) -
+                   np.maximum(boxes1[:, 1], boxes2[:, 1]) + 1)
+    inter = w * h
+    return inter / (area1 + area2 - inter)
 
 
 def triplet_nms(subject_bboxes: np.ndarray,
@@ -123,7 +107,9 @@ def triplet_nms(subject_bboxes: np.ndarray,
     above ``thr``. As there, categories are visited in order of first appearance and,
     within one, predictions in the order of ``scores.argsort()[::-1]``; the returned
     indices keep that order (the caller sorts them again by score, stably, which decides
-    ties as GEN-VLKT's ``compute_fptp`` does).
+    ties as GEN-VLKT's ``compute_fptp`` does). The overlaps of all same-category pairs
+    are computed at once; only the greedy pass over a category with several members is
+    a loop.
 
     Args:
         subject_bboxes (np.ndarray): (K, 4) float64 subject boxes.
@@ -137,13 +123,33 @@ def triplet_nms(subject_bboxes: np.ndarray,
     Returns:
         np.ndarray: (K',) int64 indices of the kept predictions.
     """
+    num_preds = len(categories)
+    same = categories[:, None] == categories[None, :]
+    first, second = np.nonzero(np.triu(same, 1))
+    if first.size == 0:  # one prediction per category: nothing to suppress
+        return np.arange(num_preds, dtype=np.int64)
+    # the overlap is symmetric (IEEE addition commutes): compute each pair once
+    overlap = (np.power(_inclusive_pair_iou(subject_bboxes[first],
+                                            subject_bboxes[second]), alpha) *
+               np.power(_inclusive_pair_iou(object_bboxes[first],
+                                            object_bboxes[second]), beta))
+    above = overlap > thr
+    suppresses = np.zeros((num_preds, num_preds), dtype=bool)
+    suppresses[first[above], second[above]] = True
+    suppresses[second[above], first[above]] = True
+    _, first_index, group, counts = np.unique(
+        categories, return_index=True, return_inverse=True, return_counts=True)
     keep = []
-    _, first = np.unique(categories, return_index=True)
-    for category in categories[np.sort(first)]:
-        members = np.nonzero(categories == category)[0]
-        kept = _pairwise_nms(subject_bboxes[members], object_bboxes[members],
-                             scores[members], thr, alpha, beta)
-        keep.extend(members[kept])
+    for g in np.argsort(first_index):  # categories in order of first appearance
+        if counts[g] == 1:
+            keep.append(first_index[g])
+            continue
+        members = np.flatnonzero(group == g)
+        suppressed = np.zeros(num_preds, dtype=bool)
+        for i in members[scores[members].argsort()[::-1]]:
+            if not suppressed[i]:
+                keep.append(i)
+                suppressed |= suppresses[i]
     return np.asarray(keep, dtype=np.int64)
 
 

@@ -247,8 +247,12 @@ def write_predictions_file(pred_file: str, records: Sequence[dict]) -> None:
             e.g. with :func:`write_prediction_mask`) or None; optional
             ``part_scores`` (17,).
     """
-    entries = []
+    entries, seen = [], set()
     for record in records:
+        if record['file_name'] in seen:
+            raise ValueError(f'{pred_file}: two records for {record["file_name"]}: '
+                             'file names must be unique')
+        seen.add(record['file_name'])
         hois = record['pred_hois']
         subjects = to_numpy(hois['subject_bboxes'], np.float64).reshape(-1, 4)
         objects = to_numpy(hois['object_bboxes'], np.float64).reshape(-1, 4)

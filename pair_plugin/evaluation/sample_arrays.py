@@ -17,7 +17,7 @@ def to_numpy(value: Any, dtype: Optional[np.dtype] = None) -> np.ndarray:
     Returns:
         np.ndarray: the value, detached and copied to host memory when it was a tensor.
     """
-    if hasattr(value, 'tensor') and not hasattr(value, 'numpy'):
+    if hasattr(value, 'tensor'):
         value = value.tensor  # mmdet BaseBoxes
     if hasattr(value, 'detach'):
         value = value.detach().cpu().numpy()

@@ -65,6 +65,16 @@ def test_metric_iou_threshold_is_inclusive(obj_box, expected_ap):
     assert metrics['mAP'] == pytest.approx(expected_ap)
 
 
+def test_accepts_mmdet_boxes_and_numpy_inputs():
+    from mmdet.structures.bbox import HorizontalBoxes
+    sample = one_gt(preds=[exact(0.9)])
+    sample['gt_instances']['bboxes'] = HorizontalBoxes(sample['gt_instances']['bboxes'])
+    as_numpy = hoi_sample([PERSON_BOX, CUP_BOX], [0, CUP], [(0, 1, [HOLD])],
+                          [exact(0.9)], as_tensors=False)
+    assert run_metric([sample])[0]['mAP'] == pytest.approx(100.0)
+    assert run_metric([as_numpy])[0]['mAP'] == pytest.approx(100.0)
+
+
 # ----------------------------------------------------------------------------- matching
 def test_duplicate_detection_is_a_false_positive():
     samples = [one_gt(preds=[exact(0.9), exact(0.8)], name='a.jpg'),

@@ -168,3 +168,5 @@ def test_dump_metric_writes_the_file_and_masks(tmp_path):
         [[0, 3], [17, 0]])
     with pytest.raises(ValueError, match='must be a .json file'):
         DumpPaIRPredictions(out_file='x.pkl')
+    with pytest.raises(ValueError, match='two records for images/b.jpg'):
+        write_predictions_file(str(tmp_path / 'dup.json'), [samples[1], samples[1]])
