@@ -23,24 +23,33 @@ HOT_PART_CONTACT_COUNTS = (1315, 1451, 3670, 1290, 1856, 9461, 1300, 1819, 11111
                            471, 2710, 1414, 11016, 2643, 1441, 10940)
 
 
-def contact_confusion_matrix(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+def contact_confusion_matrix(pred: np.ndarray, gt: np.ndarray,
+                             chunk: int = 1 << 22) -> np.ndarray:
     """Pixel counts of every (predicted label, ground-truth label) pair of one image.
 
-    Pixels where either map is 255 (ignored, padding) are left out.
+    Pixels where either map is 255 (ignored, padding) are left out. The counting runs
+    over ``chunk`` pixels at a time, so that a 24-megapixel photo needs tens of MB, not
+    hundreds.
 
     Args:
         pred (np.ndarray): (H, W) integer predicted contact map, values 0..17 or 255.
         gt (np.ndarray): (H, W) integer ground-truth contact map, values 0..17 or 255.
+        chunk (int): pixels counted per ``np.bincount`` call.
 
     Returns:
         np.ndarray: (18, 18) int64, ``[p, g]`` = #pixels with prediction p, truth g.
     """
-    pred = pred.reshape(-1).astype(np.int64)
-    gt = gt.reshape(-1).astype(np.int64)
-    kept = (pred != IGNORE_INDEX) & (gt != IGNORE_INDEX)
-    counts = np.bincount(pred[kept] * NUM_LABELS + gt[kept],
-                         minlength=NUM_LABELS * NUM_LABELS)
-    return counts.reshape(NUM_LABELS, NUM_LABELS)
+    # 255 becomes an 19th label, counted and then dropped with its row and column
+    lut = np.full(256, NUM_LABELS, dtype=np.uint16)
+    lut[:NUM_LABELS] = np.arange(NUM_LABELS)
+    pred = lut[pred.reshape(-1).astype(np.uint8)]
+    gt = lut[gt.reshape(-1).astype(np.uint8)]
+    size = NUM_LABELS + 1
+    counts = np.zeros(size * size, dtype=np.int64)
+    for start in range(0, pred.size, chunk):
+        counts += np.bincount(pred[start:start + chunk] * size + gt[start:start + chunk],
+                              minlength=size * size)
+    return counts.reshape(size, size)[:NUM_LABELS, :NUM_LABELS]
 
 
 def contact_scores(confusion: np.ndarray,

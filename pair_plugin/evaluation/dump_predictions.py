@@ -33,6 +33,7 @@ class DumpPaIRPredictions(BaseMetric):
         collect_device (str): device used to collect results across ranks ('cpu').
         prefix (str, optional): unused (no metric is returned).
     """
+    default_prefix = 'dump'
 
     def __init__(self,
                  out_file: str,

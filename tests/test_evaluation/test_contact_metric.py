@@ -61,6 +61,9 @@ def test_confusion_matrix_rows_are_predictions_and_255_is_left_out():
     # a 255 prediction is ignored too, wherever it is
     pred = np.array([[255, 1, 3], [2, 2, 3]])
     assert contact_confusion_matrix(pred, np.array(GT)).sum() == 4
+    # counting in chunks changes nothing
+    np.testing.assert_array_equal(
+        contact_confusion_matrix(np.array(PRED), np.array(GT), chunk=2), confusion)
 
 
 def test_ignore_pixels_count_nowhere():

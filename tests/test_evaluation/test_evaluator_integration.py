@@ -39,13 +39,15 @@ def test_evaluator_from_config(tmp_path):
         dict(type='DumpPaIRPredictions', out_file=out_file)])
     evaluator.dataset_meta = dict(objects=('person', 'cup'), actions=('hold', 'drink'),
                                   hoi_categories=[(0, 1), (1, 1)])
-    evaluator.process(data_samples=[data_sample('a.jpg'), data_sample('b.jpg', False)],
-                      data_batch={})
+    unannotated = data_sample('b.jpg', False)
+    unannotated.pred_sem_seg = PixelData(sem_seg=torch.tensor([[[6, 6, 6], [0, 0, 0]]]))
+    evaluator.process(data_samples=[data_sample('a.jpg'), unannotated], data_batch={})
     metrics = evaluator.evaluate(2)
     # (drink, cup) found twice (once per image, same boxes): both TP over 2 gts;
     # (hold, cup) is not a test category
     assert metrics['hoi/mAP'] == pytest.approx(100.0)
-    # contact: the annotated image only; gt part 6 at 2 pixels, predicted at 1 of them
+    # contact: the annotated image only (counting b.jpg would give SC-Acc 75); gt
+    # part 6 at 2 pixels, predicted at 1 of them
     assert metrics['contact/SC-Acc'] == pytest.approx(50.0)
     assert metrics['contact/contact_precision'] == pytest.approx(50.0)
     records = read_predictions_file(out_file)
