@@ -1,0 +1,111 @@
+"""The configs: parameter counts against the paper, ablation switches, inheritance."""
+import importlib.util
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from pairnet_cases import CONFIGS, REPO
+
+
+def _load_tool(relpath, name):
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+count_tool = _load_tool('tools/analysis/count_params.py', 'count_params_tool')
+
+# the paper's Table 1 (PaIR-1) counts, in millions
+PAPER_PARAMS = {
+    'pairnet_r50': 55.6,
+    'pairnet_r101': 74.6,
+    'pairnet_swin-s': 73.6,
+    'pairnet_swin-l': 224.2,
+}
+
+
+@pytest.mark.parametrize('name', list(PAPER_PARAMS))
+def test_parameter_count_within_3_percent_of_the_paper(name):
+    cfg = Config.fromfile(osp.join(CONFIGS, '_base_', 'models', f'{name}.py'))
+    counts = count_tool.count_params(count_tool.build_model(cfg))
+    total = counts['total'] / 1e6
+    assert abs(total - PAPER_PARAMS[name]) / PAPER_PARAMS[name] < 0.03, (name, total)
+    # the components add up, and the head widths are the documented ones
+    parts = [v for k, v in counts.items() if '.' not in k and k != 'total']
+    assert sum(parts) == counts['total']
+    assert counts['iim.encoder'] == 7_890_432  # 6 DETR encoder layers, 256 ch, FFN 2048
+    assert counts['iim.instance_decoder'] == counts['iim.action_decoder'] == 4_736_256
+    assert counts['pgcs.roi_enhancer'] == 1  # Δ
+    table = count_tool.format_counts(counts, PAPER_PARAMS[name])
+    assert 'total' in table and 'difference' in table
+
+
+def test_model_base_configs_follow_the_paper():
+    cfg = Config.fromfile(osp.join(CONFIGS, '_base_/models/pairnet_r50.py')).model
+    assert cfg.match_loss_weight == 0.1 and cfg.contact_loss_weight == 0.5
+    assert cfg.iim.num_queries == 64 and cfg.iim.num_stages == 3
+    assert cfg.iim.encoder.num_layers == 6
+    assert cfg.mask_guided_feature.out_channels == 10
+    assert cfg.pgcs.roi_enhancer.init_delta == 1.0
+    assert cfg.data_preprocessor.pad_seg and cfg.data_preprocessor.seg_pad_value == 255
+    assert cfg.backbone.init_cfg.checkpoint.startswith('checkpoints/')
+    costs = {c.type: c.weight for c in cfg.train_cfg.assigner.match_costs}
+    assert costs == {'ClassificationCost': 1.0, 'HOIActionCost': 1.0,
+                     'PairBBoxL1Cost': 2.5, 'PairIoUCost': 1.0}
+    assert cfg.iim.loss_object_cls.bg_cls_weight == 0.1
+    assert cfg.iim.loss_action.loss_weight == 2.0
+    assert cfg.iim.loss_bbox.loss_weight == 2.5 and cfg.iim.loss_iou.loss_weight == 1.0
+    for name in ('pairnet_swin-s', 'pairnet_swin-l'):
+        swin = Config.fromfile(osp.join(CONFIGS, f'_base_/models/{name}.py')).model
+        assert swin.backbone.type == 'SwinTransformer' and 'depth' not in swin.backbone
+
+
+ABLATIONS = {
+    # (CPAM, Body Attention, H-O enhancer, M-G feature)
+    'baseline': (False, False, False, False),
+    'cpam': (True, True, False, False),
+    'ho': (True, True, True, False),
+    'mg': (True, True, True, True),
+}
+
+NEEDED_BASES = ['_base_/datasets/pair1.py', '_base_/datasets/pair2.py',
+                '_base_/datasets/synthetic_pair.py', '_base_/schedules/schedule_90e.py',
+                '_base_/schedules/schedule_synthetic.py', '_base_/default_runtime.py']
+
+
+def _missing_bases():
+    return [b for b in NEEDED_BASES if not osp.isfile(osp.join(CONFIGS, b))]
+
+
+@pytest.mark.skipif(bool(_missing_bases()), reason=f'base configs not written yet: '
+                    f'{_missing_bases()}')
+@pytest.mark.parametrize('row', list(ABLATIONS))
+def test_table3_ablation_configs(row):
+    cfg = Config.fromfile(osp.join(CONFIGS, 'ablations', f'pairnet_r50_pair1_{row}.py'))
+    model = cfg.model
+    cpam, body, enhancer, mg = ABLATIONS[row]
+    assert bool(model.cpam) == cpam
+    assert bool(model.pgcs.body_attention) == body
+    assert bool(model.pgcs.roi_enhancer) == enhancer
+    assert bool(model.mask_guided_feature) == mg
+    assert cfg.default_scope == 'pair_plugin'
+
+
+@pytest.mark.skipif(bool(_missing_bases()), reason=f'base configs not written yet: '
+                    f'{_missing_bases()}')
+def test_paper_configs_recipe():
+    for name in ('pairnet_r50_pair1', 'pairnet_r50_pair2', 'pairnet_r101_pair1',
+                 'pairnet_swin-s_pair1', 'pairnet_swin-l_pair1'):
+        cfg = Config.fromfile(osp.join(CONFIGS, f'{name}.py'))
+        assert cfg.default_scope == 'pair_plugin'
+        assert cfg.train_dataloader.batch_size == 4
+        optim = cfg.optim_wrapper
+        assert optim.optimizer.type == 'AdamW' and optim.optimizer.lr == 1e-4
+        assert optim.optimizer.weight_decay == 1e-4
+        assert optim.clip_grad.max_norm == 0.1
+        assert optim.paramwise_cfg.custom_keys['backbone'].lr_mult == 0.1
+        assert cfg.model.type == 'PaIRNet'
+    small = Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic.py'))
+    assert small.model.backbone.depth == 18 and small.model.backbone.init_cfg is None

@@ -1,0 +1,279 @@
+"""PaIRNet end to end on tiny hand-made images: losses, predict, switches, backbones."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from mmengine.optim import build_optim_wrapper
+from mmengine.structures import PixelData
+
+from pairnet_cases import (NUM_ACTIONS, build_model, make_sample, preprocess,
+                           small_model_cfg, synthetic_image, two_synthetic_samples)
+
+
+@pytest.fixture(scope='module')
+def small_model():
+    return build_model(small_model_cfg().model)
+
+
+def _losses(model, inputs, samples):
+    model.train()
+    data = preprocess(model, inputs, samples, training=True)
+    return model.loss(data['inputs'], data['data_samples'])
+
+
+def test_tensor_mode_shapes(small_model):
+    inputs, samples = two_synthetic_samples()
+    small_model.eval()
+    data = preprocess(small_model, inputs, samples, training=False)
+    with torch.no_grad():
+        outs = small_model(data['inputs'], data['data_samples'], mode='tensor')
+    human, obj, obj_logits, actions, seg, parts = outs
+    assert human.shape == obj.shape == (3, 2, 16, 4)
+    assert obj_logits.shape == (3, 2, 16, 81)
+    assert actions.shape == (3, 2, 16, NUM_ACTIONS)
+    assert seg.shape == (2, 18, 48, 64)  # stride 2 of the 96x128 input
+    assert parts.shape == (2, 17)
+    assert small_model.feat_channels == 512  # inferred from ResNet-18 by a dry run
+
+
+EDGE_CASES = {
+    'no interaction': dict(boxes=[(10, 10, 40, 60), (50, 20, 90, 60)], labels=[0, 5],
+                           pairs=[]),
+    'no contact': dict(boxes=[(10, 10, 40, 60), (50, 20, 90, 60)], labels=[0, 5],
+                       pairs=[(0, 1, [2], [])]),
+    'not annotated': dict(boxes=[(10, 10, 40, 60), (50, 20, 90, 60)], labels=[0, 5],
+                          pairs=[(0, 1, [2], [])], contact_annotated=False),
+    'no person': dict(boxes=[(50, 20, 90, 60)], labels=[5], pairs=[]),
+    'nothing at all': dict(boxes=[], labels=[], pairs=[]),
+}
+
+
+@pytest.mark.parametrize('case', list(EDGE_CASES))
+def test_losses_finite_on_edge_cases(small_model, case):
+    spec = EDGE_CASES[case]
+    samples = [make_sample((64, 96), **spec) for _ in range(2)]
+    inputs = [synthetic_image(64, 96, spec['boxes'], seed=i) for i in range(2)]
+    small_model.zero_grad()
+    losses = _losses(small_model, inputs, samples)
+    expected = {'loss_obj_cls', 'loss_action', 'loss_sub_bbox', 'loss_obj_bbox',
+                'loss_sub_iou', 'loss_obj_iou', 'loss_contact_seg', 'loss_parts'}
+    assert expected <= set(losses)
+    assert {'d0.loss_obj_cls', 'd1.loss_action'} <= set(losses)
+    for key, value in losses.items():
+        assert torch.isfinite(value), (case, key)
+    if not spec['pairs']:
+        for key in ('loss_sub_bbox', 'loss_obj_bbox', 'loss_sub_iou', 'loss_obj_iou'):
+            assert losses[key].item() == 0, key
+    if spec.get('contact_annotated') is False:
+        assert losses['loss_contact_seg'].item() == 0
+        assert losses['loss_parts'].item() == 0
+    else:
+        assert losses['loss_contact_seg'].item() > 0
+    sum(losses.values()).backward()
+    grads = [p.grad for p in small_model.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
+
+
+def test_unpadded_contact_map_is_refused(small_model):
+    inputs, samples = two_synthetic_samples()
+    data = preprocess(small_model, inputs, samples, training=False)  # no seg padding
+    data['data_samples'][0].gt_sem_seg = PixelData(
+        sem_seg=torch.zeros(1, 10, 10, dtype=torch.long))
+    with pytest.raises(ValueError, match='pad_seg=True'):
+        small_model.loss(data['inputs'], data['data_samples'])
+
+
+def test_predict_maps_boxes_and_masks_to_the_original_size(small_model, monkeypatch):
+    """Two differently sized images (one downscaled, one upscaled), padded together: known
+    network outputs must come back at each image's original size."""
+    small_model.eval()
+    samples = [
+        make_sample((64, 96), ori_shape=(128, 192), scale_factor=(0.5, 0.5)),
+        make_sample((96, 64), ori_shape=(48, 32), scale_factor=(2.0, 2.0)),
+    ]
+    inputs = [synthetic_image(64, 96, []), synthetic_image(96, 64, [])]
+    data = preprocess(small_model, inputs, samples, training=False)
+    assert data['inputs'].shape[-2:] == (96, 96)
+    q = small_model.iim.num_queries
+
+    def fake_iim(feat, metas):
+        boxes = torch.tensor([0.5, 0.5, 0.5, 0.5]).expand(3, 2, q, 4).clone()
+        logits = torch.full((3, 2, q, 81), -10.0)
+        logits[..., 80] = 10.0
+        logits[:, :, 0, 80], logits[:, :, 0, 7] = -10.0, 10.0  # query 0: class 7
+        return dict(human_boxes=boxes, object_boxes=boxes * 0.5, object_logits=logits,
+                    action_feats=torch.zeros(3, 2, q, small_model.iim.embed_dims))
+
+    def fake_pgcs(feat, region_boxes=None, stride=None, part_probs=None):
+        # stride-2 logits of the 96x96 padded input: class 5 on the left half of each
+        # image, 0 on its right half, 9 in the padding (must be cropped away)
+        logits = torch.zeros(2, 18, 48, 48)
+        logits[:, 9] = 20.0
+        for b, (h, w) in enumerate([(64, 96), (96, 64)]):
+            logits[b, 9, :h // 2, :w // 2] = 0.0
+            logits[b, 5, :h // 2, :w // 4] = 20.0
+            logits[b, 0, :h // 2, w // 4:w // 2] = 20.0
+        return logits
+
+    monkeypatch.setattr(small_model.iim, 'forward', fake_iim)
+    monkeypatch.setattr(small_model.pgcs, 'forward', fake_pgcs)
+    with torch.no_grad():
+        results = small_model.predict(data['inputs'], data['data_samples'])
+    for sample, (ori_h, ori_w), scale in zip(results, [(128, 192), (48, 32)], [0.5, 2.0]):
+        hois = sample.pred_hois
+        assert len(hois) == min(100, q * NUM_ACTIONS)
+        assert torch.all(hois.scores[:-1] >= hois.scores[1:])
+        assert hois.object_labels[0].item() == 7
+        img_h, img_w = sample.img_shape
+        # (0.25..0.75) of the resized image, divided by the scale factor
+        expected = torch.tensor([0.25 * img_w, 0.25 * img_h, 0.75 * img_w,
+                                 0.75 * img_h]) / scale
+        assert torch.allclose(hois.subject_bboxes[0], expected, atol=1e-4)
+        assert hois.subject_bboxes[:, 2].max() <= ori_w
+        assert hois.subject_bboxes[:, 3].max() <= ori_h
+        seg = sample.pred_sem_seg.sem_seg
+        assert seg.shape == (1, ori_h, ori_w) and seg.dtype == torch.int64
+        assert set(seg.unique().tolist()) == {0, 5}  # no padding class 9
+        assert (seg[0, :, :ori_w // 2 - 1] == 5).all()
+        assert (seg[0, :, ori_w // 2 + 1:] == 0).all()
+        assert sample.pred_parts.shape == (17, )
+
+
+def test_predict_real_forward(small_model):
+    small_model.eval()
+    samples = [make_sample((64, 96), ori_shape=(32, 48), scale_factor=(2.0, 2.0)),
+               make_sample((96, 32), ori_shape=(96, 32))]
+    inputs = [synthetic_image(64, 96, []), synthetic_image(96, 32, [])]
+    data = preprocess(small_model, inputs, samples, training=False)
+    with torch.no_grad():
+        results = small_model(data['inputs'], data['data_samples'], mode='predict')
+    for sample, (ori_h, ori_w) in zip(results, [(32, 48), (96, 32)]):
+        assert sample.pred_sem_seg.sem_seg.shape == (1, ori_h, ori_w)
+        parts = sample.pred_parts
+        assert parts.shape == (17, ) and (parts >= 0).all() and (parts <= 1).all()
+        boxes = torch.cat([sample.pred_hois.subject_bboxes, sample.pred_hois.object_bboxes])
+        assert (boxes >= 0).all() and (boxes[:, 0::2] <= ori_w).all()
+        assert (boxes[:, 1::2] <= ori_h).all()
+        assert sample.pred_hois.action_labels.max() < NUM_ACTIONS
+
+
+def _spy(monkeypatch, module, name, store):
+    original = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        store.append((args, kwargs))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapper)
+
+
+def test_enhancer_region_from_gt_in_training_and_predictions_in_test(small_model,
+                                                                     monkeypatch):
+    inputs, samples = two_synthetic_samples()
+    calls = []
+    _spy(monkeypatch, small_model.pgcs.roi_enhancer, 'forward', calls)
+    _losses(small_model, inputs, samples)
+    region = calls[-1][0][1]
+    # union of each image's ground-truth human and object boxes
+    assert region.tolist() == [[10., 8., 100., 90.], [16., 4., 120., 92.]]
+    assert calls[-1][0][2] == (32.0, 32.0)
+    # in test: no pair above the threshold -> the whole image
+    small_model.eval()
+    small_model.test_cfg['roi_enhancer_score_thr'] = 1.1
+    data = preprocess(small_model, inputs, samples, training=False)
+    with torch.no_grad():
+        small_model.predict(data['inputs'], data['data_samples'])
+    small_model.test_cfg['roi_enhancer_score_thr'] = 0.5
+    assert calls[-1][0][1].tolist() == [[0., 0., 128., 96.]] * 2
+
+
+def test_switches_to_predicted_boxes_and_gt_masks(monkeypatch):
+    model = build_model(small_model_cfg(**{
+        'model.train_cfg.roi_enhancer_boxes': 'pred',
+        'model.train_cfg.roi_enhancer_score_thr': 0.0,
+        'model.train_cfg.mask_guided_source': 'gt'}).model)
+    inputs, samples = two_synthetic_samples()
+    enhancer_calls, mg_calls = [], []
+    _spy(monkeypatch, model.pgcs.roi_enhancer, 'forward', enhancer_calls)
+    _spy(monkeypatch, model.mask_guided_feature, 'forward', mg_calls)
+    _losses(model, inputs, samples)
+    region = enhancer_calls[-1][0][1]
+    assert region.tolist() != [[10., 8., 100., 90.], [16., 4., 120., 92.]]
+    label_map = mg_calls[-1][0][1]
+    assert label_map.shape == (2, 96, 128)  # the full-size ground truth
+    assert set(label_map.unique().tolist()) == {0, 6, 9}
+    with pytest.raises(ValueError, match='roi_enhancer_boxes'):
+        build_model(small_model_cfg(**{'model.train_cfg.roi_enhancer_boxes': 'x'}).model)
+
+
+def test_ablation_switches_remove_modules():
+    base = small_model_cfg().model
+    baseline = build_model(small_model_cfg(**{
+        'model.cpam': None, 'model.pgcs.roi_enhancer': None,
+        'model.pgcs.body_attention': None, 'model.mask_guided_feature': None}).model)
+    full = build_model(base)
+    assert baseline.cpam is None and baseline.mask_guided_feature is None
+    assert not baseline.pgcs.with_roi_enhancer and not baseline.pgcs.with_body_attention
+    assert baseline.iim.action_cls.in_features == baseline.iim.embed_dims
+    assert full.iim.action_cls.in_features == full.iim.embed_dims + 10
+    inputs, samples = two_synthetic_samples()
+    losses = _losses(baseline, inputs, samples)
+    assert 'loss_parts' not in losses and 'loss_contact_seg' in losses
+    baseline.eval()
+    data = preprocess(baseline, inputs, samples, training=False)
+    with torch.no_grad():
+        result = baseline.predict(data['inputs'], data['data_samples'])[0]
+    # without CPAM the part probabilities come from S
+    assert result.pred_parts.shape == (17, )
+    with pytest.raises(ValueError, match='Body Attention needs CPAM'):
+        build_model(small_model_cfg(**{'model.cpam': None}).model)
+
+
+def test_backbone_swap_mmpretrain_convnext_with_neck():
+    cfg = small_model_cfg()
+    cfg.model.backbone = dict(
+        type='mmpretrain.ConvNeXt', arch='atto', out_indices=(3, ),
+        gap_before_final_norm=False, drop_path_rate=0.0, _scope_='mmpretrain')
+    cfg.model.neck = dict(type='ChannelMapper', in_channels=[320], out_channels=48,
+                          kernel_size=1, num_outs=1)
+    model = build_model(cfg.model)
+    assert type(model.backbone).__module__.startswith('mmpretrain')
+    assert model.feat_channels == 48
+    assert model.iim.input_proj.in_channels == 48
+    assert model.cpam.blocks[0][0].in_features == 48
+    inputs, samples = two_synthetic_samples()
+    losses = _losses(model, inputs, samples)
+    assert all(torch.isfinite(v) for v in losses.values())
+    total = sum(losses.values())
+    total.backward()
+    assert model.backbone.stages[0][0].depthwise_conv.weight.grad is not None
+
+
+def test_missing_pretrained_backbone_names_the_path(tmp_path):
+    missing = str(tmp_path / 'nowhere' / 'resnet18.pth')
+    cfg = small_model_cfg()
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=missing)
+    with pytest.raises(FileNotFoundError, match='nowhere/resnet18.pth'):
+        build_model(cfg.model)
+
+
+def test_small_model_overfits_two_images():
+    """30 steps of AdamW on two images: the total loss falls by more than half, and the
+    detection, action and contact terms all fall."""
+    model = build_model(small_model_cfg().model)
+    optim = build_optim_wrapper(model, dict(
+        type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
+        clip_grad=dict(max_norm=0.1)))
+    inputs, samples = two_synthetic_samples()
+    history = []
+    for _ in range(30):
+        log = model.train_step(dict(inputs=inputs, data_samples=samples), optim)
+        history.append({k: float(v.detach()) for k, v in log.items()})
+    first = history[0]
+    last = {k: float(np.mean([h[k] for h in history[-3:]])) for k in first}
+    assert last['loss'] < 0.5 * first['loss'], (first, last)
+    for key in ('loss_obj_cls', 'loss_action', 'loss_sub_bbox', 'loss_obj_iou',
+                'loss_contact_seg', 'loss_parts'):
+        assert last[key] < first[key], key
+    assert not any(math.isnan(v) for h in history for v in h.values())
