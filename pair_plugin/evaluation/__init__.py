@@ -1,7 +1,7 @@
 """Metrics (HOI mAP, HOT's contact metrics) and the PaIR predictions file."""
 from .contact_metric import (HOT_PART_CONTACT_COUNTS, ContactMetric,
-                             contact_confusion_matrix,
-                             contact_scores, normalise_part_weights)
+                             contact_confusion_matrix, contact_scores,
+                             normalise_part_weights)
 from .dump_predictions import DumpPaIRPredictions
 from .hoi_matching import (hoi_box_iou, match_image_predictions,
                            select_image_predictions, triplet_nms)
@@ -11,7 +11,8 @@ from .predictions_file import (prediction_mask_path, read_prediction_mask,
                                write_predictions_file)
 
 __all__ = [
-    'HOIMetric', 'ContactMetric', 'HOT_PART_CONTACT_COUNTS', 'DumpPaIRPredictions', 'eleven_point_ap',
+    'HOIMetric', 'ContactMetric', 'HOT_PART_CONTACT_COUNTS', 'DumpPaIRPredictions',
+    'eleven_point_ap',
     'hoi_box_iou', 'match_image_predictions', 'select_image_predictions',
     'triplet_nms', 'contact_confusion_matrix', 'contact_scores',
     'normalise_part_weights', 'prediction_mask_path', 'read_prediction_mask',

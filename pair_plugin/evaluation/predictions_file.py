@@ -1,4 +1,4 @@
-"""The PaIR predictions file: what ``tools/test.py --out`` writes and any method can produce.
+"""The PaIR predictions file: what ``tools/test.py --out`` writes, any method can too.
 
 Format (``docs/metrics.md``)::
 

@@ -1,4 +1,4 @@
-"""A deliberately plain HOI mAP: QPIC's ``datasets/hico_eval.py`` transcribed with its loops.
+"""A deliberately plain HOI mAP: QPIC's ``datasets/hico_eval.py`` with its Python loops.
 
 Used by the tests (agreement with :class:`pair_plugin.evaluation.HOIMetric` on random
 data) and by ``tools/benchmarks/benchmark_hoi_metric.py`` (speed and agreement). It keeps

@@ -1,4 +1,4 @@
-"""tools/analysis/eval_predictions.py end to end on a tiny annotation and predictions file."""
+"""tools/analysis/eval_predictions.py end to end on tiny files written by the test."""
 import importlib.util
 import json
 import os

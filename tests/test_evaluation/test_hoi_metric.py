@@ -142,7 +142,7 @@ def test_prediction_in_an_image_without_ground_truth_is_a_false_positive():
     assert metrics['mAP'] == pytest.approx(50.0)
 
 
-# ----------------------------------------------------------------------------- top-k, NMS, mask
+# ------------------------------------------------------------------ top-k, NMS, mask
 def far_false_positives(count, score=0.99):
     return [exact(score, sub_box=[100, 100, 120, 120], obj_box=[200, 200, 220, 220])
             for _ in range(count)]
@@ -247,7 +247,7 @@ def test_bad_inputs_raise_clear_errors():
         run_metric([one_gt(preds=[exact(0.9, action=9)])], meta=meta)
 
 
-# ----------------------------------------------------------------------------- plain reference
+# ------------------------------------------------------------------ plain reference
 @pytest.mark.parametrize('top_k, nms_thr, masked', [
     (100, None, False), (5, None, True), (None, None, False), (100, 0.7, False),
     (3, 0.5, True)])

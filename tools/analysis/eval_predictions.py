@@ -8,14 +8,15 @@ The predictions file is what ``tools/test.py --out`` writes, or what any other m
 writes in the same format (``docs/metrics.md``); the numbers are the ones
 ``HOIMetric`` and ``ContactMetric`` give during ``tools/test.py`` with the same options.
 Every annotated image needs an entry in the predictions file (``--allow-missing`` scores
-a missing one as "no HOI and no contact predicted" and says how many there were); an entry for an image
-that the annotation file does not hold is an error. Exit code 0 on success, 1 on a bad
-input file (the message names the file and the field).
+a missing one as "no HOI and no contact predicted" and says how many there were); an
+entry for an image that the annotation file does not hold is an error. Exit code 0 on
+success, 1 on a bad input file (the message names the file and the field).
 """
 import argparse
 import json
 import os.path as osp
 import sys
+from datetime import datetime
 
 import numpy as np
 from mmengine.logging import MMLogger, print_log
@@ -152,7 +153,10 @@ def image_sample(results: dict, prediction: dict, pred_index: int, args) -> dict
 
 def evaluate(args) -> dict:
     """Score ``args.pred_file``; returns the metrics (and logs the tables)."""
-    logger = MMLogger.get_instance('eval_predictions', log_level='INFO')
+    # a new logger per run, named like mmengine's runs (a cached one would keep writing
+    # to the stdout of an earlier in-process call)
+    logger = MMLogger.get_instance(
+        f'eval_predictions_{datetime.now():%Y%m%d_%H%M%S_%f}', log_level='INFO')
     dataset = PaIRDataset(
         ann_file=osp.abspath(args.ann_file),
         data_root=args.data_root or '',
