@@ -42,6 +42,15 @@ def test_parameter_count_within_3_percent_of_the_paper(name):
     assert 'total' in table and 'difference' in table
 
 
+def test_count_params_command_line(monkeypatch, capsys):
+    config = osp.join(CONFIGS, '_base_/models/pairnet_r50.py')
+    monkeypatch.setattr('sys.argv', ['count_params.py', config, '--expected', '55.6'])
+    count_tool.main()
+    out = capsys.readouterr().out
+    assert 'pgcs.decoder' in out and 'iim.encoder' in out
+    assert '55,395,726' in out and 'paper: 55.6 M, difference -0.37 %' in out
+
+
 def test_model_base_configs_follow_the_paper():
     cfg = Config.fromfile(osp.join(CONFIGS, '_base_/models/pairnet_r50.py')).model
     assert cfg.match_loss_weight == 0.1 and cfg.contact_loss_weight == 0.5

@@ -277,3 +277,22 @@ def test_small_model_overfits_two_images():
                 'loss_contact_seg', 'loss_parts'):
         assert last[key] < first[key], key
     assert not any(math.isnan(v) for h in history for v in h.values())
+
+
+def test_mixed_precision_bf16_on_the_cpu(small_model):
+    """Under autocast (tools/train.py --amp) the losses are finite and the predictions keep
+    the dtypes of docs/contracts.md."""
+    inputs, samples = two_synthetic_samples()
+    small_model.train()
+    data = preprocess(small_model, inputs, samples, training=True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = small_model.loss(data['inputs'], data['data_samples'])
+    assert all(torch.isfinite(v.float()) for v in losses.values())
+    small_model.eval()
+    data = preprocess(small_model, inputs, samples, training=False)
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        result = small_model.predict(data['inputs'], data['data_samples'])[0]
+    assert result.pred_hois.scores.dtype == torch.float32
+    assert result.pred_hois.subject_bboxes.dtype == torch.float32
+    assert result.pred_parts.dtype == torch.float32
+    assert result.pred_sem_seg.sem_seg.dtype == torch.int64

@@ -369,10 +369,10 @@ class PaIRNet(BaseDetector):
             sample.pred_hois = results[img_id]
             sample.pred_sem_seg = PixelData(sem_seg=logits.argmax(dim=1))
             if outs['part_logits'] is not None:
-                sample.pred_parts = outs['part_logits'][img_id].sigmoid()
+                sample.pred_parts = outs['part_logits'][img_id].float().sigmoid()
             else:
                 # without CPAM: each part's largest probability over the image's pixels
-                probs = logits[0].softmax(dim=0)[1:]
+                probs = logits[0].float().softmax(dim=0)[1:]
                 sample.pred_parts = probs.flatten(1).amax(dim=1)
         return batch_data_samples
 

@@ -421,7 +421,8 @@ class IIM(BaseModule):
 
         Returns:
             list[InstanceData]: ``subject_bboxes``, ``object_bboxes`` (K, 4) pixels,
-            ``object_labels``, ``action_labels`` (K,) int64, ``scores`` (K,) descending.
+            ``object_labels``, ``action_labels`` (K,) int64, ``scores`` (K,) descending;
+            float32 even under mixed precision.
         """
         max_per_img = self.test_cfg.get('max_per_img', 100)
         obj_scores, obj_labels = self.object_scores(outs['object_logits'][-1])
@@ -437,9 +438,10 @@ class IIM(BaseModule):
                 boxes.append(self._to_pixels(outs[key][-1][img_id][query], meta, rescale))
             results.append(
                 InstanceData(
-                    subject_bboxes=boxes[0], object_bboxes=boxes[1],
+                    subject_bboxes=boxes[0].float(), object_bboxes=boxes[1].float(),
                     object_labels=obj_labels[img_id][query].long(),
-                    action_labels=(index % self.num_actions).long(), scores=scores))
+                    action_labels=(index % self.num_actions).long(),
+                    scores=scores.float()))
         return results
 
     @staticmethod

@@ -84,7 +84,7 @@ class HOIHungarianAssigner(HungarianAssigner):
             cost = self.cost_matrix(
                 InstanceData.cat(list(batch_pred_instances)),
                 InstanceData.cat(gt_nonempty))
-            cost = cost.detach().view(num_imgs, num_preds, -1).cpu()
+            cost = cost.detach().float().view(num_imgs, num_preds, -1).cpu()
         start = 0
         for img_id, (gt, size) in enumerate(zip(batch_gt_instances, sizes)):
             gt_inds = torch.zeros(num_preds, dtype=torch.long, device=device)
