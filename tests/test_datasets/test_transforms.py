@@ -260,3 +260,32 @@ def test_pack_of_an_empty_sample(tmp_path):
     assert s.gt_pairs.actions.shape == (0, 4)
     assert s.gt_pairs.contact_parts.shape == (0, 17)
     assert s.gt_parts.sum() == 0 and s.contact_annotated is False
+
+
+@pytest.mark.parametrize('config', ['pair1.py', 'pair2.py'])
+def test_pair_config_pipelines_keep_pairs_consistent(hand_dataset, config):
+    """The DETR-style PaIR-1/2 training pipeline (flip, colour, multi-scale resize or
+    resize + crop + resize) on the hand-made image: every draw stays consistent."""
+    import os.path as osp
+    from mmengine.config import Config
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(repo, 'configs/_base_/datasets', config))
+    ds = PaIRDataset(ann_file=hand_dataset, pipeline=cfg.train_pipeline)
+    np.random.seed(1)
+    seen_fewer_pairs = False
+    for _ in range(12):
+        s = ds[0]['data_samples']
+        h, w = s.img_shape
+        assert 480 <= min(h, w) <= 800 and max(h, w) <= 1333
+        assert s.gt_sem_seg.sem_seg.shape == (1, h, w)
+        labels = s.gt_instances.labels
+        pairs = s.gt_pairs
+        assert (labels[pairs.subject_ids] == 0).all()
+        assert (pairs.object_ids < len(labels)).all()
+        seen_fewer_pairs |= len(pairs) < 2
+    assert seen_fewer_pairs, 'crops never dropped a pair in 12 draws'
+    # the test pipeline keeps the ground truth at the original size
+    test = PaIRDataset(ann_file=hand_dataset, pipeline=cfg.test_pipeline,
+                       test_mode=True)[0]['data_samples']
+    assert test.gt_sem_seg.sem_seg.shape == (1, 40, 60)
+    assert test.img_shape == (800, 1200)
