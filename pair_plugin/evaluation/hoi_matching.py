@@ -195,8 +195,10 @@ def match_image_predictions(pred_subject_bboxes: np.ndarray,
     num_preds = len(pred_actions)
     if num_preds == 0 or len(gt_actions) == 0:
         return np.zeros(num_preds, dtype=bool)
-    sub_iou = hoi_box_iou(pred_subject_bboxes, gt_bboxes)[:, gt_subject_ids]
-    obj_iou = hoi_box_iou(pred_object_bboxes, gt_bboxes)[:, gt_object_ids]
+    iou = hoi_box_iou(np.concatenate([pred_subject_bboxes, pred_object_bboxes]),
+                      gt_bboxes)  # one call for both roles
+    sub_iou = iou[:num_preds, gt_subject_ids]
+    obj_iou = iou[num_preds:, gt_object_ids]
     candidates = ((sub_iou >= iou_thr) & (obj_iou >= iou_thr)
                   & (gt_labels[gt_subject_ids] == PERSON_LABEL)[None, :]
                   & (pred_objects[:, None] == gt_labels[gt_object_ids][None, :])
