@@ -4,7 +4,7 @@ The data samples follow docs/contracts.md (what PackPaIRInputs produces), built 
 that the model tests do not depend on the dataset code.
 """
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import List, Sequence
 
 import numpy as np
 import torch

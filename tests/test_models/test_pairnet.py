@@ -296,3 +296,13 @@ def test_mixed_precision_bf16_on_the_cpu(small_model):
     assert result.pred_hois.subject_bboxes.dtype == torch.float32
     assert result.pred_parts.dtype == torch.float32
     assert result.pred_sem_seg.sem_seg.dtype == torch.int64
+
+
+def test_pair_indexing_a_missing_instance_is_refused(small_model):
+    inputs, samples = two_synthetic_samples()
+    samples[1].gt_pairs.object_ids = torch.tensor([5])
+    samples[1].set_metainfo(dict(img_path='images/0002.jpg'))
+    data = preprocess(small_model, inputs, samples, training=True)
+    with pytest.raises(ValueError, match=r'images/0002.jpg: gt_pairs.object_ids \[5\] index '
+                                         r'outside the 2 gt_instances'):
+        small_model.loss(data['inputs'], data['data_samples'])

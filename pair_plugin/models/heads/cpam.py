@@ -1,7 +1,6 @@
 """Contact Prior Aware Module (CPAM, Eq. 1)."""
 from typing import Sequence
 
-import torch
 from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn

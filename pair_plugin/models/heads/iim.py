@@ -285,6 +285,12 @@ class IIM(BaseModule):
                     f'has num_actions={self.num_actions} (model.iim.num_actions must equal '
                     "the length of the dataset's metainfo 'actions')")
             sub, obj = pairs.subject_ids.long(), pairs.object_ids.long()
+            for name, ids in (('subject_ids', sub), ('object_ids', obj)):
+                if ids.numel() and (ids.min() < 0 or ids.max() >= len(boxes)):
+                    raise ValueError(
+                        f"IIM: {sample.metainfo.get('img_path', 'an image')}: gt_pairs."
+                        f'{name} {ids.tolist()} index outside the {len(boxes)} '
+                        'gt_instances')
             factor = boxes.new_tensor([img_w, img_h, img_w, img_h])
             human_px, object_px = boxes[sub].float(), boxes[obj].float()
             gt_list.append(
