@@ -162,10 +162,10 @@ class HOIMetric(BaseMetric):
         """Match one batch's predictions; keep, per image, only what AP needs.
 
         Appends exactly one entry per sample (so that mmengine's ``collect_results`` can
-        drop the distributed sampler's padding): ``gt_categories`` (G, 2) int64
-        ``(action, object)`` of each ground-truth triplet, ``pred_categories`` (K', 2),
-        ``pred_scores`` (K',) float64 and ``pred_tp`` (K',) bool of the evaluated
-        predictions, in evaluation order.
+        drop the distributed sampler's padding): ``gt_categories`` (G, 2) int32
+        ``(action, object)`` of each ground-truth triplet, ``pred_categories`` (K', 2)
+        int32, ``pred_scores`` (K',) float64 and ``pred_tp`` (K',) bool of the
+        evaluated predictions, in evaluation order.
         """
         valid_categories = self._valid_category_matrix()
         for sample in data_samples:
@@ -235,8 +235,8 @@ class HOIMetric(BaseMetric):
             subject_bboxes, object_bboxes, objects, actions, gt_bboxes, gt_labels,
             gt_subject_ids, gt_object_ids, gt_actions, self.iou_thr)
         return dict(
-            gt_categories=np.stack([gt_actions, gt_objects], axis=1).astype(np.int64),
-            pred_categories=np.stack([actions, objects], axis=1).astype(np.int64),
+            gt_categories=np.stack([gt_actions, gt_objects], axis=1).astype(np.int32),
+            pred_categories=np.stack([actions, objects], axis=1).astype(np.int32),
             pred_scores=kept_scores,
             pred_tp=true_positive)
 
@@ -269,9 +269,11 @@ class HOIMetric(BaseMetric):
         """mAP, rare and non-rare mAP and mean max recall (percent) over ``results``."""
         logger = MMLogger.get_current_instance()
         gt_categories = np.concatenate(
-            [r['gt_categories'] for r in results] + [np.zeros((0, 2), np.int64)])
+            [r['gt_categories'] for r in results] + [np.zeros((0, 2), np.int64)]).astype(
+                np.int64)
         pred_categories = np.concatenate(
-            [r['pred_categories'] for r in results] + [np.zeros((0, 2), np.int64)])
+            [r['pred_categories'] for r in results] +
+            [np.zeros((0, 2), np.int64)]).astype(np.int64)
         pred_scores = np.concatenate(
             [r['pred_scores'] for r in results] + [np.zeros(0)])
         pred_tp = np.concatenate(
