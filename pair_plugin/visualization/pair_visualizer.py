@@ -42,12 +42,13 @@ def _box_key(box: np.ndarray) -> Tuple[float, ...]:
 class PaIRVisualizer(Visualizer):
     """Draws HOI triplets and contact maps, in the style of mmdet's ``DetLocalVisualizer``.
 
-    Like the paper's Fig. 4: human boxes in red, object boxes in green; at the top left of
-    each human box one line per triplet, the action name in blue followed by the object
-    name in green (and the score for predictions); the object name in green at the top
-    left of each object box. Boxes shared by several triplets are drawn once and their
-    lines stacked. The contact map (0 none, 1..17 part, 255 not annotated) is blended
-    over the image, each part in its colour from :data:`PART_PALETTE`, with a legend of
+    Like the paper's Fig. 4: human boxes in red, object boxes in green; above each human
+    box one line per triplet, the action name in blue followed by the object name in
+    green (and the score for predictions), the best nearest to the box; the object name
+    in green below each object box. Labels go outside the boxes, where they hide the
+    least of the contact, and inside along the same edge when the image has no room.
+    Boxes shared by several triplets are drawn once and their lines stacked. The
+    contact map (0 none, 1..17 part, 255 not annotated) is blended over the image, each part in its colour from :data:`PART_PALETTE`, with a legend of
     the parts present at the top right (with CPAM's probability for predictions).
 
     All colours are RGB, as the images drawn on (mmengine's convention).
@@ -72,6 +73,11 @@ class PaIRVisualizer(Visualizer):
             to the image size (mmengine's ``sqrt(H * W) / 90``, at least 10).
         alpha (float): opacity of the contact colours over the image. Defaults to 0.6.
         draw_legend (bool): draw the legend of the parts present. Defaults to True.
+        draw_labels (bool): write the action and object names (and scores) at the
+            boxes; False draws boxes and contact colours only, which leaves every
+            contact pixel visible on small images. Defaults to True.
+        label_background_alpha (float): opacity of the white background of the
+            labels. Defaults to 0.7.
         max_draw_size (int, optional): when the longer image side exceeds it, the image,
             the boxes and the contact maps are scaled down together by the same factor
             before drawing (the output is then that much smaller, with every box and
@@ -92,6 +98,8 @@ class PaIRVisualizer(Visualizer):
                  font_size: Optional[int] = None,
                  alpha: float = 0.6,
                  draw_legend: bool = True,
+                 draw_labels: bool = True,
+                 label_background_alpha: float = 0.7,
                  max_draw_size: Optional[int] = None) -> None:
         super().__init__(
             name=name, image=image, vis_backends=vis_backends, save_dir=save_dir)
@@ -109,6 +117,8 @@ class PaIRVisualizer(Visualizer):
         self.font_size = font_size
         self.alpha = alpha
         self.draw_legend = draw_legend
+        self.draw_labels = draw_labels
+        self.label_background_alpha = label_background_alpha
         self.max_draw_size = max_draw_size
         # replaced by the dataset's metainfo when a runner or init_model sets it
         self.dataset_meta = {}
@@ -194,17 +204,34 @@ class PaIRVisualizer(Visualizer):
         return drawn_width * self.dpi / 72 + 2
 
     def _label_font_size(self) -> float:
-        return self.font_size if self.font_size is not None else self._default_font_size
+        """Label font size in points: ``font_size``, or ``sqrt(H * W) / 90`` and at
+        least 7 (mmengine's default keeps 10 at least, which covers a 256-pixel image
+        with text)."""
+        if self.font_size is not None:
+            return self.font_size
+        return max(np.sqrt(self.height * self.width) / 90, 7.0)
 
     def _draw_text_line(self, pieces: Sequence[Tuple[str, Tuple[int, int, int]]],
                         x: float, y: float, font_size: float,
                         align_right: bool = False,
+                        valign: str = 'top',
                         background: Optional[Tuple[int, int, int]] = None,
-                        background_alpha: float = 0.8) -> float:
-        """Draw coloured pieces of text side by side from (x, y) (top left, or top right
-        with ``align_right``); return the y just below the line."""
+                        background_alpha: Optional[float] = None
+                        ) -> Tuple[float, float]:
+        """Draw coloured pieces of text side by side, one line.
+
+        Args:
+            pieces: (text, RGB colour) from left to right.
+            x, y (float): the line's left (right with ``align_right``) end and its top
+                (bottom with ``valign='bottom'``), in image pixels.
+
+        Returns:
+            tuple[float, float]: the top and bottom y of the line, background included.
+        """
         background = self.text_background if background is None else background
-        bottom = y
+        if background_alpha is None:
+            background_alpha = self.label_background_alpha
+        top, bottom = np.inf, -np.inf
         if align_right:
             pieces = list(reversed(pieces))
         for text, color in pieces:
@@ -212,22 +239,63 @@ class PaIRVisualizer(Visualizer):
                 text, np.array([x, y]),
                 font_sizes=font_size,
                 colors=tuple(int(c) for c in color),
-                vertical_alignments='top',
+                vertical_alignments=valign,
                 horizontal_alignments='right' if align_right else 'left',
                 bboxes=dict(
                     facecolor=tuple(c / 255 for c in background),
                     alpha=background_alpha,
                     pad=1,
                     edgecolor='none'))
-            x1, _, x2, y2 = self._text_extent()
-            x = x1 if align_right else x2
-            bottom = max(bottom, y2)
-        return bottom
+            x1, y1, x2, y2 = self._text_extent()
+            # the next piece's background (its pad past its anchor) abuts this one's
+            pad_px = 1 * self.dpi / 72
+            x = x1 - pad_px if align_right else x2 + pad_px
+            top, bottom = min(top, y1), max(bottom, y2)
+        return top, bottom
+
+    def _draw_label_block(self, lines: List[Sequence[Tuple[str, Tuple[int, int, int]]]],
+                          box: np.ndarray, above: bool) -> None:
+        """Stack label lines outside a box, where they hide the least of the
+        interaction: above its top edge (``above``) or below its bottom edge; inside the
+        box along that edge when the image has no room outside."""
+        if not lines:
+            return
+        font_size = self._label_font_size()
+        gap = self._label_inset() / 2
+        x = float(box[0]) - gap
+        first_text = len(self.ax_save.texts)
+
+        def stack(y: float, upward: bool) -> Tuple[float, float]:
+            low, high = np.inf, -np.inf
+            for line in lines:
+                top, bottom = self._draw_text_line(
+                    line, x, y, font_size, valign='bottom' if upward else 'top')
+                y = top if upward else bottom
+                low, high = min(low, top), max(high, bottom)
+            return low, high
+
+        if above:
+            low, _ = stack(float(box[1]) - gap, upward=True)
+            if low >= 0:
+                return
+        else:
+            _, high = stack(float(box[3]) + gap, upward=False)
+            if high <= self.height:
+                return
+        for artist in list(self.ax_save.texts[first_text:]):
+            artist.remove()
+        inset = self._label_inset()
+        x = float(box[0]) + inset
+        if above:
+            stack(float(box[1]) + inset, upward=False)
+        else:
+            stack(float(box[3]) - inset, upward=True)
 
     # ------------------------------------------------------------------ drawing
     def _draw_triplets(self, triplets: List[Triplet]) -> None:
-        """Boxes (objects first, so that a person who is both keeps the human colour)
-        and the stacked labels of each human and object box."""
+        """Boxes (objects first, so that a person who is both keeps the human colour);
+        one line per triplet above each human box (action in blue, object in green,
+        score) and the object names below each object box."""
         if not triplets:
             return
         humans: Dict[tuple, np.ndarray] = {}
@@ -252,26 +320,24 @@ class PaIRVisualizer(Visualizer):
                          line_widths=lw, alpha=1.0)
         self.draw_bboxes(hum_boxes, edge_colors=[self.human_color] * len(hum_boxes),
                          line_widths=lw, alpha=1.0)
-
-        font_size = self._label_font_size()
-        inset = self._label_inset()
+        if not self.draw_labels:
+            return
         for o_box, labels in objects.values():
-            y = float(o_box[1]) + inset
-            for obj in labels:
-                y = self._draw_text_line(
-                    [(self._object_name(obj), self.object_text_color)],
-                    float(o_box[0]) + inset, y, font_size)
+            self._draw_label_block(
+                [[(self._object_name(obj), self.object_text_color)] for obj in labels],
+                o_box, above=False)
         for h_key, h_box in humans.items():
-            y = float(h_box[1]) + inset
             ordered = sorted(lines[h_key].items(),
                              key=lambda kv: -(kv[1] if kv[1] is not None else 0))
+            block = []
             for (act, obj, _), score in ordered:
                 pieces = [(self._action_name(act), self.action_text_color),
                           (' ' + self._object_name(obj), self.object_text_color)]
                 if score is not None:
                     pieces.append((f' {score:.2f}', (0, 0, 0)))
-                y = self._draw_text_line(pieces, float(h_box[0]) + inset, y,
-                                         font_size)
+                block.append(pieces)
+            # the best line nearest to the box: stacked upwards, it goes first
+            self._draw_label_block(block, h_box, above=True)
 
     def _blend_contact_map(self, image: np.ndarray,
                            contact_map: np.ndarray) -> np.ndarray:
@@ -309,7 +375,7 @@ class PaIRVisualizer(Visualizer):
         present = [int(k) for k in _present_ids(contact_map) if 1 <= k <= NUM_PARTS]
         if not present:
             return
-        font_size = 0.8 * self._label_font_size()
+        font_size = max(0.8 * self._label_font_size(), 6.0)
         y = 2.0
         for k in present:
             colour = tuple(int(c) for c in PART_PALETTE[k])
@@ -318,9 +384,10 @@ class PaIRVisualizer(Visualizer):
             label = BODY_PARTS[k - 1]
             if part_scores is not None:
                 label += f' {float(part_scores[k - 1]):.2f}'
-            y = self._draw_text_line([(label, text_colour)], self.width - 2.0, y,
-                                     font_size, align_right=True,
-                                     background=colour, background_alpha=1.0) + 1
+            _, bottom = self._draw_text_line(
+                [(label, text_colour)], self.width - 2.0, y, font_size,
+                align_right=True, background=colour, background_alpha=1.0)
+            y = bottom + 1
 
     # ------------------------------------------------------------------ data samples
     @staticmethod
@@ -401,17 +468,16 @@ class PaIRVisualizer(Visualizer):
         return self.get_image()
 
     def _draw_instances(self, instances: List[Triplet]) -> None:
-        """Unpaired ground-truth instances: box and object name."""
-        font_size = self._label_font_size()
-        inset = self._label_inset()
+        """Unpaired ground-truth instances: box, and the object name above it."""
         for box, _, label, _, _ in instances:
             is_person = label == 0
             self.draw_bboxes(
                 box[None], line_widths=self._box_line_width(), alpha=1.0,
                 edge_colors=[self.human_color if is_person else self.object_color])
-            self._draw_text_line(
-                [(self._object_name(label), self.object_text_color)],
-                float(box[0]) + inset, float(box[1]) + inset, font_size)
+            if self.draw_labels:
+                self._draw_label_block(
+                    [[(self._object_name(label), self.object_text_color)]], box,
+                    above=True)
 
     @master_only
     def add_datasample(self,

@@ -29,6 +29,28 @@ def drawn_texts(vis):
     return [t.get_text() for t in vis.ax_save.texts]
 
 
+def text_extents(vis):
+    """x1, y1, x2, y2 in image pixels of each text drawn, its background included."""
+    renderer = vis.fig_save_canvas.get_renderer()
+    to_data = vis.ax_save.transData.inverted()
+    extents = []
+    for t in vis.ax_save.texts:
+        t.update_bbox_position_size(renderer)
+        e = t.get_bbox_patch().get_window_extent(renderer)
+        (x1, y1), (x2, y2) = to_data.transform([[e.x0, e.y0], [e.x1, e.y1]])
+        extents.append((min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)))
+    return extents
+
+
+def text_mask(vis, shape=(HEIGHT, WIDTH), margin=1):
+    """Pixels under any text drawn (with a margin for anti-aliasing)."""
+    mask = np.zeros(shape, bool)
+    for x1, y1, x2, y2 in text_extents(vis):
+        mask[max(int(y1) - margin, 0):int(np.ceil(y2)) + margin,
+             max(int(x1) - margin, 0):int(np.ceil(x2)) + margin] = True
+    return mask
+
+
 def test_prediction_boxes_on_their_edges_and_nowhere_else(tmp_path):
     vis = make_visualizer(draw_legend=False)
     out = tmp_path / 'pred.png'
@@ -60,9 +82,8 @@ def test_contact_colours_exactly_where_the_mask_says():
         np.testing.assert_array_equal(where, seg == part)
     # outside the contact blocks, the boxes and the labels, the image is untouched
     untouched = (seg == 0) & ~edge_band(HUMAN_BOX) & ~edge_band(OBJECT_BOX)
-    labels = np.zeros_like(untouched)
-    labels[30:110, 20:320] = True    # stacked lines at the human box's top left
-    labels[100:130, 180:320] = True  # object name at the object box's top left
+    labels = text_mask(vis)
+    assert 0 < labels.sum() < 0.2 * labels.size
     assert (img[untouched & ~labels] == GRAY).all()
 
 
@@ -110,10 +131,31 @@ def test_triplet_labels_names_scores_dedupe_and_threshold():
     assert colours[' umbrella'] == (0.0, 150 / 255, 0.0)
     # both triplets share the boxes: one box each, and the lines are stacked
     assert [len(c.get_paths()) for c in vis.ax_save.collections] == [1, 1]
+    # the lines stand above the human box, the best one nearest to it; the object
+    # name below the object box: no label covers the inside of a box
     ys = [t.get_position()[1] for t in vis.ax_save.texts]
-    assert ys[1] == ys[2] == ys[3] < ys[4] == ys[5] == ys[6]
-    assert ys[1] == pytest.approx(HUMAN_BOX[1] + vis._label_inset())
-    assert ys[0] == pytest.approx(OBJECT_BOX[1] + vis._label_inset())
+    assert ys[4] == ys[5] == ys[6] < ys[1] == ys[2] == ys[3]
+    extents = text_extents(vis)
+    assert all(y2 <= HUMAN_BOX[1] for _, _, _, y2 in extents[1:])
+    assert extents[0][1] >= OBJECT_BOX[3]
+    assert extents[1][0] == pytest.approx(HUMAN_BOX[0], abs=5)
+    # pieces of a line follow each other left to right
+    assert extents[1][2] == pytest.approx(extents[2][0], abs=0.5)
+    assert extents[2][2] == pytest.approx(extents[3][0], abs=0.5)
+
+
+def test_labels_go_inside_when_the_image_has_no_room_outside():
+    vis = make_visualizer(draw_legend=False)
+    sample = pred_sample(with_map=False)
+    sample.pred_hois.subject_bboxes[:] = torch.tensor([20., 2., 150., 220.])
+    sample.pred_hois.object_bboxes[:] = torch.tensor([180., 100., 290., HEIGHT - 1.])
+    vis.add_datasample('img', gray_image(), sample, draw_gt=False)
+    extents = text_extents(vis)
+    object_label, human_lines = extents[0], extents[1:]
+    # inside the human box, below its top edge, and inside the object box, above its
+    # bottom edge; still within the image
+    assert all(2 < y1 and y2 < 220 for _, y1, _, y2 in human_lines)
+    assert 100 < object_label[1] and object_label[3] < HEIGHT - 1
 
 
 def test_names_fall_back_to_ids_without_metainfo():
@@ -281,3 +323,17 @@ def test_mmengine_drawing_methods_still_compose():
     assert (img[mask] == (0, 0, 255)).all()
     assert (img[30:90, 120:180] == GRAY).all()
     assert outline_hits(is_red(img), [100., 100., 200., 200.]) > 0.95
+
+
+def test_draw_labels_false_leaves_every_contact_pixel_visible():
+    vis = make_visualizer(draw_legend=False, draw_labels=False)
+    sample = pred_sample()
+    # contact block under where the labels would be
+    seg = contact_map({6: (32, 60, 22, 140)})
+    sample.pred_sem_seg = PixelData(sem_seg=torch.from_numpy(seg)[None])
+    vis.add_datasample('img', gray_image(), sample, draw_gt=False)
+    img = vis.get_image()
+    assert drawn_texts(vis) == []
+    inner = (seg == 6) & ~edge_band(HUMAN_BOX)
+    assert colour_mask(img[inner][None], blended(6, vis.alpha), 1).all()
+    assert outline_hits(is_red(img), HUMAN_BOX) > 0.95
