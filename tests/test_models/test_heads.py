@@ -40,10 +40,20 @@ def test_cpam_loss_skips_unannotated_images():
     assert torch.all(logits.grad == 0)
 
 
-def test_cpam_bn_needs_two_images_in_training():
-    cpam = MODELS.build(dict(type='CPAM', in_channels=8, hidden_channels=(4, )))
-    with pytest.raises(ValueError, match='at least 2 images'):
-        cpam(torch.randn(1, 8, 2, 2))
+def test_cpam_bn_single_image_in_training_uses_running_stats():
+    """The last batch of an epoch can hold one image: BN then uses its running stats."""
+    cpam = MODELS.build(dict(type='CPAM', in_channels=8, hidden_channels=(4, ),
+                             dropout=0.0))
+    bn = cpam.blocks[0][1]
+    bn.running_mean.fill_(0.5)
+    bn.running_var.fill_(2.0)
+    feat = torch.randn(1, 8, 2, 2)
+    out = cpam(feat)
+    assert cpam.training and bn.training
+    assert torch.equal(bn.running_mean, torch.full((4, ), 0.5))
+    assert bn.num_batches_tracked.item() == 0
+    cpam.eval()
+    assert torch.allclose(out, cpam(feat))
     ln = MODELS.build(dict(type='CPAM', in_channels=8, hidden_channels=(4, ),
                            norm_cfg=dict(type='LN')))
     assert ln(torch.randn(1, 8, 2, 2)).shape == (1, 17)

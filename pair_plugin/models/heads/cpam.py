@@ -22,8 +22,8 @@ class CPAM(BaseModule):
         hidden_channels (Sequence[int]): widths of the FCBs. Defaults to (1024, 512).
         num_parts (int): number of body parts N_c. Defaults to 17.
         dropout (float): dropout probability of the FCBs. Defaults to 0.5.
-        norm_cfg (dict): norm layer of the FCBs (``BN1d`` needs at least two images per
-            GPU in training; ``dict(type='LN')`` works with one). Defaults to BN1d.
+        norm_cfg (dict): norm layer of the FCBs. Defaults to BN1d; a training batch of
+            one image is normalised with BN's running statistics.
         loss (dict): the BCE loss (mmdet ``CrossEntropyLoss`` with ``use_sigmoid=True``).
         init_cfg (dict | list[dict]): defaults to Kaiming (He et al. 2015), as the paper.
     """
@@ -63,14 +63,29 @@ class CPAM(BaseModule):
         Returns:
             Tensor: (B, num_parts) logits; ``sigmoid`` gives L.
         """
-        if (self.training and feat.size(0) == 1 and len(self.blocks) > 0
-                and 'BN' in self.norm_cfg['type']):
-            raise ValueError(
-                'CPAM: BatchNorm in the fully connected blocks needs at least 2 images '
-                'per GPU in training; raise the batch size or set '
-                "model.cpam.norm_cfg=dict(type='LN')")
         pooled = feat.mean(dim=(2, 3))
+        if self.training and feat.size(0) == 1:
+            return self.fc(self._blocks_with_running_stats(pooled))
         return self.fc(self.blocks(pooled))
+
+    def _blocks_with_running_stats(self, pooled: Tensor) -> Tensor:
+        """The FCBs on a single image in training, BatchNorm using its running statistics.
+
+        BatchNorm cannot estimate batch statistics from one sample, which is what the last,
+        incomplete batch of an epoch (or one image per GPU) gives; normalising that
+        sample with the running statistics keeps training going without touching them.
+        """
+        norms = [
+            m for m in self.blocks.modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training
+        ]
+        for m in norms:
+            m.eval()
+        try:
+            return self.blocks(pooled)
+        finally:
+            for m in norms:
+                m.train()
 
     def loss(self, part_logits: Tensor, gt_parts: Tensor,
              annotated: Tensor) -> Tensor:
