@@ -12,9 +12,10 @@ def load_image(path: str) -> np.ndarray:
 
     Handles every format Pillow reads (JPEG, PNG, WebP, BMP, TIFF, ...): the EXIF
     orientation is applied (a photo taken sideways comes out upright, as
-    ``mmcv.imread(flag='color')`` does for JPEG), grayscale, palette and CMYK images become
-    3-channel, an alpha channel is dropped (as ``cv2.IMREAD_COLOR`` drops it, so that the
-    demo and ``tools/test.py`` see the same pixels), 16-bit images are scaled to 8 bits.
+    ``mmcv.imread(flag='color')`` does for JPEG), grayscale, palette and CMYK images
+    become 3-channel, an alpha channel is dropped (as ``cv2.IMREAD_COLOR`` drops it, so
+    that the demo and ``tools/test.py`` see the same pixels), 16-bit images are scaled
+    to 8 bits.
 
     Args:
         path (str): the image file.

@@ -154,7 +154,8 @@ def build_inference_pipeline(cfg: Config) -> Compose:
     """
     dataset_cfg = _dataset_cfg(cfg)
     if dataset_cfg is None or 'pipeline' not in dataset_cfg:
-        raise ValueError('the config has no test_dataloader.dataset.pipeline to infer with')
+        raise ValueError(
+            'the config has no test_dataloader.dataset.pipeline to infer with')
     steps = []
     for step in copy.deepcopy(dataset_cfg['pipeline']):
         name = _type_name(step)

@@ -1,4 +1,4 @@
-"""The hook that draws validation and test predictions, as mmdet's DetVisualizationHook."""
+"""The hook that draws val and test predictions, as mmdet's DetVisualizationHook."""
 import os.path as osp
 import warnings
 from typing import Optional, Sequence
@@ -16,7 +16,7 @@ from pair_plugin.structures import PaIRDataSample, PaIRFormatError
 
 @HOOKS.register_module()
 class PaIRVisualizationHook(Hook):
-    """Draws PaIR-Net's predictions (and the ground truth beside them) during val and test.
+    """Draws PaIR-Net's predictions (and the ground truth beside them) in val and test.
 
     The pictures go to the runner's visualizer (a :class:`PaIRVisualizer`), which hands
     them to its vis backends (``LocalVisBackend`` writes ``<work_dir>/<timestamp>/

@@ -33,23 +33,49 @@ def _present_ids(contact_map: np.ndarray) -> np.ndarray:
     return np.flatnonzero(counts)
 
 
-def _box_key(box: np.ndarray) -> Tuple[float, ...]:
-    """Boxes that agree to a tenth of a pixel are drawn once."""
-    return tuple(np.round(box.astype(np.float64), 1).tolist())
+class _BoxGroups:
+    """Boxes drawn once: a box whose IoU with an earlier one reaches ``iou_thr`` joins
+    that one's group (duplicate detections of one person draw one box, lines stacked).
+    """
+
+    def __init__(self, iou_thr: float):
+        self.iou_thr = iou_thr
+        self.boxes: List[np.ndarray] = []
+
+    def index(self, box: np.ndarray) -> int:
+        box = np.asarray(box, dtype=np.float64)
+        for i, other in enumerate(self.boxes):
+            if _iou(box, other) >= self.iou_thr:
+                return i
+        self.boxes.append(box)
+        return len(self.boxes) - 1
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    """IoU of two x1y1x2y2 boxes (equal degenerate boxes count as 1)."""
+    if np.array_equal(a, b):
+        return 1.0
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+    return float(inter / union) if union > 0 else 0.0
 
 
 @VISUALIZERS.register_module()
 class PaIRVisualizer(Visualizer):
-    """Draws HOI triplets and contact maps, in the style of mmdet's ``DetLocalVisualizer``.
+    """Draws HOI triplets and contact maps, as mmdet's ``DetLocalVisualizer`` draws boxes.
 
     Like the paper's Fig. 4: human boxes in red, object boxes in green; above each human
     box one line per triplet, the action name in blue followed by the object name in
     green (and the score for predictions), the best nearest to the box; the object name
     in green below each object box. Labels go outside the boxes, where they hide the
     least of the contact, and inside along the same edge when the image has no room.
-    Boxes shared by several triplets are drawn once and their lines stacked. The
-    contact map (0 none, 1..17 part, 255 not annotated) is blended over the image, each part in its colour from :data:`PART_PALETTE`, with a legend of
-    the parts present at the top right (with CPAM's probability for predictions).
+    Boxes shared by several triplets (or nearly the same, ``box_merge_iou``) are drawn
+    once and their lines stacked. The contact map (0 none, 1..17 part, 255 not
+    annotated) is blended over the image, each part in its colour from
+    :data:`PART_PALETTE`, with a legend of the parts present at the top right (with
+    CPAM's probability for predictions).
 
     All colours are RGB, as the images drawn on (mmengine's convention).
 
@@ -78,6 +104,10 @@ class PaIRVisualizer(Visualizer):
             contact pixel visible on small images. Defaults to True.
         label_background_alpha (float): opacity of the white background of the
             labels. Defaults to 0.7.
+        box_merge_iou (float): boxes overlapping an earlier (better scoring) box of
+            the same role by this IoU or more are drawn as that box, their lines
+            stacked on it, so that duplicate detections of one person or object do
+            not pile up labels. 1.0 merges identical boxes only. Defaults to 0.9.
         max_draw_size (int, optional): when the longer image side exceeds it, the image,
             the boxes and the contact maps are scaled down together by the same factor
             before drawing (the output is then that much smaller, with every box and
@@ -100,6 +130,7 @@ class PaIRVisualizer(Visualizer):
                  draw_legend: bool = True,
                  draw_labels: bool = True,
                  label_background_alpha: float = 0.7,
+                 box_merge_iou: float = 0.9,
                  max_draw_size: Optional[int] = None) -> None:
         super().__init__(
             name=name, image=image, vis_backends=vis_backends, save_dir=save_dir)
@@ -119,6 +150,7 @@ class PaIRVisualizer(Visualizer):
         self.draw_legend = draw_legend
         self.draw_labels = draw_labels
         self.label_background_alpha = label_background_alpha
+        self.box_merge_iou = box_merge_iou
         self.max_draw_size = max_draw_size
         # replaced by the dataset's metainfo when a runner or init_model sets it
         self.dataset_meta = {}
@@ -180,7 +212,7 @@ class PaIRVisualizer(Visualizer):
 
     # ------------------------------------------------------------------ text layout
     def _text_extent(self) -> Tuple[float, float, float, float]:
-        """x1, y1, x2, y2 in image pixels of the last text drawn, its background included."""
+        """x1, y1, x2, y2 in image pixels of the last text drawn, with its background."""
         renderer = self.fig_save_canvas.get_renderer()
         artist = self.ax_save.texts[-1]
         patch = artist.get_bbox_patch()
@@ -298,36 +330,35 @@ class PaIRVisualizer(Visualizer):
         score) and the object names below each object box."""
         if not triplets:
             return
-        humans: Dict[tuple, np.ndarray] = {}
-        objects: Dict[tuple, Tuple[np.ndarray, List[int]]] = {}
-        lines: Dict[tuple, Dict[tuple, Optional[float]]] = {}
+        humans, objects = _BoxGroups(self.box_merge_iou), _BoxGroups(self.box_merge_iou)
+        object_labels: Dict[int, List[int]] = {}
+        lines: Dict[int, Dict[tuple, Optional[float]]] = {}
         for h_box, o_box, obj, act, score in triplets:
-            h_key, o_key = _box_key(h_box), _box_key(o_box)
-            humans.setdefault(h_key, h_box)
-            entry = objects.setdefault(o_key, (o_box, []))
-            if obj not in entry[1]:
-                entry[1].append(obj)
-            human_lines = lines.setdefault(h_key, {})
-            line_key = (act, obj, o_key)
+            h, o = humans.index(h_box), objects.index(o_box)
+            labels = object_labels.setdefault(o, [])
+            if obj not in labels:
+                labels.append(obj)
+            human_lines = lines.setdefault(h, {})
+            line_key = (act, obj, o)
             if line_key not in human_lines or (
                     score is not None and score > (human_lines[line_key] or 0)):
                 human_lines[line_key] = score
 
         lw = self._box_line_width()
-        obj_boxes = np.stack([b for b, _ in objects.values()])
-        hum_boxes = np.stack(list(humans.values()))
+        obj_boxes = np.stack(objects.boxes)
+        hum_boxes = np.stack(humans.boxes)
         self.draw_bboxes(obj_boxes, edge_colors=[self.object_color] * len(obj_boxes),
                          line_widths=lw, alpha=1.0)
         self.draw_bboxes(hum_boxes, edge_colors=[self.human_color] * len(hum_boxes),
                          line_widths=lw, alpha=1.0)
         if not self.draw_labels:
             return
-        for o_box, labels in objects.values():
+        for o, o_box in enumerate(objects.boxes):
             self._draw_label_block(
-                [[(self._object_name(obj), self.object_text_color)] for obj in labels],
-                o_box, above=False)
-        for h_key, h_box in humans.items():
-            ordered = sorted(lines[h_key].items(),
+                [[(self._object_name(obj), self.object_text_color)]
+                 for obj in object_labels[o]], o_box, above=False)
+        for h, h_box in enumerate(humans.boxes):
+            ordered = sorted(lines[h].items(),
                              key=lambda kv: -(kv[1] if kv[1] is not None else 0))
             block = []
             for (act, obj, _), score in ordered:
@@ -491,7 +522,7 @@ class PaIRVisualizer(Visualizer):
                        out_file: Optional[str] = None,
                        pred_score_thr: float = 0.3,
                        step: int = 0) -> None:
-        """Draw the ground truth and/or the predictions of one image and store the picture.
+        """Draw the ground truth and/or the predictions of one image; store the picture.
 
         With both drawn, the ground truth is on the left and the prediction on the
         right of one picture (as mmdet). ``show`` displays it in a window; ``out_file``

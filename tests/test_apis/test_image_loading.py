@@ -1,4 +1,4 @@
-"""load_image: every format a user may hand the demo, read as the data pipeline reads it."""
+"""load_image: every format a user may give the demo, read as the data pipeline does."""
 import os.path as osp
 
 import mmcv

@@ -95,8 +95,10 @@ def edge_band(box, shape=(HEIGHT, WIDTH), half_width: float = 4.0) -> np.ndarray
     ys, xs = np.mgrid[0:shape[0], 0:shape[1]] + 0.5
     inside_x = (xs >= x1 - half_width) & (xs <= x2 + half_width)
     inside_y = (ys >= y1 - half_width) & (ys <= y2 + half_width)
-    near_v = ((np.abs(xs - x1) <= half_width) | (np.abs(xs - x2) <= half_width)) & inside_y
-    near_h = ((np.abs(ys - y1) <= half_width) | (np.abs(ys - y2) <= half_width)) & inside_x
+    near_x = (np.abs(xs - x1) <= half_width) | (np.abs(xs - x2) <= half_width)
+    near_y = (np.abs(ys - y1) <= half_width) | (np.abs(ys - y2) <= half_width)
+    near_v = near_x & inside_y
+    near_h = near_y & inside_x
     return near_v | near_h
 
 

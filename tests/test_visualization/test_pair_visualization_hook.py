@@ -1,4 +1,4 @@
-"""PaIRVisualizationHook with a minimal runner: which images are drawn, where, and what."""
+"""PaIRVisualizationHook with a minimal runner: which images are drawn, where, what."""
 import os
 from types import SimpleNamespace
 

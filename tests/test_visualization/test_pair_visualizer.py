@@ -1,4 +1,4 @@
-"""PaIRVisualizer: what the pictures contain, pixel by pixel where the geometry is known."""
+"""PaIRVisualizer: what the pictures contain, pixel by pixel where geometry is known."""
 import glob
 import os.path as osp
 
@@ -337,3 +337,28 @@ def test_draw_labels_false_leaves_every_contact_pixel_visible():
     inner = (seg == 6) & ~edge_band(HUMAN_BOX)
     assert colour_mask(img[inner][None], blended(6, vis.alpha), 1).all()
     assert outline_hits(is_red(img), HUMAN_BOX) > 0.95
+
+
+def test_near_duplicate_boxes_are_drawn_once_and_distinct_ones_apart():
+    vis = make_visualizer(draw_legend=False)
+    sample = pred_sample(scores=(0.9, 0.8, 0.7))
+    human = torch.tensor(HUMAN_BOX)
+    # triplet 2: the same person, box shifted by 2 px (IoU > 0.9); triplet 3: another
+    # person beside (IoU with the first well under 0.9)
+    other = torch.tensor([160., 20., 300., 90.])
+    sample.pred_hois.subject_bboxes = torch.stack(
+        [human, human + torch.tensor([2., 2., 2., 2.]), other])
+    vis.add_datasample('img', gray_image(), sample, draw_gt=False)
+    human_boxes = vis.ax_save.collections[1]
+    assert len(human_boxes.get_paths()) == 2
+    # the merged lines sit above the first (best) box; the other person's line
+    # above its own box
+    texts = drawn_texts(vis)
+    assert texts.count('hold') == texts.count('carry') == texts.count('ride') == 1
+    img = vis.get_image()
+    assert outline_hits(is_red(img), HUMAN_BOX) > 0.95
+    shifted = [v + 2 for v in HUMAN_BOX]
+    # the shifted duplicate is not drawn: its right edge column is not red
+    col = int(shifted[2]) + 2
+    assert not is_red(img[int(HUMAN_BOX[1]) + 10:int(HUMAN_BOX[3]) - 10, col]).any()
+    assert outline_hits(is_red(img), other.tolist()) > 0.9

@@ -1,4 +1,4 @@
-"""The visualization hook inside a real mmengine Runner test run (tools/test.py --show-dir).
+"""The visualization hook inside a real mmengine Runner test (tools/test.py --show-dir).
 
 A tiny untrained PaIR-Net from ``configs/pairnet_r18_synthetic.py`` runs on three
 synthetic images; the hook must write one picture per image, ground truth on the left
