@@ -435,7 +435,10 @@ class PaIRVisualizer(Visualizer):
         pairs = data_sample.gt_pairs
         subjects = _to_numpy(pairs.subject_ids).reshape(-1)
         objects = _to_numpy(pairs.object_ids).reshape(-1)
-        actions = _to_numpy(pairs.actions).reshape(len(subjects), -1)
+        actions = _to_numpy(pairs.actions)  # (P, A)
+        if actions.ndim != 2:
+            raise ValueError(
+                f'gt_pairs.actions must be (P, A) multi-hot, got shape {actions.shape}')
         for s, o, multi_hot in zip(subjects, objects, actions):
             for a in np.flatnonzero(multi_hot > 0):
                 triplets.append((bboxes[s], bboxes[o], int(labels[o]), int(a), None))

@@ -362,3 +362,16 @@ def test_near_duplicate_boxes_are_drawn_once_and_distinct_ones_apart():
     col = int(shifted[2]) + 2
     assert not is_red(img[int(HUMAN_BOX[1]) + 10:int(HUMAN_BOX[3]) - 10, col]).any()
     assert outline_hits(is_red(img), other.tolist()) > 0.9
+
+
+def test_empty_ground_truth_and_predictions_leave_the_image_as_it_is():
+    vis = make_visualizer()
+    sample = gt_sample()
+    sample.gt_instances = sample.gt_instances[:0]
+    sample.gt_pairs = sample.gt_pairs[:0]
+    sample.gt_sem_seg = PixelData(sem_seg=torch.full((1, HEIGHT, WIDTH), 255))
+    preds = pred_sample(with_map=False)
+    sample.pred_hois = preds.pred_hois[:0]
+    vis.add_datasample('img', gray_image(), sample)
+    img = vis.get_image()
+    assert img.shape == (HEIGHT, 2 * WIDTH, 3) and (img == GRAY).all()
