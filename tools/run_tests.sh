@@ -5,7 +5,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash tools/setup_env.sh || exit $?
-.venv/bin/python -m pytest "$@"
+# one OpenMP thread per process: on 2 shared cores, waiting threads cost more than they give
+OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} .venv/bin/python -m pytest "$@"
 rc=$?
 if [ $rc -eq 5 ]; then
     echo "run_tests: pytest collected no test: that is a failure" >&2

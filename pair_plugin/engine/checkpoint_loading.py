@@ -43,6 +43,11 @@ def _numpy_safe_globals() -> list:
     return found
 
 
+#: HistoryBuffer's default statistics (``_statistics_methods`` is filled only once a
+#: buffer has been created in the process)
+_HISTORY_BUFFER_STATISTICS = frozenset(('min', 'max', 'current', 'mean'))
+
+
 def _history_buffer_getattr(obj, name):
     """The only ``getattr`` a checkpoint may call: a HistoryBuffer's statistics method.
 
@@ -50,8 +55,8 @@ def _history_buffer_getattr(obj, name):
     (``getattr(HistoryBuffer, 'min')``); a general ``getattr`` would hand any attribute
     of an allowed object to the unpickler.
     """
-    if obj is not HistoryBuffer or \
-            name not in HistoryBuffer._statistics_methods:
+    allowed = _HISTORY_BUFFER_STATISTICS | set(HistoryBuffer._statistics_methods)
+    if obj is not HistoryBuffer or name not in allowed:
         raise pickle.UnpicklingError(
             f'checkpoint asks for getattr({obj!r}, {name!r}), '
             'which is not a HistoryBuffer statistics method')

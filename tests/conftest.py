@@ -1,4 +1,4 @@
-"""Model tests run torch on one thread.
+"""Tests run torch on one thread.
 
 On a small shared machine two OpenMP threads that wait for each other are up to 20 times
 slower than one (0.2 s against 3.7 s per training step of the small model, measured with
