@@ -22,7 +22,7 @@ def parse_args():
     parser.add_argument(
         '--out',
         type=str,
-        help='write the predictions file (JSON, the format of docs/dataset.md; '
+        help='write the predictions file (JSON, the format of docs/metrics.md; '
         'contact masks as PNGs beside it) for tools/analysis/eval_predictions.py')
     parser.add_argument(
         '--show', action='store_true', help='show prediction results')
