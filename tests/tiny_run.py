@@ -70,6 +70,7 @@ default_hooks = dict(
     visualization=dict(type='PaIRVisualizationHook', draw=False))
 log_processor = dict(window_size=1)
 randomness = dict(seed=0, deterministic=False)
+custom_hooks = [dict(type='RandomStateHook')]
 {extra}
 '''
     with open(path, 'w') as f:
@@ -82,6 +83,8 @@ def run(cmd, cwd=None, env_extra=None, timeout=600, pythonpath=True):
     env = dict(os.environ)
     env.pop('PAIR_TRUST_CHECKPOINT', None)
     env['OMP_NUM_THREADS'] = '1'
+    # the venv's python, torchrun and mim come first (tools/dist_*.sh call `python`)
+    env['PATH'] = osp.dirname(PYTHON) + os.pathsep + env.get('PATH', '')
     if pythonpath:
         env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
     env.update(env_extra or {})
@@ -93,3 +96,10 @@ def run(cmd, cwd=None, env_extra=None, timeout=600, pythonpath=True):
             f'command failed ({proc.returncode}): {" ".join(map(str, cmd))}\n'
             f'{proc.stdout[-6000:]}')
     return proc.stdout
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]

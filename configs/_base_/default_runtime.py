@@ -9,6 +9,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='PaIRVisualizationHook'))
 
+# checkpoints carry the random generators' states, so a resumed run continues exactly
+custom_hooks = [dict(type='RandomStateHook')]
+
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

@@ -2,8 +2,9 @@ from .amp import CPUAutocastOptimWrapper, enable_amp
 from .checkpoint_loading import (SAFE_GLOBALS, TRUST_ENV,
                                  load_checkpoint_file)
 from .cpu_distributed import setup_cpu_distributed
+from .random_state_hook import RandomStateHook
 
 __all__ = [
     'CPUAutocastOptimWrapper', 'enable_amp', 'SAFE_GLOBALS', 'TRUST_ENV',
-    'load_checkpoint_file', 'setup_cpu_distributed'
+    'load_checkpoint_file', 'setup_cpu_distributed', 'RandomStateHook'
 ]
