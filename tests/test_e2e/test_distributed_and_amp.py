@@ -1,0 +1,81 @@
+"""tools/dist_train.sh and tools/dist_test.sh with two real processes (gloo on the CPU),
+and --amp (bf16 autocast on the CPU)."""
+import glob
+import json
+import os.path as osp
+import re
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from tests.tiny_run import (PYTHON, REPO, free_port, make_tiny_dataset, run,
+                            write_tiny_config)
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp('dist')
+    # an odd number of test images: the sampler pads 3 to 4 for two processes
+    data = make_tiny_dataset(str(root / 'data'), num_train=4, num_test=3)
+    cfg = write_tiny_config(str(root / 'cfg.py'), data, max_epochs=1)
+    return root, data, cfg
+
+
+def _metrics(work_dir):
+    files = sorted(glob.glob(osp.join(work_dir, '*', '*.json')))
+    assert files, f'no metrics json under {work_dir}'
+    return json.load(open(files[-1]))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU (gloo) path')
+def test_two_process_train_and_test_count_each_image_once(tiny):
+    root, data, cfg = tiny
+    work = root / 'dist_train'
+    out = run(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg, '2',
+               '--work-dir', str(work)],
+              env_extra=dict(PORT=str(free_port())))
+    assert 'started a gloo process group' in out
+    assert re.search(r'world_size:\s*2|Distributed launcher: pytorch', out)
+    ckpt = work / 'epoch_1.pth'
+    assert ckpt.is_file()
+
+    preds_file = root / 'dist_preds' / 'predictions.json'
+    run(['bash', osp.join(REPO, 'tools', 'dist_test.sh'), cfg, str(ckpt), '2',
+         '--work-dir', str(root / 'dist_test'), '--out', str(preds_file)],
+        env_extra=dict(PORT=str(free_port())))
+    test_files = [
+        im['file_name'] for im in json.load(
+            open(osp.join(data, 'annotations', 'test.json')))['images']
+    ]
+    assert len(test_files) == 3
+    predicted = [p['file_name'] for p in json.load(open(preds_file))]
+    assert sorted(predicted) == sorted(test_files)  # each once, none padded in
+
+    # the same checkpoint evaluated by one process gives the same numbers
+    run([PYTHON, osp.join(REPO, 'tools', 'test.py'), cfg, str(ckpt),
+         '--work-dir', str(root / 'single_test')])
+    dist_metrics = _metrics(str(root / 'dist_test'))
+    single_metrics = _metrics(str(root / 'single_test'))
+    keys = [k for k in single_metrics if k.startswith(('hoi/', 'contact/'))]
+    assert 'hoi/mAP' in keys and 'contact/C-Acc' in keys
+    for key in keys:
+        assert dist_metrics[key] == pytest.approx(single_metrics[key],
+                                                  abs=1e-9, nan_ok=True), key
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='bf16 on the CPU')
+def test_amp_trains_with_bf16_autocast_on_cpu(tiny):
+    root, _, cfg = tiny
+    work = root / 'amp'
+    out = run([PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg, '--amp',
+               '--work-dir', str(work)])
+    assert 'AMP: optim_wrapper.type = CPUAutocastOptimWrapper' in out
+    dumped = Config.fromfile(str(work / 'cfg.py'))
+    assert dumped.optim_wrapper.type == 'CPUAutocastOptimWrapper'
+    assert dumped.optim_wrapper.dtype == 'bfloat16'
+    losses = [float(v) for v in re.findall(r'\bloss: ([0-9.e+-]+|nan|inf)', out)]
+    assert losses and all(torch.isfinite(torch.tensor(losses)))
+    state = torch.load(work / 'epoch_1.pth', map_location='cpu',
+                       weights_only=False)['state_dict']
+    assert all(v.dtype != torch.bfloat16 for v in state.values())
