@@ -118,3 +118,15 @@ def test_paper_configs_recipe():
         assert cfg.model.type == 'PaIRNet'
     small = Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic.py'))
     assert small.model.backbone.depth == 18 and small.model.backbone.init_cfg is None
+
+
+def test_pair2_differs_from_pair1_only_in_its_data():
+    one = Config.fromfile(osp.join(CONFIGS, 'pairnet_r50_pair1.py'))
+    two = Config.fromfile(osp.join(CONFIGS, 'pairnet_r50_pair2.py'))
+    for cfg, root in ((one, 'data/pair1/'), (two, 'data/pair2/')):
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            assert cfg[loader].dataset.data_root == root
+        for evaluator in cfg.val_evaluator + cfg.test_evaluator:
+            assert evaluator.train_ann_file == root + 'annotations/train.json'
+    assert one.train_dataloader.dataset.pipeline == \
+        two.train_dataloader.dataset.pipeline
