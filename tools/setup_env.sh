@@ -53,9 +53,23 @@ mkdir -p "$LOG_DIR" "$CACHE"
 PY=$VENV/bin/python
 PIP=("$PY" -m pip --disable-pip-version-check)
 
-step "pip" "${PIP[@]}" install -q --upgrade "pip>=24"
-step "build tools" "${PIP[@]}" install -q -r "$REQ/build.txt"
-step "torch" "${PIP[@]}" install -q -r "$REQ/torch.txt"
+# The dependencies are installed again only when the pins or this script changed since the
+# last successful run (then pip itself decides what is missing); the package always is.
+STAMP=$VENV/.pair_plugin-deps.sha256
+DEPS_HASH=$(cat "$REQ"/*.txt "$ROOT/tools/setup_env.sh" | sha256sum | cut -d' ' -f1)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$DEPS_HASH" ]; then
+    say "dependencies unchanged since the last run (requirements/*.txt): not reinstalled"
+    DEPS_DONE=1
+else
+    DEPS_DONE=0
+    rm -f "$STAMP"
+fi
+# dep_step NAME CMD...: a dependency step, skipped when the stamp says it is done
+dep_step() { [ "$DEPS_DONE" = 1 ] || step "$@"; }
+
+dep_step "pip" "${PIP[@]}" install -q --upgrade "pip>=24"
+dep_step "build tools" "${PIP[@]}" install -q -r "$REQ/build.txt"
+dep_step "torch" "${PIP[@]}" install -q -r "$REQ/torch.txt"
 
 # --- mmcv with its compiled ops -------------------------------------------------------
 MMCV_VERSION=$(sed -n 's/^mmcv==\([0-9.]*\).*/\1/p' "$REQ/mmcv.txt")
@@ -112,10 +126,10 @@ else
 fi
 
 # --- OpenMMLab libraries, mim, test tools -------------------------------------------------
-step "openmmlab" "${PIP[@]}" install -q -r "$REQ/runtime.txt" -r "$REQ/build.txt" -r "$REQ/torch.txt" "mmcv==$MMCV_VERSION"
-step "mim" "${PIP[@]}" install -q --no-deps "$(head -n 20 "$REQ/mim.txt" | grep '^openmim')"
-step "mim deps" "${PIP[@]}" install -q $(grep -v -e '^#' -e '^openmim' -e '^$' "$REQ/mim.txt") -r "$REQ/build.txt"
-step "test tools" "${PIP[@]}" install -q -r "$REQ/tests.txt"
+dep_step "openmmlab" "${PIP[@]}" install -q -r "$REQ/runtime.txt" -r "$REQ/build.txt" -r "$REQ/torch.txt" "mmcv==$MMCV_VERSION"
+dep_step "mim" "${PIP[@]}" install -q --no-deps "$(head -n 20 "$REQ/mim.txt" | grep '^openmim')"
+dep_step "mim deps" "${PIP[@]}" install -q $(grep -v -e '^#' -e '^openmim' -e '^$' "$REQ/mim.txt") -r "$REQ/build.txt"
+dep_step "test tools" "${PIP[@]}" install -q -r "$REQ/tests.txt"
 
 # --- the package itself, as a user installs it (mim needs a real install) ------------------
 step "pair_plugin" "${PIP[@]}" install -q --no-deps --no-build-isolation --force-reinstall "$ROOT"
@@ -126,4 +140,5 @@ import mmcv.ops, mmdet.models, mmseg.models, mmpretrain.models, mim, pkg_resourc
 import pair_plugin
 print('pair_plugin', pair_plugin.__version__, 'torch', __import__('torch').__version__)
 "
+echo "$DEPS_HASH" > "$STAMP"
 say "done: $VENV ($(cat "$LOG_DIR/check_imports.log"))"
