@@ -14,6 +14,9 @@ MIM=$ROOT/.venv/bin/mim
 CONFIG=configs/pairnet_r18_synthetic.py
 WORK_DIR=${PAIR_WORK_DIR:-work_dirs/main_job}
 DATA=${PAIR_DATA:-data/synthetic}
+# absolute paths: mim runs the scripts from the installed package
+case $WORK_DIR in /*) ;; *) WORK_DIR=$ROOT/$WORK_DIR ;; esac
+case $DATA in /*) ;; *) DATA=$ROOT/$DATA ;; esac
 T0=$(date +%s)
 say() { printf '\n[main_job %4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
 
@@ -34,7 +37,7 @@ CKPT=$(cat "$WORK_DIR/last_checkpoint")
 
 say "evaluating and drawing: mim test pair_plugin $CONFIG --checkpoint $CKPT"
 "$MIM" test pair_plugin "$CONFIG" --checkpoint "$CKPT" --work-dir "$WORK_DIR/test" \
-    --show-dir vis --out "$ROOT/$WORK_DIR/test/predictions.json" \
+    --show-dir vis --out "$WORK_DIR/test/predictions.json" \
     --cfg-options test_dataloader.dataset.data_root="$DATA"
 
 say "plotting the training curves"
@@ -44,12 +47,12 @@ METRICS=$(ls -t "$WORK_DIR"/test/*/*.json 2>/dev/null | head -n 1)
 VIS=$(ls -td "$WORK_DIR"/test/*/vis 2>/dev/null | head -n 1)
 say "done"
 cat <<EOM
-  checkpoint:    $ROOT/$CKPT
-  training log:  $(ls -t "$ROOT/$WORK_DIR"/*/*.log | head -n 1)
-  curves:        $ROOT/$WORK_DIR/curves.png
-  test metrics:  $ROOT/$METRICS
-  predictions:   $ROOT/$WORK_DIR/test/predictions.json
-  pictures:      $ROOT/$VIS
+  checkpoint:    $CKPT
+  training log:  $(ls -t "$WORK_DIR"/2*/2*.log | head -n 1)
+  curves:        $WORK_DIR/curves.png
+  test metrics:  $METRICS
+  predictions:   $WORK_DIR/test/predictions.json
+  pictures:      $VIS
 EOM
 if [ -n "$METRICS" ]; then
     echo "  metrics:"
