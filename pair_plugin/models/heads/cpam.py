@@ -101,7 +101,7 @@ class CPAM(BaseModule):
             Tensor: scalar loss, mean over the parts of the annotated images (0 when none).
         """
         weight = annotated.to(part_logits.dtype)[:, None].expand_as(part_logits)
-        avg_factor = max(float(weight.sum()), 1.0)
+        avg_factor = weight.sum().clamp(min=1.0)  # a tensor: no host-device sync
         return self.loss_parts(
             part_logits, gt_parts.to(part_logits.dtype), weight=weight,
             avg_factor=avg_factor)

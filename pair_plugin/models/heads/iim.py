@@ -358,6 +358,8 @@ class IIM(BaseModule):
         assign_results = self.assigner.assign_batch(preds, batch_gt_pairs,
                                                     batch_img_metas)
 
+        # Targets by gather + where: no boolean indexing, no nonzero, no .item(), so the
+        # only host-device synchronisation of the step is the assignment's cost matrix.
         labels = object_logits.new_full((num_imgs, num_queries), self.num_object_classes,
                                         dtype=torch.long)
         action_targets = torch.zeros_like(action_logits)
@@ -365,36 +367,38 @@ class IIM(BaseModule):
         targets = {key: object_logits.new_zeros((num_imgs, num_queries, 4))
                    for key in ('human_bboxes', 'object_bboxes', 'human_pixels',
                                'object_pixels')}
-        factors = []
+        factors = object_logits.new_tensor(
+            [[m['img_shape'][1], m['img_shape'][0]] * 2 for m in batch_img_metas]
+        )[:, None]  # (B, 1, 4)
+        num_pos = 0  # known on the host: Hungarian matching pairs min(Q, m_i) queries
         for img_id, (result, gt) in enumerate(zip(assign_results, batch_gt_pairs)):
-            img_h, img_w = batch_img_metas[img_id]['img_shape'][:2]
-            factors.append(object_logits.new_tensor([img_w, img_h, img_w, img_h]))
-            pos = torch.nonzero(result.gt_inds > 0).squeeze(-1)
-            if pos.numel() == 0:
+            if len(gt) == 0:
                 continue
-            matched = result.gt_inds[pos] - 1
-            labels[img_id, pos] = gt.labels[matched]
-            action_targets[img_id, pos] = gt.actions[matched].to(action_targets.dtype)
-            box_weights[img_id, pos] = 1.0
+            num_pos += min(num_queries, len(gt))
+            pos = result.gt_inds > 0  # (Q,)
+            matched = (result.gt_inds - 1).clamp(min=0)
+            labels[img_id] = torch.where(pos, gt.labels[matched], labels[img_id])
+            pos_col = pos[:, None]
+            action_targets[img_id] = torch.where(
+                pos_col, gt.actions[matched].to(action_targets.dtype), 0)
+            box_weights[img_id] = pos_col.to(box_weights.dtype).expand(-1, 4)
             for key, target in targets.items():
-                target[img_id, pos] = gt.get(key)[matched].to(target.dtype)
-        factors = torch.stack(factors)[:, None]  # (B, 1, 4)
+                target[img_id] = torch.where(
+                    pos_col, gt.get(key)[matched].to(target.dtype), 0)
 
-        num_pos = int((labels != self.num_object_classes).sum())
         num_neg = labels.numel() - num_pos
         cls_avg_factor = max(num_pos + num_neg * self.bg_cls_weight, 1.0)
         loss_obj_cls = self.loss_object_cls(
             object_logits.reshape(-1, self.num_object_classes + 1), labels.reshape(-1),
             avg_factor=cls_avg_factor)
 
-        num_pos_actions = reduce_mean(action_targets.new_tensor(
-            float(action_targets.sum()))).clamp(min=1).item()
+        num_pos_actions = reduce_mean(action_targets.sum()).clamp(min=1)
         loss_action = self.loss_action(
             action_logits.reshape(-1, self.num_actions),
             action_targets.reshape(-1, self.num_actions), avg_factor=num_pos_actions)
 
-        num_total_pos = reduce_mean(object_logits.new_tensor(float(num_pos))).clamp(
-            min=1).item()
+        num_total_pos = reduce_mean(
+            object_logits.new_tensor(float(num_pos))).clamp(min=1)
         box_weights = box_weights.reshape(-1, 4)
         losses = dict(loss_obj_cls=loss_obj_cls, loss_action=loss_action)
         for name, pred, key in (('sub', human_boxes, 'human'),
