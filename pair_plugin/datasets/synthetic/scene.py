@@ -131,8 +131,14 @@ def _box(mask: np.ndarray) -> List[float]:
             float(ys.max() + 1)]
 
 
+#: the default contact band, as a fraction of a standing person's height: about 8-18 px
+#: for the people of a 256-px-wide image, 4-9 cells of PGCS's stride-2 contact map
+CONTACT_BAND = 0.08
+
+
 def render_scene(rng: np.random.Generator, height: int, width: int,
-                 band_frac: float = 0.02, min_pixels: int = 3) -> SceneSample:
+                 band_frac: float = CONTACT_BAND,
+                 min_pixels: int = 3) -> SceneSample:
     """Compose and render one scene (raises :class:`SceneRejected` on a bad draw).
 
     Args:
@@ -258,12 +264,16 @@ def image_size(rng: np.random.Generator, img_size: int) -> Tuple[int, int]:
 
 
 def generate_scene(rng: np.random.Generator, img_size: int,
-                   max_tries: int = 50) -> SceneSample:
-    """Draw scenes until one satisfies every required contact."""
+                   max_tries: int = 50,
+                   band_frac: float = CONTACT_BAND) -> SceneSample:
+    """Draw scenes until one satisfies every required contact.
+
+    ``band_frac`` is the contact band of :func:`render_scene`.
+    """
     height, width = image_size(rng, img_size)
     for _ in range(max_tries):
         try:
-            return render_scene(rng, height, width)
+            return render_scene(rng, height, width, band_frac=band_frac)
         except SceneRejected:
             continue
     raise RuntimeError(f'no valid synthetic scene in {max_tries} tries; the '

@@ -19,7 +19,7 @@ from mmengine.utils import ProgressBar
 from PIL import Image
 import numpy as np
 
-from .scene import generate_scene
+from .scene import CONTACT_BAND, generate_scene
 from .vocabulary import synthetic_metainfo
 
 #: the splits, with the index that seeds their random streams
@@ -28,7 +28,8 @@ SPLITS = ('train', 'val', 'test')
 
 def generate_split(out_dir: str, split: str, num_images: int, img_size: int = 256,
                    seed: int = 0, metainfo: Optional[dict] = None,
-                   progress: bool = True) -> str:
+                   progress: bool = True,
+                   contact_band: float = CONTACT_BAND) -> str:
     """Generate one split; returns the path of its annotation file.
 
     Args:
@@ -39,7 +40,12 @@ def generate_split(out_dir: str, split: str, num_images: int, img_size: int = 25
         seed (int): the random seed.
         metainfo (dict, optional): defaults to :func:`synthetic_metainfo`.
         progress (bool): show a progress bar.
+        contact_band (float): the width of the contact band, as a fraction of a
+            standing person's height (body pixels this close to the object of one of
+            the person's pairs are contact). Defaults to ``CONTACT_BAND`` (0.08).
     """
+    if not contact_band > 0:
+        raise ValueError(f'generate_split: contact_band must be > 0, got {contact_band}')
     metainfo = metainfo or synthetic_metainfo()
     objects, actions = metainfo['objects'], metainfo['actions']
     split_index = (SPLITS.index(split) if split in SPLITS else
@@ -53,7 +59,7 @@ def generate_split(out_dir: str, split: str, num_images: int, img_size: int = 25
     bar = ProgressBar(num_images) if progress and num_images else None
     for i in range(num_images):
         rng = np.random.default_rng([seed, split_index, i])
-        scene = generate_scene(rng, img_size)
+        scene = generate_scene(rng, img_size, band_frac=contact_band)
         name = f'{i:06d}'
         file_name = f'images/{split}/{name}.jpg'
         mask_name = f'masks/{split}/{name}.png'
@@ -87,18 +93,20 @@ def generate_split(out_dir: str, split: str, num_images: int, img_size: int = 25
     return ann_file
 
 
-def generate_synthetic_dataset(out_dir: str, num_train: int = 600,
+def generate_synthetic_dataset(out_dir: str, num_train: int = 1200,
                                num_val: int = 100, num_test: int = 100,
                                img_size: int = 256, seed: int = 0,
-                               progress: bool = True) -> Dict[str, str]:
+                               progress: bool = True,
+                               contact_band: float = CONTACT_BAND) -> Dict[str, str]:
     """Generate the train, val and test splits; returns ``{split: annotation file}``.
 
-    Defaults (600 / 100 / 100 images of width 256) take well under 30 s.
+    Arguments as :func:`generate_split`. The defaults (1200 / 100 / 100 images of width
+    256) take about 30 s.
     """
     metainfo = synthetic_metainfo()
     sizes = dict(train=num_train, val=num_val, test=num_test)
     return {
         split: generate_split(out_dir, split, n, img_size, seed, metainfo,
-                              progress)
+                              progress, contact_band)
         for split, n in sizes.items()
     }
