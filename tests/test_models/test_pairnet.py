@@ -306,3 +306,13 @@ def test_pair_indexing_a_missing_instance_is_refused(small_model):
     with pytest.raises(ValueError, match=r'images/0002.jpg: gt_pairs.object_ids \[5\] index '
                                          r'outside the 2 gt_instances'):
         small_model.loss(data['inputs'], data['data_samples'])
+
+
+def test_negative_pair_index_is_refused_not_wrapped(small_model):
+    # -1 would silently index the last instance; the batch check names it
+    inputs, samples = two_synthetic_samples()
+    samples[0].gt_pairs.subject_ids = torch.full_like(samples[0].gt_pairs.subject_ids, -1)
+    samples[0].set_metainfo(dict(img_path='images/0001.jpg'))
+    data = preprocess(small_model, inputs, samples, training=True)
+    with pytest.raises(ValueError, match=r'images/0001.jpg: gt_pairs.subject_ids \[-1'):
+        small_model.loss(data['inputs'], data['data_samples'])

@@ -271,7 +271,7 @@ class IIM(BaseModule):
             ``actions`` (P, A), ``human_bboxes``/``object_bboxes`` (P, 4) normalised
             cxcywh, ``human_pixels``/``object_pixels`` (P, 4) x1y1x2y2 input pixels.
         """
-        gt_list = []
+        gt_list, index_checks = [], []
         for sample in batch_data_samples:
             img_h, img_w = sample.metainfo['img_shape'][:2]
             boxes = sample.gt_instances.bboxes
@@ -285,12 +285,11 @@ class IIM(BaseModule):
                     f'has num_actions={self.num_actions} (model.iim.num_actions must equal '
                     "the length of the dataset's metainfo 'actions')")
             sub, obj = pairs.subject_ids.long(), pairs.object_ids.long()
-            for name, ids in (('subject_ids', sub), ('object_ids', obj)):
-                if ids.numel() and (ids.min() < 0 or ids.max() >= len(boxes)):
-                    raise ValueError(
-                        f"IIM: {sample.metainfo.get('img_path', 'an image')}: gt_pairs."
-                        f'{name} {ids.tolist()} index outside the {len(boxes)} '
-                        'gt_instances')
+            # indexing with a bad id would fail deep inside torch (or silently wrap
+            # around for -1): checked below, once for the whole batch
+            index_checks.append((sample, len(boxes), sub, obj))
+            sub, obj = sub.clamp(0, max(len(boxes) - 1, 0)), obj.clamp(
+                0, max(len(boxes) - 1, 0))
             factor = boxes.new_tensor([img_w, img_h, img_w, img_h])
             human_px, object_px = boxes[sub].float(), boxes[obj].float()
             gt_list.append(
@@ -301,7 +300,27 @@ class IIM(BaseModule):
                     object_bboxes=bbox_xyxy_to_cxcywh(object_px / factor),
                     human_pixels=human_px,
                     object_pixels=object_px))
+        self._check_pair_indices(index_checks)
         return gt_list
+
+    @staticmethod
+    def _check_pair_indices(index_checks: list) -> None:
+        """Raise on a pair index outside its image's ``gt_instances``.
+
+        One host-device synchronisation for the batch (not one per image): the flags of
+        every image are reduced on the device, and only a failing batch is inspected
+        image by image to name the file and the field.
+        """
+        flags = [((ids < 0) | (ids >= num)).any() for _, num, sub, obj in index_checks
+                 for ids in (sub, obj) if ids.numel()]
+        if not flags or not bool(torch.stack(flags).any()):
+            return
+        for sample, num, sub, obj in index_checks:
+            for name, ids in (('subject_ids', sub), ('object_ids', obj)):
+                if ids.numel() and bool(((ids < 0) | (ids >= num)).any()):
+                    raise ValueError(
+                        f"IIM: {sample.metainfo.get('img_path', 'an image')}: gt_pairs."
+                        f'{name} {ids.tolist()} index outside the {num} gt_instances')
 
     def loss_by_feat(self, outs: Dict[str, Tensor], action_logits: Tensor,
                      batch_gt_pairs: List[InstanceData],
