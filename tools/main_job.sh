@@ -4,14 +4,17 @@
 # metrics), draw predictions on validation images, plot the training curves, and say where
 # everything is.
 #
-# Environment: PAIR_WORK_DIR (default work_dirs/main_job), PAIR_DATA (default data/synthetic),
-# PAIR_CFG_OPTIONS (extra --cfg-options for training, e.g. "train_cfg.max_epochs=2").
+# Environment: PAIR_CONFIG (default configs/pairnet_r18_synthetic_4e.py, about 5 minutes of
+# training; configs/pairnet_r18_synthetic.py is the 15-minute schedule of
+# docs/benchmarks.md), PAIR_WORK_DIR (default work_dirs/main_job), PAIR_DATA (default
+# data/synthetic), PAIR_CFG_OPTIONS (extra --cfg-options for training, e.g.
+# "train_cfg.max_epochs=2").
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 PY=$ROOT/.venv/bin/python
 MIM=$ROOT/.venv/bin/mim
-CONFIG=configs/pairnet_r18_synthetic.py
+CONFIG=${PAIR_CONFIG:-configs/pairnet_r18_synthetic_4e.py}
 WORK_DIR=${PAIR_WORK_DIR:-work_dirs/main_job}
 DATA=${PAIR_DATA:-data/synthetic}
 # absolute paths: mim runs the scripts from the installed package

@@ -130,3 +130,18 @@ def test_pair2_differs_from_pair1_only_in_its_data():
             assert evaluator.train_ann_file == root + 'annotations/train.json'
     assert one.train_dataloader.dataset.pipeline == \
         two.train_dataloader.dataset.pipeline
+
+
+def test_demo_schedule_is_the_small_config_shortened():
+    full = Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic.py'))
+    short = Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic_4e.py'))
+    assert short.model == full.model
+    assert short.train_dataloader == full.train_dataloader
+    assert short.optim_wrapper == full.optim_wrapper
+    assert short.train_cfg.max_epochs == 4 and full.train_cfg.max_epochs == 12
+    # the lr steps down for the last epoch of each, after the same warm-up
+    for cfg in (full, short):
+        warmup, step = cfg.param_scheduler
+        assert warmup == full.param_scheduler[0]
+        assert step.type == 'MultiStepLR' and step.end == cfg.train_cfg.max_epochs
+        assert step.milestones == [cfg.train_cfg.max_epochs - 1]

@@ -316,3 +316,13 @@ def test_negative_pair_index_is_refused_not_wrapped(small_model):
     data = preprocess(small_model, inputs, samples, training=True)
     with pytest.raises(ValueError, match=r'images/0001.jpg: gt_pairs.subject_ids \[-1'):
         small_model.loss(data['inputs'], data['data_samples'])
+
+
+def test_pairs_without_any_instance_are_refused(small_model):
+    inputs, samples = two_synthetic_samples()
+    samples[1].gt_instances = samples[1].gt_instances[:0]
+    samples[1].set_metainfo(dict(img_path='images/0002.jpg'))
+    data = preprocess(small_model, inputs, samples, training=True)
+    with pytest.raises(ValueError, match=r'images/0002.jpg: gt_pairs.subject_ids \[\d.*'
+                                         r'outside the 0 gt_instances'):
+        small_model.loss(data['inputs'], data['data_samples'])

@@ -6,8 +6,9 @@
 # Measures parameters and FLOPs (mmengine's analysis tools), forward latency (median of
 # repeated runs after warm-up, torch.inference_mode) at 640x640 and 800x1333, one training
 # step (forward, matching, losses, backward, optimiser step) on two images, and the data
-# pipeline's throughput (2 workers) against the training step's consumption. Prints a
-# Markdown table and writes it, with the machine it ran on, into --out.
+# pipeline's throughput (0 and 2 workers) against the training step's consumption, and
+# PaIR-Net's forward and training step with channels_last and AMP. Prints Markdown tables
+# and writes them, with the machine they ran on, into --out (docs/benchmarks.md).
 import argparse
 import os
 import os.path as osp
@@ -120,33 +121,75 @@ def sample_for(shape, kind: str, num_actions: int = 117):
     return sample
 
 
-def train_step_seconds(model, kind, shape, runs, warmup, device) -> float:
+def autocast(device: str, amp: bool):
+    """bf16 autocast on the CPU, fp16 on CUDA (what ``tools/train.py --amp`` uses)."""
+    device_type = 'cuda' if device.startswith('cuda') else 'cpu'
+    dtype = torch.float16 if device_type == 'cuda' else torch.bfloat16
+    return torch.autocast(device_type, dtype=dtype, enabled=amp)
+
+
+def memory_format(channels_last: bool):
+    return torch.channels_last if channels_last else torch.contiguous_format
+
+
+def train_step_seconds(model, kind, shape, runs, warmup, device,
+                       channels_last: bool = False, amp: bool = False) -> float:
     model.train()
+    model.to(memory_format=memory_format(channels_last))
     optim = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=1e-5)
-    inputs = torch.randn(2, 3, *shape, device=device)
+    inputs = torch.randn(2, 3, *shape, device=device).contiguous(
+        memory_format=memory_format(channels_last))
     samples = [sample_for(shape, kind).to(device) for _ in range(2)]
 
     def step():
-        losses = model.loss(inputs, samples)
-        loss = sum(v.sum() for k, v in losses.items() if 'loss' in k)
+        with autocast(device, amp):
+            losses = model.loss(inputs, samples)
+            loss = sum(v.sum() for k, v in losses.items() if 'loss' in k)
         optim.zero_grad()
         loss.backward()
         optim.step()
 
-    return median_seconds(step, runs, warmup, device)
+    try:
+        return median_seconds(step, runs, warmup, device)
+    finally:
+        model.to(memory_format=torch.contiguous_format)
 
 
-def forward_seconds(model, kind, shape, runs, warmup, device) -> float:
+def forward_seconds(model, kind, shape, runs, warmup, device,
+                    channels_last: bool = False, amp: bool = False) -> float:
     model.eval()
-    x = torch.randn(1, 3, *shape, device=device)
+    model.to(memory_format=memory_format(channels_last))
+    x = torch.randn(1, 3, *shape, device=device).contiguous(
+        memory_format=memory_format(channels_last))
     samples = [sample_for(shape, kind).to(device)]
 
     def fwd():
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(device, amp):
             model._forward(x, samples)
 
-    return median_seconds(fwd, runs, warmup, device)
+    try:
+        return median_seconds(fwd, runs, warmup, device)
+    finally:
+        model.to(memory_format=torch.contiguous_format)
+
+
+def option_rows(model, runs: int, warmup: int, device: str) -> List[str]:
+    """PaIR-Net R50 at 640x640 in fp32, channels_last, AMP and both (Markdown rows)."""
+    shape = (640, 640)
+    options = [('fp32', False, False), ('channels_last', True, False),
+               ('AMP (bf16 on CPU, fp16 on CUDA)', False, True),
+               ('channels_last + AMP', True, True)]
+    rows, base = [], None
+    for name, channels_last, amp in options:
+        fwd = forward_seconds(model, 'pair', shape, runs, warmup, device,
+                              channels_last, amp)
+        step = train_step_seconds(model, 'pair', shape, runs, warmup, device,
+                                  channels_last, amp)
+        base = base or (fwd, step)
+        rows.append(f'| {name} | {1e3 * fwd:.1f} | {base[0] / fwd:.2f} | '
+                    f'{1e3 * step:.1f} | {base[1] / step:.2f} |')
+    return rows
 
 
 def data_pipeline_images_per_second(cfg, data_root: str, num_images: int,
@@ -193,6 +236,8 @@ def main():
     parser.add_argument('--data-root', default=osp.join(ROOT, 'data', 'synthetic'))
     parser.add_argument('--data-images', type=int, default=40)
     parser.add_argument('--skip-flops', action='store_true')
+    parser.add_argument('--skip-options', action='store_true',
+                        help='do not time PaIR-Net with channels_last and AMP')
     parser.add_argument('--out', help='Markdown file to write the results into')
     args = parser.parse_args()
     dev = args.device
@@ -241,6 +286,13 @@ def main():
     else:
         lines.append(f'(no data pipeline measure: {args.data_root} has no '
                      'annotations/train.json; generate the synthetic set first)')
+    if not args.skip_options:
+        lines += [
+            '', 'PaIR-Net R50 at 640x640 with the memory-format and precision options '
+            '(speed-up against fp32):', '',
+            '| option | forward (ms) | speed-up | train step, 2 images (ms) | speed-up |',
+            '| --- | ---: | ---: | ---: | ---: |'
+        ] + option_rows(pairnet, args.runs, args.warmup, dev)
     table = '\n'.join(lines)
     print(table)
     if args.out:

@@ -287,9 +287,11 @@ class IIM(BaseModule):
             sub, obj = pairs.subject_ids.long(), pairs.object_ids.long()
             # indexing with a bad id would fail deep inside torch (or silently wrap
             # around for -1): checked below, once for the whole batch
+            if len(boxes) == 0 and sub.numel():
+                self._check_pair_indices([(sample, 0, sub, obj)])
             index_checks.append((sample, len(boxes), sub, obj))
-            sub, obj = sub.clamp(0, max(len(boxes) - 1, 0)), obj.clamp(
-                0, max(len(boxes) - 1, 0))
+            last = max(len(boxes) - 1, 0)
+            sub, obj = sub.clamp(0, last), obj.clamp(0, last)
             factor = boxes.new_tensor([img_w, img_h, img_w, img_h])
             human_px, object_px = boxes[sub].float(), boxes[obj].float()
             gt_list.append(
