@@ -26,5 +26,14 @@ model = dict(
     # losses (beta = 0.5 unchanged)
     match_loss_weight=1.0)
 
+# validation, testing and the saved checkpoints use an exponential moving average of the
+# weights (time constant about 200 iterations): a short run at a high learning rate is
+# noisy from one iteration to the next, and the average is what it has learned
+custom_hooks = [
+    dict(type='RandomStateHook'),
+    dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.005, gamma=200,
+         update_buffers=True, priority='ABOVE_NORMAL')
+]
+
 # loss curves with 10-iteration resolution (tools/analysis/plot_curves.py)
 default_hooks = dict(logger=dict(interval=10))
