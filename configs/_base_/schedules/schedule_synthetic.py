@@ -3,8 +3,8 @@
 # (AdamW, weight decay 1e-4, gradient clip 0.1) with a larger lr: the batch is small, the
 # run is short, and the backbone trains from scratch (no pretrained weights), so it gets
 # twice the base lr instead of the paper's x0.1. A 100-iteration warm-up, one x0.1 step
-# for the last epoch. A shorter run keeps the step for its own last epoch, e.g.
-# --cfg-options train_cfg.max_epochs=4 param_scheduler.1.milestones=[3]
+# for the last epoch. configs/pairnet_r18_synthetic_4e.py is the same shortened to 4 epochs
+# (the step for its own last epoch).
 max_epochs = 12
 lr = 3e-4
 
