@@ -267,8 +267,13 @@ class PaIRVisualizer(Visualizer):
         if align_right:
             pieces = list(reversed(pieces))
         for text, color in pieces:
+            # an anchor a few pixels outside the image (a label by a box at the border)
+            # is moved onto its edge: the same picture, without mmengine's out-of-bounds
+            # warning
+            anchor = np.array([min(max(x, 0.0), float(self.width - 1)),
+                               min(max(y, 0.0), float(self.height - 1))])
             self.draw_texts(
-                text, np.array([x, y]),
+                text, anchor,
                 font_sizes=font_size,
                 colors=tuple(int(c) for c in color),
                 vertical_alignments=valign,
@@ -347,9 +352,11 @@ class PaIRVisualizer(Visualizer):
         lw = self._box_line_width()
         obj_boxes = np.stack(objects.boxes)
         hum_boxes = np.stack(humans.boxes)
-        self.draw_bboxes(obj_boxes, edge_colors=[self.object_color] * len(obj_boxes),
+        self.draw_bboxes(self._in_image(obj_boxes),
+                         edge_colors=[self.object_color] * len(obj_boxes),
                          line_widths=lw, alpha=1.0)
-        self.draw_bboxes(hum_boxes, edge_colors=[self.human_color] * len(hum_boxes),
+        self.draw_bboxes(self._in_image(hum_boxes),
+                         edge_colors=[self.human_color] * len(hum_boxes),
                          line_widths=lw, alpha=1.0)
         if not self.draw_labels:
             return
@@ -501,12 +508,18 @@ class PaIRVisualizer(Visualizer):
             self._draw_part_legend(contact_map, part_scores)
         return self.get_image()
 
+    def _in_image(self, boxes: np.ndarray) -> np.ndarray:
+        """(N, 4) x1y1x2y2 boxes clipped to the image's last pixel row and column: a box
+        ending on the border (x2 = width) draws the same, without mmengine's
+        out-of-bounds warning."""
+        return np.clip(boxes, 0, [self.width - 1, self.height - 1] * 2)
+
     def _draw_instances(self, instances: List[Triplet]) -> None:
         """Unpaired ground-truth instances: box, and the object name above it."""
         for box, _, label, _, _ in instances:
             is_person = label == 0
             self.draw_bboxes(
-                box[None], line_widths=self._box_line_width(), alpha=1.0,
+                self._in_image(box[None]), line_widths=self._box_line_width(), alpha=1.0,
                 edge_colors=[self.human_color if is_person else self.object_color])
             if self.draw_labels:
                 self._draw_label_block(

@@ -375,3 +375,22 @@ def test_empty_ground_truth_and_predictions_leave_the_image_as_it_is():
     vis.add_datasample('img', gray_image(), sample)
     img = vis.get_image()
     assert img.shape == (HEIGHT, 2 * WIDTH, 3) and (img == GRAY).all()
+
+
+def test_labels_of_boxes_at_the_image_border_stay_in_bounds():
+    import warnings
+    vis = make_visualizer(draw_legend=False)
+    sample = pred_sample(with_map=False)
+    # boxes touching the left and right borders: their label anchors would fall outside
+    sample.pred_hois.subject_bboxes[:] = torch.tensor([0., 40., 120., 220.])
+    sample.pred_hois.object_bboxes[:] = torch.tensor([200., 60., WIDTH, 200.])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        vis.add_datasample('img', gray_image(), sample, draw_gt=False)
+    # no mmengine 'text/bbox/polygon is out of bounds' warning
+    assert not [w for w in caught if 'out of bounds' in str(w.message)]
+    # the labels are drawn, from the left edge on, and the boxes still reach the borders
+    texts = drawn_texts(vis)
+    assert texts and min(t.get_position()[0] for t in vis.ax_save.texts) >= 0.0
+    img = vis.get_image()
+    assert is_red(img)[60:200, :3].any() and is_green(img)[80:180, -3:].any()
