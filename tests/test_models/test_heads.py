@@ -1,6 +1,7 @@
 """CPAM, H-O RoI Enhancer, Body Attention, PGCS, Mask-Guided RoI Feature and IIM."""
 import pytest
 import torch
+import torch.nn.functional as F
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
@@ -141,6 +142,44 @@ def test_pgcs_output_stride_and_loss():
     full = pgcs.upsample(logits, (64, 96))
     expected = torch.nn.functional.cross_entropy(full, gt, ignore_index=255)
     assert pgcs.loss(logits, gt).item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+@pytest.mark.parametrize('with_attention', [True, False])
+def test_pgcs_equals_the_papers_order(with_attention):
+    """Upsampling last and L' folded into the classifier give the paper's logits and
+    gradients: every stage conv/BN/ReLU/2×, then F_B^D ⊙ L', then the 1×1 conv."""
+    torch.manual_seed(0)
+    pgcs = MODELS.build(dict(
+        type='PGCS', in_channels=16, channels=(12, 8, 8, 6), roi_enhancer=None,
+        body_attention=dict(type='BodyAttention', hidden_channels=4)
+        if with_attention else None))
+    pgcs.init_weights()
+    pgcs.train()
+    feat = torch.randn(2, 16, 3, 5, requires_grad=True)
+    parts = torch.rand(2, 17) if with_attention else None
+
+    def papers_order(x):
+        for stage in pgcs.decoder:
+            x = F.interpolate(stage[0](x), scale_factor=2, mode='bilinear',
+                              align_corners=False)
+        if with_attention:
+            x = pgcs.body_attention(x, parts)
+        return pgcs.conv_seg(x)
+
+    expected = papers_order(feat)
+    expected_grads = torch.autograd.grad(expected.square().sum(),
+                                         [feat] + list(pgcs.parameters()))
+    logits = pgcs(feat, part_probs=parts)
+    grads = torch.autograd.grad(logits.square().sum(), [feat] + list(pgcs.parameters()))
+    assert logits.shape == expected.shape == (2, 18, 48, 80)
+    assert torch.allclose(logits, expected, atol=1e-5, rtol=1e-4)
+    for got, want in zip(grads, expected_grads):
+        assert torch.allclose(got, want, atol=1e-4, rtol=1e-3)
+    # same parameter names as a stage-by-stage decoder (older checkpoints load)
+    assert {k for k in pgcs.state_dict() if k.startswith('decoder.3')} == {
+        'decoder.3.0.conv.weight', 'decoder.3.0.bn.weight', 'decoder.3.0.bn.bias',
+        'decoder.3.0.bn.running_mean', 'decoder.3.0.bn.running_var',
+        'decoder.3.0.bn.num_batches_tracked'}
 
 
 def test_pgcs_switches():

@@ -326,3 +326,13 @@ def test_pairs_without_any_instance_are_refused(small_model):
     with pytest.raises(ValueError, match=r'images/0002.jpg: gt_pairs.subject_ids \[\d.*'
                                          r'outside the 0 gt_instances'):
         small_model.loss(data['inputs'], data['data_samples'])
+
+
+def test_class_map_is_argmax_with_first_maximum_on_ties():
+    from pair_plugin.models.detectors.pairnet import class_map
+    logits = torch.randint(0, 3, (2, 18, 9, 7)).float()  # many ties
+    logits[0, [4, 11], 2, 3] = 5.0
+    got = class_map(logits)
+    assert got.dtype == torch.int64 and got.shape == (2, 9, 7)
+    assert torch.equal(got, logits.argmax(dim=1))
+    assert got[0, 2, 3].item() == 4

@@ -73,6 +73,7 @@ def count_params(model) -> float:
 def count_flops(model, shape, device) -> float:
     """GFLOPs of ``model._forward`` on one image (mmengine's FlopAnalyzer)."""
     from mmengine.analysis import FlopAnalyzer
+    from mmengine.analysis.jit_handles import bmm_flop_jit
 
     class Forward(torch.nn.Module):
 
@@ -85,6 +86,9 @@ def count_flops(model, shape, device) -> float:
 
     x = torch.randn(1, 3, *shape, device=device)
     analyzer = FlopAnalyzer(Forward(model).eval(), (x, ))
+    # PGCS's classifier is a baddbmm (bias + batch1 @ batch2), which mmengine leaves out
+    analyzer.set_op_handle(
+        **{'aten::baddbmm': lambda inputs, outputs: bmm_flop_jit(inputs[1:3], outputs)})
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)
     return analyzer.total() / 1e9
