@@ -12,7 +12,7 @@ _base_ = [
 model = dict(
     # ResNet-18 at a quarter of its width (16 base channels, F_B 128 channels, stride
     # 32), from scratch: 3x faster steps than the full width, so that the 14 epochs
-    # (1,946 steps of 8 images) take about 15 minutes on 2 cores; and a PGCS decoder to
+    # (1,946 steps of 8 images) take 12-15 minutes on 2 cores; and a PGCS decoder to
     # match (128 -> 64 -> 32 -> 16 -> 16)
     backbone=dict(base_channels=16),
     pgcs=dict(
