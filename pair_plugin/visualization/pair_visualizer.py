@@ -268,12 +268,9 @@ class PaIRVisualizer(Visualizer):
             pieces = list(reversed(pieces))
         for text, color in pieces:
             # an anchor a few pixels outside the image (a label by a box at the border)
-            # is moved onto its edge: the same picture, without mmengine's out-of-bounds
-            # warning
-            anchor = np.array([min(max(x, 0.0), float(self.width - 1)),
-                               min(max(y, 0.0), float(self.height - 1))])
+            # is moved onto its edge
             self.draw_texts(
-                text, anchor,
+                text, self._in_image(np.array([x, y], dtype=float)),
                 font_sizes=font_size,
                 colors=tuple(int(c) for c in color),
                 vertical_alignments=valign,
@@ -508,11 +505,14 @@ class PaIRVisualizer(Visualizer):
             self._draw_part_legend(contact_map, part_scores)
         return self.get_image()
 
-    def _in_image(self, boxes: np.ndarray) -> np.ndarray:
-        """(N, 4) x1y1x2y2 boxes clipped to the image's last pixel row and column: a box
-        ending on the border (x2 = width) draws the same, without mmengine's
-        out-of-bounds warning."""
-        return np.clip(boxes, 0, [self.width - 1, self.height - 1] * 2)
+    def _in_image(self, coords: np.ndarray) -> np.ndarray:
+        """x, y coordinates clipped to the image's last pixel column and row.
+
+        ``coords`` is (..., 2k): a point (x, y) or x1y1x2y2 boxes. A box ending on the
+        border (x2 = width) or a label anchor just outside draws the same, without
+        mmengine's out-of-bounds warning.
+        """
+        return np.clip(coords, 0, [self.width - 1, self.height - 1] * (coords.shape[-1] // 2))
 
     def _draw_instances(self, instances: List[Triplet]) -> None:
         """Unpaired ground-truth instances: box, and the object name above it."""
