@@ -35,6 +35,24 @@ def test_write_section_appends_then_replaces_between_the_markers(bench, tmp_path
     assert second.endswith('## Learning\n\nkept\n')
 
 
+def test_median_seconds_times_the_functions_in_turn(bench, monkeypatch):
+    calls, clock = [], iter(range(100))
+    monkeypatch.setattr(bench.time, 'perf_counter', lambda: float(next(clock)))
+    durations = {'a': iter([1, 1, 5]), 'b': iter([2, 7, 2])}
+
+    def make(name):
+        def fn():
+            calls.append(name)
+            if len(calls) > 2:  # after the warm-up: advance the fake clock
+                for _ in range(next(durations[name]) - 1):
+                    next(clock)
+        return fn
+
+    medians = bench.median_seconds([make('a'), make('b')], runs=3, warmup=1, device='cpu')
+    assert calls == ['a', 'b'] * 4
+    assert medians == [1.0, 2.0]  # medians of (1, 1, 5) and (2, 7, 2)
+
+
 def test_autocast_is_bf16_on_the_cpu_and_off_when_not_asked(bench):
     with bench.autocast('cpu', True):
         assert torch.mm(torch.ones(2, 2), torch.ones(2, 2)).dtype == torch.bfloat16

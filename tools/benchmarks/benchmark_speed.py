@@ -1,11 +1,12 @@
 # Speed of PaIR-Net against mmdet's own DETR-R50, in one run, on the same input and device.
 #
-#   PYTHONPATH=. python tools/benchmarks/benchmark_speed.py [--device cpu|cuda] [--runs 5]
+#   PYTHONPATH=. python tools/benchmarks/benchmark_speed.py [--device cpu|cuda] [--runs 7]
 #       [--out docs/benchmarks.md] [--data-root data/synthetic]
 #
 # Measures parameters and FLOPs (mmengine's analysis tools), forward latency (median of
 # repeated runs after warm-up, torch.inference_mode) at 640x640 and 800x1333, one training
-# step (forward, matching, losses, backward, optimiser step) on two images, and the data
+# step (forward, matching, losses, backward, optimiser step) on two images (PaIR-Net and
+# DETR timed in turn, run after run, so that both see the same machine), and the data
 # pipeline's throughput (0 and 2 workers) against the training step's consumption, and
 # PaIR-Net's forward and training step with channels_last and AMP. Prints Markdown tables
 # and writes them, with the machine they ran on, into --out (docs/benchmarks.md).
@@ -15,7 +16,7 @@ import os.path as osp
 import platform
 import statistics
 import time
-from typing import Callable, List
+from typing import Callable, List, Sequence
 
 import torch
 from mmengine.config import Config
@@ -51,19 +52,27 @@ def build(cfg_path: str, scope: str, device: str):
     return model.to(device), cfg
 
 
-def median_seconds(fn: Callable, runs: int, warmup: int, device: str) -> float:
+def median_seconds(fns: Sequence[Callable], runs: int, warmup: int,
+                   device: str) -> List[float]:
+    """The median wall time of each of ``fns``, timed in turn (a, b, a, b, ...).
+
+    Interleaving makes a slow spell of a shared machine fall on every function alike, so
+    the ratios between them are steadier than those of one function timed after another.
+    """
     for _ in range(warmup):
-        fn()
-    times = []
+        for fn in fns:
+            fn()
+    times: List[List[float]] = [[] for _ in fns]
     for _ in range(runs):
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for fn, fn_times in zip(fns, times):
+            if device.startswith('cuda'):
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            fn()
+            if device.startswith('cuda'):
+                torch.cuda.synchronize()
+            fn_times.append(time.perf_counter() - t0)
+    return [statistics.median(fn_times) for fn_times in times]
 
 
 def count_params(model) -> float:
@@ -136,9 +145,14 @@ def memory_format(channels_last: bool):
     return torch.channels_last if channels_last else torch.contiguous_format
 
 
-def train_step_seconds(model, kind, shape, runs, warmup, device,
-                       channels_last: bool = False, amp: bool = False) -> float:
-    model.train()
+def train_step(model, kind, shape, device, channels_last: bool = False,
+               amp: bool = False) -> Callable:
+    """One training step (forward, matching, losses, backward, AdamW) on two images.
+
+    Puts the model in ``channels_last`` if asked (undo with
+    ``model.to(memory_format=torch.contiguous_format)``); the step sets train mode itself,
+    so that it can be timed in turn with a forward.
+    """
     model.to(memory_format=memory_format(channels_last))
     optim = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=1e-5)
@@ -147,6 +161,7 @@ def train_step_seconds(model, kind, shape, runs, warmup, device,
     samples = [sample_for(shape, kind).to(device) for _ in range(2)]
 
     def step():
+        model.train()
         with autocast(device, amp):
             losses = model.loss(inputs, samples)
             loss = sum(v.sum() for k, v in losses.items() if 'loss' in k)
@@ -154,28 +169,23 @@ def train_step_seconds(model, kind, shape, runs, warmup, device,
         loss.backward()
         optim.step()
 
-    try:
-        return median_seconds(step, runs, warmup, device)
-    finally:
-        model.to(memory_format=torch.contiguous_format)
+    return step
 
 
-def forward_seconds(model, kind, shape, runs, warmup, device,
-                    channels_last: bool = False, amp: bool = False) -> float:
-    model.eval()
+def forward(model, kind, shape, device, channels_last: bool = False,
+            amp: bool = False) -> Callable:
+    """One inference forward of one image (``torch.inference_mode``, eval mode)."""
     model.to(memory_format=memory_format(channels_last))
     x = torch.randn(1, 3, *shape, device=device).contiguous(
         memory_format=memory_format(channels_last))
     samples = [sample_for(shape, kind).to(device)]
 
     def fwd():
+        model.eval()
         with torch.inference_mode(), autocast(device, amp):
             model._forward(x, samples)
 
-    try:
-        return median_seconds(fwd, runs, warmup, device)
-    finally:
-        model.to(memory_format=torch.contiguous_format)
+    return fwd
 
 
 def option_rows(model, runs: int, warmup: int, device: str) -> List[str]:
@@ -186,10 +196,17 @@ def option_rows(model, runs: int, warmup: int, device: str) -> List[str]:
                ('channels_last + AMP', True, True)]
     rows, base = [], None
     for name, channels_last, amp in options:
-        fwd = forward_seconds(model, 'pair', shape, runs, warmup, device,
-                              channels_last, amp)
-        step = train_step_seconds(model, 'pair', shape, runs, warmup, device,
-                                  channels_last, amp)
+        # one after the other, not in turn: a step changes the weights, and inference
+        # would then redo PGCS's Winograd filter transform every time
+        try:
+            fwd, = median_seconds(
+                [forward(model, 'pair', shape, device, channels_last, amp)], runs,
+                warmup, device)
+            step, = median_seconds(
+                [train_step(model, 'pair', shape, device, channels_last, amp)], runs,
+                warmup, device)
+        finally:
+            model.to(memory_format=torch.contiguous_format)
         base = base or (fwd, step)
         rows.append(f'| {name} | {1e3 * fwd:.1f} | {base[0] / fwd:.2f} | '
                     f'{1e3 * step:.1f} | {base[1] / step:.2f} |')
@@ -235,7 +252,7 @@ def machine() -> str:
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--runs', type=int, default=5)
+    parser.add_argument('--runs', type=int, default=7)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--data-root', default=osp.join(ROOT, 'data', 'synthetic'))
     parser.add_argument('--data-images', type=int, default=40)
@@ -256,23 +273,22 @@ def main():
             rows.append((f'GFLOPs {shape[0]}x{shape[1]}',
                          count_flops(pairnet, shape, dev),
                          count_flops(detr, shape, dev)))
+    # each pair of numbers is timed in turn, PaIR-Net then DETR, run after run
     for shape in ((640, 640), (800, 1333)):
-        rows.append((f'forward {shape[0]}x{shape[1]} (ms)',
-                     1e3 * forward_seconds(pairnet, 'pair', shape, args.runs,
-                                           args.warmup, dev),
-                     1e3 * forward_seconds(detr, 'det', shape, args.runs,
-                                           args.warmup, dev)))
+        ours, theirs = median_seconds(
+            [forward(pairnet, 'pair', shape, dev), forward(detr, 'det', shape, dev)],
+            args.runs, args.warmup, dev)
+        rows.append((f'forward {shape[0]}x{shape[1]} (ms)', 1e3 * ours, 1e3 * theirs))
     shape = (640, 640)
-    pair_step = train_step_seconds(pairnet, 'pair', shape, args.runs,
-                                   args.warmup, dev)
-    detr_step = train_step_seconds(detr, 'det', shape, args.runs, args.warmup,
-                                   dev)
+    pair_step, detr_step = median_seconds(
+        [train_step(pairnet, 'pair', shape, dev), train_step(detr, 'det', shape, dev)],
+        args.runs, args.warmup, dev)
     rows.append(('train step, 2 images 640x640 (ms)', 1e3 * pair_step,
                  1e3 * detr_step))
 
     lines = [
         f'Machine: {machine()}; device: {dev}; median of {args.runs} runs '
-        f'after {args.warmup} warm-up runs.', '',
+        f'after {args.warmup} warm-up runs, PaIR-Net and DETR timed in turn.', '',
         '| measure | PaIR-Net R50 | DETR-R50 (mmdet) | ratio |',
         '| --- | ---: | ---: | ---: |'
     ]
