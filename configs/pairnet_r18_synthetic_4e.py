@@ -1,4 +1,4 @@
-# The small PaIR-Net on the synthetic set for 4 epochs instead of 14: about 5 minutes on a
+# The small PaIR-Net on the synthetic set for 4 epochs instead of 18: a few minutes on a
 # 2-core CPU, to check a set-up end to end (PAIR_CONFIG=configs/pairnet_r18_synthetic_4e.py
 # make demo). The losses fall, but 4 epochs find almost no interaction or contact yet (mAP
 # and C-Acc below 1; no prediction passes the drawing threshold); the full schedule

@@ -144,6 +144,33 @@ def test_pgcs_output_stride_and_loss():
     assert pgcs.loss(logits, gt).item() == pytest.approx(expected.item(), rel=1e-5)
 
 
+def test_pgcs_loss_at_the_logits_resolution():
+    """loss_resolution='logits': CE of the stride-2 logits against every other pixel of
+    the ground truth (nearest neighbour), no full-resolution map."""
+    pgcs = MODELS.build(dict(
+        type='PGCS', in_channels=16, channels=(8, 4), roi_enhancer=None, body_attention=None,
+        loss=dict(type='CrossEntropyLoss', use_sigmoid=False, ignore_index=255,
+                  avg_non_ignore=True, class_weight=[0.1] + [1.0] * 17),
+        loss_resolution='logits'))
+    logits = torch.randn(2, 18, 8, 12)  # stride 2 of a 16x24 padded input
+    gt = torch.full((2, 16, 24), 255, dtype=torch.long)
+    assert pgcs.loss(logits, gt).item() == 0
+    gt[0, 2:9, 3:11] = 4
+    gt[1, 10:] = 0
+    gt[1, 11, 5] = 17  # an odd row: not sampled
+    sampled = gt[:, ::2, ::2]
+    assert (sampled == 17).sum() == 0 and (sampled == 4).sum() == 4 * 4
+    weight = torch.tensor([0.1] + [1.0] * 17)
+    per_pixel = F.cross_entropy(logits, sampled, weight=weight, ignore_index=255,
+                                reduction='none')
+    # mmdet's avg_non_ignore: the weighted sum over the number of non-ignored pixels
+    expected = per_pixel.sum() / (sampled != 255).sum()
+    assert pgcs.loss(logits, gt).item() == pytest.approx(expected.item(), rel=1e-5)
+    with pytest.raises(ValueError, match="loss_resolution must be 'input' or 'logits'"):
+        MODELS.build(dict(type='PGCS', in_channels=16, channels=(8, ),
+                          loss_resolution='full'))
+
+
 @pytest.mark.parametrize('with_attention', [True, False])
 def test_pgcs_equals_the_papers_order(with_attention):
     """Upsampling last and L' folded into the classifier give the paper's logits and

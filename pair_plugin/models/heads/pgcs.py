@@ -56,6 +56,12 @@ class PGCS(BaseModule):
         norm_cfg (dict): norm of the decoder. Defaults to BN.
         act_cfg (dict): activation of the decoder. Defaults to ReLU.
         loss (dict): the cross-entropy with 255 ignored.
+        loss_resolution (str): where the cross-entropy is taken. ``'input'`` (the paper):
+            on S, the logits upsampled to the padded input size. ``'logits'``: on the
+            logits at the decoder's resolution (stride 2), against the ground truth
+            subsampled by nearest neighbour; the full-resolution map and its backward are
+            then never made (a third of a training step of the small synthetic model on
+            the CPU). Prediction is the same either way. Defaults to ``'input'``.
         init_cfg (dict | list[dict]): defaults to Kaiming (He et al. 2015), as the paper.
     """
 
@@ -73,6 +79,7 @@ class PGCS(BaseModule):
                  loss: dict = dict(
                      type='CrossEntropyLoss', use_sigmoid=False,
                      ignore_index=IGNORE_INDEX, avg_non_ignore=True, loss_weight=1.0),
+                 loss_resolution: str = 'input',
                  init_cfg=dict(type='Kaiming', layer='Conv2d', nonlinearity='relu')):
         super().__init__(init_cfg=init_cfg)
         if len(channels) == 0:
@@ -100,6 +107,10 @@ class PGCS(BaseModule):
         self.conv_seg = nn.Conv2d(prev, self.num_classes, 1)
         self.upsample_logits = upsample_2x()
         self.loss_seg = MODELS.build(loss)
+        if loss_resolution not in ('input', 'logits'):
+            raise ValueError(f"PGCS: loss_resolution must be 'input' or 'logits', "
+                             f'not {loss_resolution!r}')
+        self.loss_resolution = loss_resolution
 
     @property
     def with_roi_enhancer(self) -> bool:
@@ -180,6 +191,9 @@ class PGCS(BaseModule):
     def loss(self, seg_logits: Tensor, gt_seg: Tensor) -> Tensor:
         """Cross-entropy of S against the padded contact maps, 255 ignored.
 
+        With ``loss_resolution='logits'``, of the logits against ``gt_seg`` subsampled to
+        their size (nearest neighbour) instead.
+
         Args:
             seg_logits (Tensor): (B, K, h', w') from :meth:`forward`.
             gt_seg (Tensor): (B, H, W) long, the padded input size; 0 none, 1..17 part,
@@ -188,5 +202,9 @@ class PGCS(BaseModule):
         Returns:
             Tensor: scalar, mean over the non-ignored pixels (0 when all are ignored).
         """
+        if self.loss_resolution == 'logits':
+            gt_seg = F.interpolate(gt_seg[:, None].float(), size=seg_logits.shape[-2:],
+                                   mode='nearest')[:, 0].long()
+            return self.loss_seg(seg_logits, gt_seg, ignore_index=IGNORE_INDEX)
         logits = self.upsample(seg_logits, gt_seg.shape[-2:])
         return self.loss_seg(logits, gt_seg, ignore_index=IGNORE_INDEX)

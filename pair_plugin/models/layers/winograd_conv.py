@@ -93,8 +93,9 @@ class WinogradConv2d(nn.Conv2d):
         *args, **kwargs: those of ``nn.Conv2d``.
         min_channels (int): the smallest ``min(in_channels, out_channels)`` for which the
             Winograd path is used; below it the extra memory traffic outweighs the saved
-            multiplications (measured on a 2-core AVX-512 CPU: 2048→512 channels 2.2×
-            faster, 256→128 1.25×, 128→64 1.7× slower; docs/benchmarks.md). Defaults to 128.
+            multiplications (measured on a 2-core AVX-512 CPU at PGCS's sizes for a
+            640×640 input: 2048→512 channels 2.2× faster, 512→256 1.5×, 256→128 1.3×,
+            128→64 2× slower; docs/benchmarks.md). Defaults to 128.
     """
 
     def __init__(self, *args, min_channels: int = 128, **kwargs):
@@ -108,9 +109,10 @@ class WinogradConv2d(nn.Conv2d):
 
     def uses_winograd(self, x: Tensor) -> bool:
         """Whether :meth:`forward` computes ``x`` with the Winograd path."""
+        records_grad = torch.is_grad_enabled() and (x.requires_grad
+                                                    or self.weight.requires_grad)
         return (self.winograd_shape and x.device.type == 'cpu' and x.dtype == torch.float32
-                and self.weight.dtype == torch.float32
-                and not (torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad))
+                and self.weight.dtype == torch.float32 and not records_grad
                 and not torch.is_autocast_enabled('cpu') and not torch.jit.is_tracing()
                 and not torch.jit.is_scripting())
 
