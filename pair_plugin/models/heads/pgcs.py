@@ -108,7 +108,7 @@ class PGCS(BaseModule):
         self.upsample_logits = upsample_2x()
         self.loss_seg = MODELS.build(loss)
         if loss_resolution not in ('input', 'logits'):
-            raise ValueError(f"PGCS: loss_resolution must be 'input' or 'logits', "
+            raise ValueError("PGCS: loss_resolution must be 'input' or 'logits', "
                              f'not {loss_resolution!r}')
         self.loss_resolution = loss_resolution
 
