@@ -205,6 +205,6 @@ class PGCS(BaseModule):
         if self.loss_resolution == 'logits':
             gt_seg = F.interpolate(gt_seg[:, None].float(), size=seg_logits.shape[-2:],
                                    mode='nearest')[:, 0].long()
-            return self.loss_seg(seg_logits, gt_seg, ignore_index=IGNORE_INDEX)
-        logits = self.upsample(seg_logits, gt_seg.shape[-2:])
-        return self.loss_seg(logits, gt_seg, ignore_index=IGNORE_INDEX)
+        else:
+            seg_logits = self.upsample(seg_logits, gt_seg.shape[-2:])
+        return self.loss_seg(seg_logits, gt_seg, ignore_index=IGNORE_INDEX)
