@@ -4,9 +4,11 @@ from typing import Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
+from mmdet.models.losses import CrossEntropyLoss
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from pair_plugin.models.losses import upsampled_cross_entropy
 from pair_plugin.registry import MODELS
 from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS
 
@@ -107,6 +109,10 @@ class PGCS(BaseModule):
         self.conv_seg = nn.Conv2d(prev, self.num_classes, 1)
         self.upsample_logits = upsample_2x()
         self.loss_seg = MODELS.build(loss)
+        # mmdet's softmax cross-entropy, averaged: loss() computes it in blocks on S
+        self._softmax_ce = (
+            type(self.loss_seg) is CrossEntropyLoss and not self.loss_seg.use_sigmoid
+            and not self.loss_seg.use_mask and self.loss_seg.reduction == 'mean')
         if loss_resolution not in ('input', 'logits'):
             raise ValueError("PGCS: loss_resolution must be 'input' or 'logits', "
                              f'not {loss_resolution!r}')
@@ -192,7 +198,12 @@ class PGCS(BaseModule):
         """Cross-entropy of S against the padded contact maps, 255 ignored.
 
         With ``loss_resolution='logits'``, of the logits against ``gt_seg`` subsampled to
-        their size (nearest neighbour) instead.
+        their size (nearest neighbour) instead. With ``'input'``, when the loss is mmdet's
+        softmax ``CrossEntropyLoss`` and the input is exactly twice the logits' size (as
+        the padding to 32 makes it), S is never made whole:
+        :func:`~pair_plugin.models.losses.upsampled_cross_entropy` computes the same loss
+        a block of rows at a time (half the time of the whole map on the CPU, and none of
+        its memory).
 
         Args:
             seg_logits (Tensor): (B, K, h', w') from :meth:`forward`.
@@ -206,5 +217,16 @@ class PGCS(BaseModule):
             gt_seg = F.interpolate(gt_seg[:, None].float(), size=seg_logits.shape[-2:],
                                    mode='nearest')[:, 0].long()
         else:
+            h, w = seg_logits.shape[-2:]
+            if self._softmax_ce and tuple(gt_seg.shape[-2:]) == (2 * h, 2 * w):
+                loss = self.loss_seg
+                return loss.loss_weight * upsampled_cross_entropy(
+                    seg_logits, gt_seg, class_weight=loss.class_weight,
+                    ignore_index=IGNORE_INDEX, avg_non_ignore=loss.avg_non_ignore)
             seg_logits = self.upsample(seg_logits, gt_seg.shape[-2:])
-        return self.loss_seg(seg_logits, gt_seg, ignore_index=IGNORE_INDEX)
+        avg_factor = None
+        if self._softmax_ce and self.loss_seg.avg_non_ignore:
+            # a tensor: mmdet would count the pixels with .item(), a host-device sync
+            avg_factor = (gt_seg != IGNORE_INDEX).sum()
+        return self.loss_seg(seg_logits, gt_seg, avg_factor=avg_factor,
+                             ignore_index=IGNORE_INDEX)
