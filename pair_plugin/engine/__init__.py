@@ -3,8 +3,10 @@ from .checkpoint_loading import (SAFE_GLOBALS, TRUST_ENV,
                                  load_checkpoint_file)
 from .cpu_distributed import setup_cpu_distributed
 from .random_state_hook import RandomStateHook
+from .retained_heap import retain_freed_memory
 
 __all__ = [
     'CPUAutocastOptimWrapper', 'enable_amp', 'SAFE_GLOBALS', 'TRUST_ENV',
-    'load_checkpoint_file', 'setup_cpu_distributed', 'RandomStateHook'
+    'load_checkpoint_file', 'setup_cpu_distributed', 'RandomStateHook',
+    'retain_freed_memory'
 ]

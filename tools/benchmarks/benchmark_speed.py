@@ -9,7 +9,10 @@
 # DETR timed in turn, run after run, so that both see the same machine), and the data
 # pipeline's throughput (0 and 2 workers) against the training step's consumption, and
 # PaIR-Net's forward and training step with channels_last and AMP. Prints Markdown tables
-# and writes them, with the machine they ran on, into --out (docs/benchmarks.md).
+# and writes them, with the machine they ran on, into --out (docs/benchmarks.md). Unless
+# --default-malloc, glibc's heap keeps freed memory (pair_plugin.engine.retain_freed_memory):
+# with the defaults, page faults made a ResNet-50 forward 15-20 % slower or not depending on
+# what the process had run before.
 import argparse
 import os
 import os.path as osp
@@ -23,6 +26,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData, PixelData
 
+from pair_plugin.engine import retain_freed_memory
 from pair_plugin.registry import MODELS
 from pair_plugin.structures import PaIRDataSample
 
@@ -260,8 +264,14 @@ def main():
     parser.add_argument('--skip-options', action='store_true',
                         help='do not time PaIR-Net with channels_last and AMP')
     parser.add_argument('--out', help='Markdown file to write the results into')
+    parser.add_argument('--default-malloc', action='store_true',
+                        help="keep glibc's default allocator settings (by default the heap "
+                        'keeps freed memory, so that page faults do not depend on what ran '
+                        'before; pair_plugin.engine.retain_freed_memory)')
     args = parser.parse_args()
     dev = args.device
+    heap = 'glibc defaults' if args.default_malloc else (
+        'freed memory retained' if retain_freed_memory() else 'allocator defaults')
 
     pairnet, pair_cfg = build(PAIRNET_CFG, 'pair_plugin', dev)
     detr, _ = build(detr_config_path(), 'mmdet', dev)
@@ -288,7 +298,8 @@ def main():
 
     lines = [
         f'Machine: {machine()}; device: {dev}; median of {args.runs} runs '
-        f'after {args.warmup} warm-up runs, PaIR-Net and DETR timed in turn.', '',
+        f'after {args.warmup} warm-up runs, PaIR-Net and DETR timed in turn; heap: {heap}.',
+        '',
         '| measure | PaIR-Net R50 | DETR-R50 (mmdet) | ratio |',
         '| --- | ---: | ---: | ---: |'
     ]
