@@ -11,8 +11,8 @@ _base_ = [
 
 model = dict(
     # ResNet-18 at a quarter of its width (16 base channels, F_B 128 channels, stride
-    # 32), from scratch: 3x faster steps than the full width, so that the 18 epochs
-    # (2,502 steps of 8 images) take 12-15 minutes on 2 cores; and a PGCS decoder to
+    # 32), from scratch: 3x faster steps than the full width, so that the 20 epochs
+    # (2,780 steps of 8 images) take 12-15 minutes on 2 cores; and a PGCS decoder to
     # match (128 -> 64 -> 32 -> 16 -> 16)
     backbone=dict(base_channels=16),
     pgcs=dict(
@@ -25,6 +25,10 @@ model = dict(
         # backward were a third of this model's step: 0.24 instead of 0.33 s, 18 epochs
         # instead of 14 in the same minutes (docs/benchmarks.md). Prediction unchanged
         loss_resolution='logits'),
+    # the batch in channels_last (NHWC) layout, which the convolutions keep: a 12 %
+    # faster training step on 2 CPU cores (0.197 against 0.225 s), 20 epochs instead of
+    # 18 in the same minutes; parameters and checkpoints as without
+    channels_last=True,
     # the synthetic metainfo: 80 COCO objects, 10 actions
     iim=dict(num_object_classes=80, num_actions=10),
     # alpha = 1 (the paper: 0.1, with a pretrained backbone): from scratch, the backbone

@@ -138,7 +138,7 @@ def test_demo_schedule_is_the_small_config_shortened():
     assert short.model == full.model
     assert short.train_dataloader == full.train_dataloader
     assert short.optim_wrapper == full.optim_wrapper
-    assert short.train_cfg.max_epochs == 4 and full.train_cfg.max_epochs == 18
+    assert short.train_cfg.max_epochs == 4 and full.train_cfg.max_epochs == 20
     # the lr steps down for the last epoch of each, after the same warm-up
     for cfg in (full, short):
         warmup, step = cfg.param_scheduler

@@ -1,4 +1,5 @@
 """PaIRNet end to end on tiny hand-made images: losses, predict, switches, backbones."""
+import copy
 import math
 
 import numpy as np
@@ -336,3 +337,48 @@ def test_class_map_is_argmax_with_first_maximum_on_ties():
     assert got.dtype == torch.int64 and got.shape == (2, 9, 7)
     assert torch.equal(got, logits.argmax(dim=1))
     assert got[0, 2, 3].item() == 4
+
+
+def test_channels_last_gives_the_same_losses_gradients_and_predictions(small_model):
+    """model.channels_last: the backbone sees an NHWC batch, nothing else changes."""
+    inputs, samples = two_synthetic_samples()
+    seen = []
+    hook = small_model.backbone.register_forward_pre_hook(
+        lambda module, args: seen.append(
+            args[0].is_contiguous(memory_format=torch.channels_last)))
+    results = []
+    state = copy.deepcopy(small_model.state_dict())  # BN running stats move in training
+    try:
+        for channels_last in (False, True):
+            small_model.load_state_dict(state)
+            small_model.channels_last = channels_last
+            small_model.zero_grad()
+            torch.manual_seed(0)  # the same dropout masks
+            losses = _losses(small_model, inputs, samples)
+            # the gradients of the interaction losses (through the whole backbone): CPAM's
+            # BatchNorm1d on a batch of 2 makes the part and contact losses' gradients
+            # ill-conditioned (its output is +-1 whatever the input), so float rounding
+            # alone moves those by ~1 %
+            sum(v for k, v in losses.items() if 'parts' not in k and 'contact' not in k
+                ).backward()
+            grads = [p.grad.clone() for p in small_model.parameters() if p.grad is not None]
+            small_model.eval()
+            data = preprocess(small_model, inputs, samples, training=False)
+            with torch.no_grad():
+                pred = small_model.predict(data['inputs'], data['data_samples'])
+            results.append((losses, grads, pred))
+    finally:
+        small_model.channels_last = False
+        hook.remove()
+    assert seen[0] is False and seen[-1] is True
+    (losses_a, grads_a, pred_a), (losses_b, grads_b, pred_b) = results
+    assert losses_a.keys() == losses_b.keys()
+    for key in losses_a:
+        torch.testing.assert_close(losses_b[key], losses_a[key], rtol=1e-4, atol=1e-5)
+    assert len(grads_a) == len(grads_b) > 0
+    for a, b in zip(grads_a, grads_b):
+        torch.testing.assert_close(b, a, rtol=1e-3, atol=1e-5)
+    for a, b in zip(pred_a, pred_b):
+        torch.testing.assert_close(b.pred_hois.scores, a.pred_hois.scores,
+                                   rtol=1e-4, atol=1e-5)
+        assert torch.equal(b.pred_sem_seg.sem_seg, a.pred_sem_seg.sem_seg)

@@ -54,6 +54,11 @@ class PaIRNet(BaseDetector):
             backbone (and neck) on a small image when None.
         match_loss_weight (float): α. Defaults to 0.1.
         contact_loss_weight (float): β. Defaults to 0.5.
+        channels_last (bool): hand the backbone the batch in ``channels_last`` memory
+            layout (NHWC), which the convolutions then keep. The parameters keep theirs,
+            so checkpoints, EMA and DDP are as without; the outputs are the same up to
+            float rounding. On a 2-core CPU the small synthetic model's training step
+            is 12 % faster (docs/benchmarks.md). Defaults to False.
         train_cfg (dict, optional): ``assigner`` (overrides IIM's), ``roi_enhancer_boxes``
             (``'gt'`` default, or ``'pred'``), ``roi_enhancer_score_thr`` (for ``'pred'``),
             ``mask_guided_source`` (``'pred'`` default, or ``'gt'``).
@@ -76,6 +81,7 @@ class PaIRNet(BaseDetector):
                  feat_channels: Optional[int] = None,
                  match_loss_weight: float = 0.1,
                  contact_loss_weight: float = 0.5,
+                 channels_last: bool = False,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -93,6 +99,7 @@ class PaIRNet(BaseDetector):
                                  f'got {self.train_cfg[key]!r}')
         self.match_loss_weight = match_loss_weight
         self.contact_loss_weight = contact_loss_weight
+        self.channels_last = channels_last
 
         self.backbone = MODELS.build(backbone)
         if neck is not None:
@@ -170,6 +177,8 @@ class PaIRNet(BaseDetector):
         Returns:
             Tensor: (B, C, h, w).
         """
+        if self.channels_last:
+            batch_inputs = batch_inputs.contiguous(memory_format=torch.channels_last)
         feats = self.backbone(batch_inputs)
         if self.with_neck:
             feats = self.neck(feats)
