@@ -4,7 +4,7 @@ By default glibc's ``malloc`` maps large blocks afresh from the kernel and gives
 of its heap back once enough of it is free. A CPU forward of a detector at 640×640 makes
 and frees tens of tensors of 5-30 MB, so it pays page faults (and the kernel's zeroing
 of the new pages) on every call, and how many depends on what the process did before.
-Measured here (``docs/benchmarks.md``): the same ResNet-50 forward took 0.49-0.51 s, and
+Measured (``docs/benchmarks.md``): a ResNet-50 backbone at 640×640 took 0.49-0.51 s, and
 0.41-0.44 s after a FLOP count had traced the model once or with these settings.
 """
 import ctypes
