@@ -11,7 +11,7 @@
 # PaIR-Net's forward and training step with channels_last and AMP. Prints Markdown tables
 # and writes them, with the machine they ran on, into --out (docs/benchmarks.md). Unless
 # --default-malloc, glibc's heap keeps freed memory (pair_plugin.engine.retain_freed_memory):
-# with the defaults, page faults made a ResNet-50 forward 15-20 % slower or not depending on
+# with the defaults, page faults made a ResNet-50 backbone 15-20 % slower or not depending on
 # what the process had run before.
 import argparse
 import os
