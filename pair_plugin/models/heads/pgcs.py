@@ -28,8 +28,9 @@ class PGCS(BaseModule):
     re-weights its channels with CPAM's part probabilities L, and a 1×1 convolution gives
     the (num_parts + 1)-way logits at stride 2. :meth:`forward` returns those logits; the
     paper's last 2× upsampling to the input size (S) happens in :meth:`upsample`, only
-    where a full-resolution map is needed (the loss, the prediction), so that no other
-    full-resolution tensor is ever made.
+    where a full-resolution map is needed (the prediction, and the loss unless
+    :meth:`loss` computes it a block of rows at a time), so that no other full-resolution
+    tensor is ever made.
 
     The last decoder stage's upsampling is computed after Body Attention and the 1×1
     convolution rather than before them. A bilinear upsampling acts on each channel alone

@@ -43,7 +43,7 @@ def _loss_and_grad(logits: Tensor, target: Tensor, class_weight: Optional[Tensor
     # mmdet's cross_entropy: the sum over the non-ignored pixels (avg_non_ignore) or the
     # mean over all pixels; a tensor, so no host-device synchronisation
     denom = (valid.sum() + torch.finfo(torch.float32).eps if avg_non_ignore
-             else torch.tensor(float(target.numel()), device=logits.device))
+             else float(target.numel()))
     grad = torch.zeros_like(logits) if with_grad else None
     total = logits.new_zeros(())
     rows = max(1, block_elements // (b * k * 4 * w))  # logit rows per block
