@@ -3,6 +3,8 @@ from .contact_metric import (HOT_PART_CONTACT_COUNTS, ContactMetric,
                              contact_confusion_matrix, contact_scores,
                              normalise_part_weights)
 from .dump_predictions import DumpPaIRPredictions
+from .hoi_error_analysis import (HOI_ERROR_OUTCOMES, HOIErrorAnalysis,
+                                 triplet_outcomes)
 from .hoi_matching import (hoi_box_iou, match_image_predictions,
                            select_image_predictions, triplet_nms)
 from .hoi_metric import HOIMetric, eleven_point_ap
@@ -12,7 +14,7 @@ from .predictions_file import (prediction_mask_path, read_prediction_mask,
 
 __all__ = [
     'HOIMetric', 'ContactMetric', 'HOT_PART_CONTACT_COUNTS', 'DumpPaIRPredictions',
-    'eleven_point_ap',
+    'eleven_point_ap', 'HOIErrorAnalysis', 'HOI_ERROR_OUTCOMES', 'triplet_outcomes',
     'hoi_box_iou', 'match_image_predictions', 'select_image_predictions',
     'triplet_nms', 'contact_confusion_matrix', 'contact_scores',
     'normalise_part_weights', 'prediction_mask_path', 'read_prediction_mask',

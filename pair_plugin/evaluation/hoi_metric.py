@@ -173,6 +173,32 @@ class HOIMetric(BaseMetric):
 
     def _process_sample(self, sample: dict,
                         valid_categories: Optional[np.ndarray]) -> dict:
+        arrays = self._evaluated_arrays(sample, valid_categories)
+        true_positive = match_image_predictions(
+            arrays['subject_bboxes'], arrays['object_bboxes'], arrays['objects'],
+            arrays['actions'], arrays['gt_bboxes'], arrays['gt_labels'],
+            arrays['gt_subject_ids'], arrays['gt_object_ids'], arrays['gt_actions'],
+            self.iou_thr)
+        return dict(
+            gt_categories=np.stack([arrays['gt_actions'], arrays['gt_objects']],
+                                   axis=1).astype(np.int32),
+            pred_categories=np.stack([arrays['actions'], arrays['objects']],
+                                     axis=1).astype(np.int32),
+            pred_scores=arrays['scores'],
+            pred_tp=true_positive)
+
+    def _evaluated_arrays(self, sample: dict,
+                          valid_categories: Optional[np.ndarray]) -> Dict[str, np.ndarray]:
+        """Check one sample; its ground-truth triplets and its evaluated predictions.
+
+        Returns:
+            dict[str, np.ndarray]: ``gt_bboxes`` (N, 4), ``gt_labels`` (N,), and per
+            ground-truth triplet (G,) ``gt_subject_ids``, ``gt_object_ids`` (into
+            ``gt_bboxes``), ``gt_actions``, ``gt_objects``; per evaluated prediction
+            (after the invalid-category mask, the top-k cut and the optional triplet
+            NMS; K', descending score) ``subject_bboxes``, ``object_bboxes`` (K', 4),
+            ``actions``, ``objects``, ``scores`` (K',).
+        """
         name = sample.get('file_name', sample.get('img_id', '?'))
         gt = sample['gt_instances']
         gt_bboxes = to_numpy(gt['bboxes'], np.float64).reshape(-1, 4)
@@ -231,14 +257,11 @@ class HOIMetric(BaseMetric):
             kept = kept[np.argsort(-kept_scores[kept], kind='stable')]
             subject_bboxes, object_bboxes = subject_bboxes[kept], object_bboxes[kept]
             actions, objects, kept_scores = actions[kept], objects[kept], kept_scores[kept]
-        true_positive = match_image_predictions(
-            subject_bboxes, object_bboxes, objects, actions, gt_bboxes, gt_labels,
-            gt_subject_ids, gt_object_ids, gt_actions, self.iou_thr)
         return dict(
-            gt_categories=np.stack([gt_actions, gt_objects], axis=1).astype(np.int32),
-            pred_categories=np.stack([actions, objects], axis=1).astype(np.int32),
-            pred_scores=kept_scores,
-            pred_tp=true_positive)
+            gt_bboxes=gt_bboxes, gt_labels=gt_labels, gt_subject_ids=gt_subject_ids,
+            gt_object_ids=gt_object_ids, gt_actions=gt_actions, gt_objects=gt_objects,
+            subject_bboxes=subject_bboxes, object_bboxes=object_bboxes,
+            actions=actions, objects=objects, scores=kept_scores)
 
     # ------------------------------------------------------------------ dataset
     def _rare_set(self, categories: Sequence[Tuple[int, int]],
@@ -258,12 +281,14 @@ class HOIMetric(BaseMetric):
         return {c for c in categories
                 if self._training_counts.get(c, 0) < self.rare_threshold}
 
+    def _vocabulary_name(self, key: str, index: int) -> str:
+        """The name of ``index`` in the metainfo's ``key`` list, else the index."""
+        names = (self.dataset_meta or {}).get(key)
+        return names[index] if names and index < len(names) else str(index)
+
     def _category_name(self, action: int, obj: int) -> str:
-        meta = self.dataset_meta or {}
-        actions, objects = meta.get('actions'), meta.get('objects')
-        action_name = actions[action] if actions and action < len(actions) else str(action)
-        object_name = objects[obj] if objects and obj < len(objects) else str(obj)
-        return f'{action_name} {object_name}'
+        return (f'{self._vocabulary_name("actions", action)} '
+                f'{self._vocabulary_name("objects", obj)}')
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """mAP, rare and non-rare mAP and mean max recall (percent) over ``results``."""

@@ -128,3 +128,38 @@ def test_missing_entries_and_bad_masks(tmp_path, capsys):
     pred_file.write_text(json.dumps(entries))
     assert tool.main([str(ann_file), str(pred_file)]) == 1
     assert 'has a contact annotation but no predicted mask' in capsys.readouterr().err
+
+
+def test_errors_table_json_and_plot(tmp_path, capsys):
+    """--errors-plot: a.jpg's triplet is found, b.jpg's human box is missed; one
+    stacked bar per object class (and one for all), coloured by outcome."""
+    tool = load_tool()
+    ann_file = make_split(tmp_path / 'data')
+    pred_file = make_predictions(tmp_path)
+    out, plot = tmp_path / 'metrics.json', tmp_path / 'errors.png'
+    assert tool.main([str(ann_file), str(pred_file), '--no-hoi', '--no-contact',
+                      '--errors-plot', str(plot), '--out', str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert 'hoi_errors/found: 50.0000' in printed
+    assert 'hoi_errors/missed_human: 50.0000' in printed
+    assert 'hoi/mAP' not in printed
+    report = json.loads(out.read_text())
+    rows = {r['name']: r for r in report['hoi_errors_per_object']}
+    assert rows['cup']['found'] == 100.0 and rows['chair']['missed_human'] == 100.0
+    assert [r['name'] for r in report['hoi_errors_per_category']] == [
+        'hold cup', 'sit_on chair']
+
+    image = np.asarray(Image.open(plot).convert('RGB'))
+    assert image.shape[0] >= 200 and image.shape[1] == 900
+
+    def share(colour: str) -> float:
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        return float((np.abs(image.astype(int) - rgb).sum(-1) <= 6).mean())
+
+    human, obj, cls, act, found = (share(c) for c in tool.ERROR_COLOURS)
+    # three bars: all (half found, half missed human), cup (found), chair (missed
+    # human): as much green as dark grey, and no other outcome's colour outside the
+    # legend's small patches
+    assert found > 0.02 and human > 0.02
+    assert abs(found - human) < 0.1 * found
+    assert max(obj, cls, act) < 0.002

@@ -11,6 +11,12 @@ Every annotated image needs an entry in the predictions file (``--allow-missing`
 a missing one as "no HOI and no contact predicted" and says how many there were); an
 entry for an image that the annotation file does not hold is an error. Exit code 0 on
 success, 1 on a bad input file (the message names the file and the field).
+
+``--errors`` adds :class:`HOIErrorAnalysis`: for each object class, the share of the
+ground-truth triplets lost at each requirement of a match (human box, object box, object
+class, action) and the median best object-box IoU; ``--errors-plot errors.png`` draws
+those shares as one stacked bar per object class (docs/metrics.md, "Where the triplets
+are lost").
 """
 import argparse
 import json
@@ -23,7 +29,8 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.utils import ProgressBar
 
 from pair_plugin.datasets import LoadPaIRAnnotations, PaIRDataset
-from pair_plugin.evaluation import (ContactMetric, HOIMetric, read_prediction_mask,
+from pair_plugin.evaluation import (HOI_ERROR_OUTCOMES, ContactMetric,
+                                    HOIErrorAnalysis, HOIMetric, read_prediction_mask,
                                     read_predictions_file)
 from pair_plugin.structures import PaIRFormatError
 
@@ -66,6 +73,13 @@ def parse_args(argv=None):
     parser.add_argument('--no-hoi', action='store_true', help='skip HOI mAP')
     parser.add_argument('--no-contact', action='store_true',
                         help='skip the contact metrics (e.g. an HOI-only method)')
+    parser.add_argument(
+        '--errors', action='store_true',
+        help='also say where the ground-truth triplets are lost (human, object box, '
+        'object class, action), per object class')
+    parser.add_argument(
+        '--errors-plot', metavar='PNG',
+        help='draw those shares, one stacked bar per object class (implies --errors)')
     parser.add_argument('--classwise', action='store_true',
                         help='print and save the per-category / per-part results')
     parser.add_argument(
@@ -75,7 +89,8 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='write the metrics (and per-class results) '
                         'to this JSON file')
     args = parser.parse_args(argv)
-    if args.no_hoi and args.no_contact:
+    args.errors = args.errors or args.errors_plot is not None
+    if args.no_hoi and args.no_contact and not args.errors:
         parser.error('--no-hoi and --no-contact leave nothing to score')
     if args.train_ann_file and args.rare_categories:
         parser.error('give --train-ann-file or --rare-categories for rare categories')
@@ -96,6 +111,9 @@ def build_metrics(args, metainfo: dict) -> list:
             top_k=args.top_k or None,
             triplet_nms_thr=args.triplet_nms,
             classwise=args.classwise))
+    if args.errors:
+        metrics.append(HOIErrorAnalysis(top_k=args.top_k or None,
+                                        triplet_nms_thr=args.triplet_nms))
     if not args.no_contact:
         weights = args.part_weights
         if weights is not None and not (len(weights) == 1
@@ -210,10 +228,17 @@ def main(argv=None) -> int:
         print(f'eval_predictions: error: {error}', file=sys.stderr)
         return 1
     print('\n'.join(f'{name}: {value:.4f}' for name, value in scores.items()))
+    errors = next((m for m in metrics if isinstance(m, HOIErrorAnalysis)), None)
+    if args.errors_plot:
+        plot_errors(errors, args.errors_plot)
+        print(f'where the triplets are lost: {args.errors_plot}')
     if args.out:
         report = dict(metrics=scores)
         for metric in metrics:
-            if isinstance(metric, HOIMetric):
+            if metric is errors:
+                report['hoi_errors_per_object'] = metric.per_object_results
+                report['hoi_errors_per_category'] = metric.per_category_results
+            elif isinstance(metric, HOIMetric):
                 report['hoi_categories'] = metric.per_category_results
             else:
                 report['contact_parts'] = metric.per_part_results
@@ -221,6 +246,41 @@ def main(argv=None) -> int:
             json.dump(report, f, indent=1)
         print(f'metrics written to {args.out}')
     return 0
+
+
+#: bar colours of the outcomes (HOI_ERROR_OUTCOMES order): lost early = dark
+ERROR_COLOURS = ('#4d4d4d', '#d62728', '#ff7f0e', '#bcbd22', '#2ca02c')
+
+
+def plot_errors(errors: HOIErrorAnalysis, out_file: str) -> None:
+    """One stacked bar per object class (and one for all triplets, on top): the
+    share of its ground-truth triplets at each outcome, with the number of triplets
+    and the median best object IoU at the end of the bar."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    rows = [errors.overall_result] + sorted(errors.per_object_results,
+                                            key=lambda r: -r['found'])
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.4 * len(rows)))
+    y = list(range(len(rows)))[::-1]
+    left = [0.0] * len(rows)
+    for name, colour in zip(HOI_ERROR_OUTCOMES, ERROR_COLOURS):
+        widths = [r[name] for r in rows]
+        ax.barh(y, widths, left=left, color=colour, label=name.replace('_', ' '))
+        left = [a + b for a, b in zip(left, widths)]
+    for row, pos in zip(rows, y):
+        ax.text(100, pos, f"  {row['num_gts']}  IoU {row['median_best_object_iou']:.2f}",
+                va='center', fontsize=8)
+    ax.set_yticks(y, [r['name'] for r in rows])
+    ax.set_xlim(0, 125)
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xlabel('% of the ground-truth triplets (number; median best object-box IoU)')
+    ax.legend(ncol=5, fontsize=8, loc='lower center', bbox_to_anchor=(0.45, 1.0),
+              frameon=False)
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=100)
+    plt.close(fig)
 
 
 if __name__ == '__main__':
