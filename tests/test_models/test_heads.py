@@ -220,6 +220,25 @@ def test_pgcs_switches():
         with_att(torch.randn(1, 16, 2, 2))
 
 
+def test_pgcs_background_prior():
+    """The classifier's bias gives (p, (1 - p) / 17, ...) on a zero decoded map; without
+    the option it stays at the Kaiming initialisation's 0; out-of-range p is refused."""
+    cfg = dict(type='PGCS', in_channels=16, channels=(8, ), roi_enhancer=None,
+               body_attention=None)
+    plain = MODELS.build(cfg)
+    plain.init_weights()
+    assert plain.conv_seg.bias.abs().max().item() == 0
+    pgcs = MODELS.build(dict(cfg, background_prior=0.9))
+    pgcs.init_weights()
+    assert pgcs.conv_seg.weight.std().item() > 0.05  # Kaiming weights are kept
+    probs = pgcs.classify(torch.zeros(1, 8, 2, 3)).softmax(dim=1)
+    expected = torch.tensor([0.9] + [0.1 / 17] * 17)[None, :, None, None]
+    torch.testing.assert_close(probs, expected.expand_as(probs))
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match='background_prior must be in'):
+            MODELS.build(dict(cfg, background_prior=bad))
+
+
 # ------------------------------------------------------------ mask-guided feature
 def test_contact_enclosing_boxes_hand_made():
     label = torch.zeros(3, 8, 10, dtype=torch.long)

@@ -65,6 +65,10 @@ class PGCS(BaseModule):
             subsampled by nearest neighbour; the full-resolution map and its backward are
             then never made (a third of a training step of the small synthetic model on
             the CPU). Prediction is the same either way. Defaults to ``'input'``.
+        background_prior (float, optional): the classifier's initial bias gives every
+            pixel this probability of no contact and shares the rest evenly among the
+            parts (as the prior-probability initialisation of RetinaNet's classifier).
+            None (the default) leaves the bias at 0, as the Kaiming initialisation.
         init_cfg (dict | list[dict]): defaults to Kaiming (He et al. 2015), as the paper.
     """
 
@@ -83,6 +87,7 @@ class PGCS(BaseModule):
                      type='CrossEntropyLoss', use_sigmoid=False,
                      ignore_index=IGNORE_INDEX, avg_non_ignore=True, loss_weight=1.0),
                  loss_resolution: str = 'input',
+                 background_prior: Optional[float] = None,
                  init_cfg=dict(type='Kaiming', layer='Conv2d', nonlinearity='relu')):
         super().__init__(init_cfg=init_cfg)
         if len(channels) == 0:
@@ -118,6 +123,20 @@ class PGCS(BaseModule):
             raise ValueError("PGCS: loss_resolution must be 'input' or 'logits', "
                              f'not {loss_resolution!r}')
         self.loss_resolution = loss_resolution
+        if background_prior is not None and not 0 < background_prior < 1:
+            raise ValueError('PGCS: background_prior must be in (0, 1), not '
+                             f'{background_prior!r}')
+        self.background_prior = background_prior
+
+    def init_weights(self) -> None:
+        """Kaiming (``init_cfg``); then the classifier's bias at ``background_prior``."""
+        super().init_weights()
+        if self.background_prior is not None:
+            prior = torch.full((self.num_classes, ), (1 - self.background_prior) /
+                               (self.num_classes - 1))
+            prior[0] = self.background_prior
+            with torch.no_grad():
+                self.conv_seg.bias.copy_(prior.log())
 
     @property
     def with_roi_enhancer(self) -> bool:
