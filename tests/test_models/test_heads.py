@@ -234,6 +234,10 @@ def test_pgcs_background_prior():
     probs = pgcs.classify(torch.zeros(1, 8, 2, 3)).softmax(dim=1)
     expected = torch.tensor([0.9] + [0.1 / 17] * 17)[None, :, None, None]
     torch.testing.assert_close(probs, expected.expand_as(probs))
+    with torch.no_grad():  # as after training: a second init_weights keeps the bias
+        pgcs.conv_seg.bias.fill_(0.5)
+    pgcs.init_weights()
+    assert pgcs.conv_seg.bias.eq(0.5).all()
     for bad in (0.0, 1.0, 1.5):
         with pytest.raises(ValueError, match='background_prior must be in'):
             MODELS.build(dict(cfg, background_prior=bad))

@@ -129,9 +129,14 @@ class PGCS(BaseModule):
         self.background_prior = background_prior
 
     def init_weights(self) -> None:
-        """Kaiming (``init_cfg``); then the classifier's bias at ``background_prior``."""
+        """Kaiming (``init_cfg``); then the classifier's bias at ``background_prior``.
+
+        Only the first call initialises, as for mmengine's other modules: a second one
+        leaves trained weights alone.
+        """
+        first_call = not self.is_init
         super().init_weights()
-        if self.background_prior is not None:
+        if first_call and self.background_prior is not None:
             prior = torch.full((self.num_classes, ), (1 - self.background_prior) /
                                (self.num_classes - 1))
             prior[0] = self.background_prior
