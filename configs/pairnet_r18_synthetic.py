@@ -12,7 +12,7 @@ _base_ = [
 model = dict(
     # ResNet-18 at a quarter of its width (16 base channels, F_B 128 channels, stride
     # 32), from scratch: 3x faster steps than the full width, so that the 20 epochs
-    # (2,780 steps of 8 images) take 12-16 minutes on 2 cores; and a PGCS decoder to
+    # (2,780 steps of 8 images) take 12-18 minutes on 2 cores; and a PGCS decoder to
     # match (128 -> 64 -> 32 -> 16 -> 16)
     backbone=dict(base_channels=16),
     pgcs=dict(
