@@ -381,4 +381,7 @@ def test_channels_last_gives_the_same_losses_gradients_and_predictions(small_mod
     for a, b in zip(pred_a, pred_b):
         torch.testing.assert_close(b.pred_hois.scores, a.pred_hois.scores,
                                    rtol=1e-4, atol=1e-5)
-        assert torch.equal(b.pred_sem_seg.sem_seg, a.pred_sem_seg.sem_seg)
+        # the NHWC kernels round differently: a pixel whose two best classes are
+        # within rounding may flip (1 pixel of 12288 on an AVX-512 CPU, none on others)
+        differ = (b.pred_sem_seg.sem_seg != a.pred_sem_seg.sem_seg).float().mean()
+        assert differ.item() <= 1e-3
