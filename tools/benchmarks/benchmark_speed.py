@@ -83,10 +83,27 @@ def count_params(model) -> float:
     return sum(p.numel() for p in model.parameters()) / 1e6
 
 
-def count_flops(model, shape, device) -> float:
-    """GFLOPs of ``model._forward`` on one image (mmengine's FlopAnalyzer)."""
+def flop_analyzer(module: torch.nn.Module, inputs: tuple):
+    """mmengine's ``FlopAnalyzer`` of ``module`` on ``inputs``, knowing PaIR-Net's ops.
+
+    PGCS's classifier is a baddbmm (bias + batch1 @ batch2) and the IIM's fused attention
+    one scaled_dot_product_attention: mmengine leaves both out; they are counted as the
+    batched products they are.
+    """
     from mmengine.analysis import FlopAnalyzer
     from mmengine.analysis.jit_handles import bmm_flop_jit
+
+    analyzer = FlopAnalyzer(module, inputs)
+    analyzer.set_op_handle(**{
+        'aten::baddbmm': lambda inputs, outputs: bmm_flop_jit(inputs[1:3], outputs),
+        'aten::scaled_dot_product_attention': sdpa_flop_jit})
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return analyzer
+
+
+def count_flops(model, shape, device) -> float:
+    """GFLOPs of ``model._forward`` on one image (mmengine's FlopAnalyzer)."""
 
     class Forward(torch.nn.Module):
 
@@ -98,13 +115,21 @@ def count_flops(model, shape, device) -> float:
             return self.inner._forward(x, [sample_for(shape, 'plain')])
 
     x = torch.randn(1, 3, *shape, device=device)
-    analyzer = FlopAnalyzer(Forward(model).eval(), (x, ))
-    # PGCS's classifier is a baddbmm (bias + batch1 @ batch2), which mmengine leaves out
-    analyzer.set_op_handle(
-        **{'aten::baddbmm': lambda inputs, outputs: bmm_flop_jit(inputs[1:3], outputs)})
-    analyzer.unsupported_ops_warnings(False)
-    analyzer.uncalled_modules_warnings(False)
-    return analyzer.total() / 1e9
+    return flop_analyzer(Forward(model).eval(), (x, )).total() / 1e9
+
+
+def sdpa_flop_jit(inputs, outputs) -> int:
+    """Multiply-adds of ``scaled_dot_product_attention``: Q Kᵀ and then (weights) V.
+
+    What mmengine counts for the two batched products of the unfused attention, so that
+    fusing it does not change a model's FLOPs. Shapes (..., L, E), (..., S, E), (..., S, Ev).
+    """
+    from mmengine.analysis.jit_handles import get_shape
+    q, k, v = (get_shape(x) for x in inputs[:3])
+    batch = 1
+    for size in q[:-2]:
+        batch *= size
+    return batch * q[-2] * k[-2] * (q[-1] + v[-1])
 
 
 def sample_for(shape, kind: str, num_actions: int = 117):

@@ -14,6 +14,7 @@ from mmengine.model import BaseModule, ModuleList, bias_init_with_prob
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
+from pair_plugin.models.layers import fuse_attention
 from pair_plugin.registry import MODELS, TASK_UTILS
 
 _ATTN = dict(embed_dims=256, num_heads=8, dropout=0.1, batch_first=True)
@@ -62,6 +63,12 @@ class IIM(BaseModule):
         loss_iou (dict): GIoU loss on pixel boxes, human and object.
         train_cfg (dict): ``assigner`` config.
         test_cfg (dict): ``max_per_img`` (top-K triplets). Defaults to 100.
+        fused_attention (bool): compute every attention of the encoder and decoders
+            without the head-averaged attention weights that mmcv asks torch for and
+            then drops, which lets torch use its fused ``scaled_dot_product_attention``
+            (:func:`~pair_plugin.models.layers.fuse_attention`): the same parameters and
+            outputs up to float rounding, 3x faster encoder attention at 800x1333
+            (docs/benchmarks.md). Defaults to True.
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -100,6 +107,7 @@ class IIM(BaseModule):
                              dict(type='PairIoUCost', iou_mode='giou', weight=1.0)
                          ])),
                  test_cfg: Optional[dict] = dict(max_per_img=100),
+                 fused_attention: bool = True,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
@@ -131,6 +139,9 @@ class IIM(BaseModule):
         ])
         self.instance_post_norm = build_norm_layer(post_norm_cfg, self.embed_dims)[1]
         self.action_post_norm = build_norm_layer(post_norm_cfg, self.embed_dims)[1]
+        self.fused_attention = fused_attention
+        if fused_attention:
+            fuse_attention(self)
 
         # FC1: human and object box branches (DETR's reg branch), FC2: object classes
         self.human_reg_ffn, self.human_reg = self._box_branch(num_reg_fcs)
