@@ -75,7 +75,7 @@ model = dict(
             self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn),
         num_reg_fcs=2,
         # attention through torch's fused scaled_dot_product_attention (mmcv's path also
-        # computes head-averaged weights and drops them): same outputs, 1.6x faster IIM
+        # computes head-averaged weights and drops them): same outputs, 1.5x faster IIM
         # at 800x1333 on the CPU (docs/model.md, IIM)
         fused_attention=True,
         # L_match terms as GEN-VLKT / CDN
