@@ -132,15 +132,18 @@ def test_pair2_differs_from_pair1_only_in_its_data():
         two.train_dataloader.dataset.pipeline
 
 
-def test_demo_schedule_is_the_small_config_shortened():
+@pytest.mark.parametrize('name, epochs', [('pairnet_r18_synthetic_4e.py', 4),
+                                           ('pairnet_r18_synthetic_40e.py', 40)])
+def test_synthetic_schedules_are_the_small_config_shortened_or_lengthened(name, epochs):
     full = Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic.py'))
-    short = Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic_4e.py'))
-    assert short.model == full.model
-    assert short.train_dataloader == full.train_dataloader
-    assert short.optim_wrapper == full.optim_wrapper
-    assert short.train_cfg.max_epochs == 4 and full.train_cfg.max_epochs == 20
+    other = Config.fromfile(osp.join(CONFIGS, name))
+    assert other.model == full.model
+    assert other.train_dataloader == full.train_dataloader
+    assert other.optim_wrapper == full.optim_wrapper
+    assert other.randomness == full.randomness
+    assert other.train_cfg.max_epochs == epochs and full.train_cfg.max_epochs == 20
     # the lr steps down for the last epoch of each, after the same warm-up
-    for cfg in (full, short):
+    for cfg in (full, other):
         warmup, step = cfg.param_scheduler
         assert warmup == full.param_scheduler[0]
         assert step.type == 'MultiStepLR' and step.end == cfg.train_cfg.max_epochs
