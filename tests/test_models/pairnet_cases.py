@@ -100,6 +100,26 @@ def small_model_cfg(**overrides) -> Config:
     return cfg
 
 
+def small_iim(**kwargs):
+    """A 32-channel IIM (1 encoder layer, 5 + 5 queries, 4 object classes, 3 actions) on
+    16-channel features, initialised; ``kwargs`` override its config."""
+    from pair_plugin.registry import MODELS
+    attn = dict(embed_dims=32, num_heads=4, dropout=0.0, batch_first=True)
+    ffn = dict(embed_dims=32, feedforward_channels=64, num_fcs=2, ffn_drop=0.0,
+               act_cfg=dict(type='ReLU', inplace=True))
+    cfg = dict(type='IIM', in_channels=16, num_object_classes=4, num_actions=3,
+               num_queries=5, positional_encoding=dict(num_feats=16, normalize=True),
+               encoder=dict(num_layers=1, layer_cfg=dict(self_attn_cfg=attn, ffn_cfg=ffn)),
+               instance_decoder_layer=dict(self_attn_cfg=attn, cross_attn_cfg=attn,
+                                           ffn_cfg=ffn),
+               action_decoder_layer=dict(self_attn_cfg=attn, cross_attn_cfg=attn,
+                                         ffn_cfg=ffn))
+    cfg.update(kwargs)
+    iim = MODELS.build(cfg)
+    iim.init_weights()
+    return iim
+
+
 def build_model(model_cfg):
     import pair_plugin.models  # noqa: F401
     from pair_plugin.registry import MODELS

@@ -6,6 +6,8 @@ from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
+from pairnet_cases import small_iim
+
 import pair_plugin.models  # noqa: F401
 from pair_plugin.models.heads import (HORoIEnhancer, MaskGuidedRoIFeature, box_cell_mask,
                                       contact_enclosing_boxes)
@@ -281,25 +283,8 @@ def test_mask_guided_crop_on_a_hand_made_mask():
 
 
 # ------------------------------------------------------------------------- IIM
-def _small_iim(**kwargs):
-    attn = dict(embed_dims=32, num_heads=4, dropout=0.0, batch_first=True)
-    ffn = dict(embed_dims=32, feedforward_channels=64, num_fcs=2, ffn_drop=0.0,
-               act_cfg=dict(type='ReLU', inplace=True))
-    cfg = dict(type='IIM', in_channels=16, num_object_classes=4, num_actions=3,
-               num_queries=5, positional_encoding=dict(num_feats=16, normalize=True),
-               encoder=dict(num_layers=1, layer_cfg=dict(self_attn_cfg=attn, ffn_cfg=ffn)),
-               instance_decoder_layer=dict(self_attn_cfg=attn, cross_attn_cfg=attn,
-                                           ffn_cfg=ffn),
-               action_decoder_layer=dict(self_attn_cfg=attn, cross_attn_cfg=attn,
-                                         ffn_cfg=ffn))
-    cfg.update(kwargs)
-    iim = MODELS.build(cfg)
-    iim.init_weights()
-    return iim
-
-
 def test_iim_output_shapes_and_padding_mask():
-    iim = _small_iim(extra_action_channels=10)
+    iim = small_iim(extra_action_channels=10)
     metas = [dict(img_shape=(64, 96), batch_input_shape=(64, 96)),
              dict(img_shape=(30, 50), batch_input_shape=(64, 96))]
     feat = torch.randn(2, 16, 2, 3)
@@ -322,7 +307,7 @@ def test_iim_output_shapes_and_padding_mask():
 def test_iim_losses_vanish_for_a_perfect_prediction():
     """Query 2 predicts the one ground-truth pair exactly: box losses are 0 and the
     class losses are small; every stage is reported (``d0.``, ``d1.``, last)."""
-    iim = _small_iim()
+    iim = small_iim()
     q, a = 5, 3
     gt = InstanceData(labels=torch.tensor([2]), actions=torch.tensor([[0., 1., 0.]]),
                       human_bboxes=torch.tensor([[0.25, 0.5, 0.3, 0.6]]),
@@ -362,7 +347,7 @@ def test_iim_losses_vanish_for_a_perfect_prediction():
 
 
 def test_iim_predict_top_k_scores():
-    iim = _small_iim(test_cfg=dict(max_per_img=4))
+    iim = small_iim(test_cfg=dict(max_per_img=4))
     q = 5
     logits = torch.full((1, 1, q, 5), -10.0)
     logits[0, 0, :, 4] = 10.0
