@@ -26,7 +26,8 @@ from mmengine.fileio import exists, get, get_text
 from mmengine.utils import ProgressBar
 from PIL import Image
 
-from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS, PaIRFormatError
+from pair_plugin.structures import (IGNORE_INDEX, NUM_PARTS, PaIRFormatError,
+                                    contact_map_ids)
 
 #: the fields every ``images[i]`` entry must have, with their JSON types
 IMAGE_FIELDS = ('id', 'file_name', 'width', 'height', 'contact_mask',
@@ -418,7 +419,7 @@ def read_contact_mask(path: str,
         raise PaIRFormatError(
             path, 'size', f'mask is {mask.shape[1]}x{mask.shape[0]} (WxH), but '
             f'the image is {expected_hw[1]}x{expected_hw[0]}{where}')
-    values = np.unique(mask)
+    values = contact_map_ids(mask)
     bad = [int(v) for v in values if int(v) not in VALID_MASK_VALUES]
     if bad:
         raise PaIRFormatError(

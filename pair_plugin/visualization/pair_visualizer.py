@@ -10,7 +10,7 @@ from mmengine.visualization import Visualizer
 
 from pair_plugin.registry import VISUALIZERS
 from pair_plugin.structures import (BODY_PARTS, IGNORE_INDEX, NUM_PARTS,
-                                    PART_PALETTE, PaIRDataSample)
+                                    PART_PALETTE, PaIRDataSample, contact_map_ids)
 
 #: one HOI triplet to draw: human box (4,), object box (4,), object id, action id, score
 Triplet = Tuple[np.ndarray, np.ndarray, int, int, Optional[float]]
@@ -23,14 +23,11 @@ def _to_numpy(value) -> np.ndarray:
 
 
 def _present_ids(contact_map: np.ndarray) -> np.ndarray:
-    """The sorted ids in a contact map (a count per id: much faster than np.unique)."""
-    low, high = int(contact_map.min()), int(contact_map.max())
+    """The sorted ids in a contact map; negative ids are an error."""
+    low = int(contact_map.min())
     if low < 0:
         raise ValueError(f'contact map holds negative ids (down to {low})')
-    if high > IGNORE_INDEX:
-        return np.unique(contact_map)
-    counts = np.bincount(contact_map.ravel().astype(np.int64), minlength=high + 1)
-    return np.flatnonzero(counts)
+    return contact_map_ids(contact_map)
 
 
 class _BoxGroups:

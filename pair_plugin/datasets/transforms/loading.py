@@ -5,14 +5,14 @@ import numpy as np
 from mmdet.datasets.transforms import LoadAnnotations
 
 from pair_plugin.registry import TRANSFORMS
-from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS
+from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS, contact_map_ids
 from ..annotation_checks import check_image_size, read_contact_mask
 
 
 def parts_in_contact_map(contact_map: np.ndarray) -> np.ndarray:
     """The multi-hot (17,) float32 vector of the part ids present in a contact map."""
     parts = np.zeros(NUM_PARTS, dtype=np.float32)
-    present = np.unique(contact_map)
+    present = contact_map_ids(contact_map)
     present = present[(present >= 1) & (present <= NUM_PARTS)].astype(np.int64)
     parts[present - 1] = 1
     return parts

@@ -291,13 +291,19 @@ class PaIRNet(BaseDetector):
 
     def _pred_region_boxes(self, outs: Dict[str, Tensor], metas: List[dict],
                            score_thr: float) -> Tensor:
-        """Union of the last stage's boxes of the pairs whose object score > thr."""
+        """Union of the last stage's boxes of the pairs whose object score > thr.
+
+        Only the first query group's (the queries inference keeps; the IIM decodes
+        ``num_groups`` of them in training).
+        """
         factors = outs['human_boxes'].new_tensor(
             [[m['img_shape'][1], m['img_shape'][0]] * 2 for m in metas])[:, None]
+        queries = slice(0, self.iim.num_queries)
         boxes = []
         for key in ('human_boxes', 'object_boxes'):
-            boxes.append(bbox_cxcywh_to_xyxy(outs[key][-1].detach()) * factors)
-        scores, _ = self.iim.object_scores(outs['object_logits'][-1].detach())
+            boxes.append(bbox_cxcywh_to_xyxy(outs[key][-1, :, queries].detach()) * factors)
+        scores, _ = self.iim.object_scores(
+            outs['object_logits'][-1, :, queries].detach())
         return self.pgcs.roi_enhancer.union_boxes(
             boxes[0], boxes[1], scores > score_thr,
             self._whole_images(metas, boxes[0]))

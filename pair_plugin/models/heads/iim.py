@@ -69,6 +69,16 @@ class IIM(BaseModule):
             (:func:`~pair_plugin.models.layers.fuse_attention`): the same parameters and
             outputs up to float rounding, 3x faster encoder attention at 800x1333
             (docs/benchmarks.md). Defaults to True.
+        num_groups (int): query groups in training (Group DETR, Chen et al., ICCV
+            2023): ``num_groups`` independent sets of ``num_queries`` pair queries, each
+            with its own query embeddings, decoded together with self-attention only
+            within a group (the cross-attention and every weight are shared), each group
+            matched one-to-one to the ground truth on its own and its losses averaged
+            over the groups. A ground-truth pair then supervises ``num_groups`` queries
+            per step instead of one. Inference (the module in eval mode) decodes the
+            first group only: the model, its outputs and its cost are those of
+            ``num_groups=1``; the extra groups' embeddings are
+            ``group_{human,object}_query_embedding``. Defaults to 1 (the paper).
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -108,6 +118,7 @@ class IIM(BaseModule):
                          ])),
                  test_cfg: Optional[dict] = dict(max_per_img=100),
                  fused_attention: bool = True,
+                 num_groups: int = 1,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
@@ -129,6 +140,13 @@ class IIM(BaseModule):
         self.input_proj = nn.Conv2d(in_channels, self.embed_dims, kernel_size=1)
         self.human_query_embedding = nn.Embedding(num_queries, self.embed_dims)
         self.object_query_embedding = nn.Embedding(num_queries, self.embed_dims)
+        if num_groups < 1:
+            raise ValueError(f'IIM: num_groups must be >= 1, got {num_groups}')
+        self.num_groups = num_groups
+        if num_groups > 1:
+            extra = num_queries * (num_groups - 1)
+            self.group_human_query_embedding = nn.Embedding(extra, self.embed_dims)
+            self.group_object_query_embedding = nn.Embedding(extra, self.embed_dims)
         self.instance_decoder = ModuleList([
             DetrTransformerDecoderLayer(**copy.deepcopy(instance_decoder_layer))
             for _ in range(num_stages)
@@ -208,7 +226,8 @@ class IIM(BaseModule):
                 ``batch_input_shape`` of each image (padding mask); None = no padding.
 
         Returns:
-            dict: with S stages, B images, Q = num_queries, per stage:
+            dict: with S stages, B images, Q = num_queries (times ``num_groups`` in
+            training: the groups one after the other), per stage:
 
             - ``human_boxes``, ``object_boxes`` (S, B, Q, 4): normalised cxcywh;
             - ``object_logits`` (S, B, Q, num_object_classes + 1);
@@ -227,6 +246,14 @@ class IIM(BaseModule):
 
         human_pos = self.human_query_embedding.weight
         object_pos = self.object_query_embedding.weight
+        num_groups = self.num_groups if self.training else 1
+        instance_mask = action_mask = None
+        if num_groups > 1:
+            human_pos = torch.cat([human_pos, self.group_human_query_embedding.weight])
+            object_pos = torch.cat([object_pos, self.group_object_query_embedding.weight])
+            instance_mask, action_mask = self._group_attention_masks(
+                num_groups, human_pos.device)
+        num_pairs = human_pos.size(0)
         query_pos = torch.cat([human_pos, object_pos])[None].expand(batch_size, -1, -1)
         action_pos = ((human_pos + object_pos) / 2)[None].expand(batch_size, -1, -1)
         query = torch.zeros_like(query_pos)
@@ -234,12 +261,13 @@ class IIM(BaseModule):
         for instance_layer, action_layer in zip(self.instance_decoder,
                                                 self.action_decoder):
             query = instance_layer(query, key=memory, value=memory, query_pos=query_pos,
-                                   key_pos=pos, key_padding_mask=masks)
+                                   key_pos=pos, key_padding_mask=masks,
+                                   self_attn_mask=instance_mask)
             instance = self.instance_post_norm(query)
-            d_h, d_o = instance.split(self.num_queries, dim=1)
+            d_h, d_o = instance.split(num_pairs, dim=1)
             d_a = action_layer((d_h + d_o) / 2, key=memory, value=memory,
                                query_pos=action_pos, key_pos=pos,
-                               key_padding_mask=masks)
+                               key_padding_mask=masks, self_attn_mask=action_mask)
             humans.append(d_h)
             objects.append(d_o)
             actions.append(self.action_post_norm(d_a))
@@ -250,6 +278,20 @@ class IIM(BaseModule):
             object_boxes=self.object_reg(F.relu(self.object_reg_ffn(d_o))).sigmoid(),
             object_logits=self.object_cls(d_o),
             action_feats=torch.stack(actions))
+
+    def _group_attention_masks(self, num_groups: int,
+                               device: torch.device) -> Tuple[Tensor, Tensor]:
+        """Self-attention masks that keep each query group to itself (True = masked).
+
+        Returns:
+            tuple[Tensor]: the instance decoder's (2GQ, 2GQ) mask, over the G·Q human
+            then the G·Q object queries, and the action decoder's (GQ, GQ) mask.
+        """
+        group = torch.arange(num_groups * self.num_queries,
+                             device=device) // self.num_queries
+        instance_group = torch.cat([group, group])
+        return (instance_group[:, None] != instance_group[None],
+                group[:, None] != group[None])
 
     def classify_actions(self, action_feats: Tensor,
                          extra: Optional[Tensor] = None) -> Tensor:
@@ -348,15 +390,27 @@ class IIM(BaseModule):
 
         Returns:
             dict[str, Tensor]: ``loss_obj_cls``, ``loss_action``, ``loss_sub_bbox``,
-            ``loss_obj_bbox``, ``loss_sub_iou``, ``loss_obj_iou`` per stage.
+            ``loss_obj_bbox``, ``loss_sub_iou``, ``loss_obj_iou`` per stage; with query
+            groups (``num_groups``), each the mean of the groups' losses, every group
+            matched on its own.
         """
+        preds = [outs['human_boxes'], outs['object_boxes'], outs['object_logits'],
+                 action_logits]
+        groups = action_logits.size(2) // self.num_queries
+        if groups > 1:
+            # every group of an image as an image of its own, with that image's ground
+            # truth: one assignment call and one loss per stage for all the groups. Each
+            # group has the same number of positives, so the losses, averaged over all
+            # positives, are the mean of the groups' losses
+            preds = [p.unflatten(2, (groups, self.num_queries)).flatten(1, 2)
+                     for p in preds]
+            batch_gt_pairs = [gt for gt in batch_gt_pairs for _ in range(groups)]
+            batch_img_metas = [m for m in batch_img_metas for _ in range(groups)]
         losses = dict()
         num_stages = action_logits.size(0)
         for stage in range(num_stages):
             stage_losses = self.loss_by_feat_single(
-                outs['human_boxes'][stage], outs['object_boxes'][stage],
-                outs['object_logits'][stage], action_logits[stage], batch_gt_pairs,
-                batch_img_metas)
+                *[p[stage] for p in preds], batch_gt_pairs, batch_img_metas)
             prefix = '' if stage == num_stages - 1 else f'd{stage}.'
             for key, value in stage_losses.items():
                 losses[prefix + key] = value
