@@ -5,6 +5,9 @@ max_epochs = 90
 
 optim_wrapper = dict(
     type='OptimWrapper',
+    # the paramwise settings in one parameter group per distinct setting rather than one
+    # per parameter: the same updates, fewer optimiser kernels (docs/model.md)
+    constructor='GroupedOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
     clip_grad=dict(max_norm=0.1, norm_type=2),
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
