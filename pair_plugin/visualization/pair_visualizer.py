@@ -24,10 +24,10 @@ def _to_numpy(value) -> np.ndarray:
 
 def _present_ids(contact_map: np.ndarray) -> np.ndarray:
     """The sorted ids in a contact map; negative ids are an error."""
-    low = int(contact_map.min())
-    if low < 0:
-        raise ValueError(f'contact map holds negative ids (down to {low})')
-    return contact_map_ids(contact_map)
+    ids = contact_map_ids(contact_map)
+    if ids.size and ids[0] < 0:
+        raise ValueError(f'contact map holds negative ids (down to {int(ids[0])})')
+    return ids
 
 
 class _BoxGroups:
