@@ -141,7 +141,7 @@ def test_synthetic_schedules_are_the_small_config_shortened_or_lengthened(name, 
     assert other.train_dataloader == full.train_dataloader
     assert other.optim_wrapper == full.optim_wrapper
     assert other.randomness == full.randomness
-    assert other.train_cfg.max_epochs == epochs and full.train_cfg.max_epochs == 20
+    assert other.train_cfg.max_epochs == epochs and full.train_cfg.max_epochs == 32
     # the lr steps down for the last epoch of each, after the same warm-up
     for cfg in (full, other):
         warmup, step = cfg.param_scheduler
