@@ -65,7 +65,7 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs={max_epochs},
                  val_interval=100)
 param_scheduler = []
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=1),
+    logger=dict(type='MainProcessLoggerHook', interval=1),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=-1),
     visualization=dict(type='PaIRVisualizationHook', draw=False))
 log_processor = dict(window_size=1)
