@@ -103,3 +103,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+#: what torchrun or gloo print when the port handed to them was taken in between
+_PORT_TAKEN = ('EADDRINUSE', 'Address already in use')
+
+
+def run_distributed(cmd, attempts: int = 3, env_extra=None, **kwargs):
+    """Run ``tools/dist_*.sh`` on a free port (``PORT``); another port if it was taken.
+
+    :func:`free_port` can only say that a port was free a moment ago: another process
+    may bind it before torchrun does. Only that failure is retried; any other fails at
+    once with the command's output.
+    """
+    for attempt in range(attempts):
+        try:
+            return run(cmd, env_extra=dict(env_extra or {}, PORT=str(free_port())),
+                       **kwargs)
+        except AssertionError as error:
+            if attempt == attempts - 1 or not any(s in str(error) for s in _PORT_TAKEN):
+                raise

@@ -9,7 +9,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.tiny_run import (PYTHON, REPO, free_port, make_tiny_dataset, run,
+from tests.tiny_run import (PYTHON, REPO, make_tiny_dataset, run, run_distributed,
                             write_tiny_config)
 
 
@@ -32,18 +32,16 @@ def _metrics(work_dir):
 def test_two_process_train_and_test_count_each_image_once(tiny):
     root, data, cfg = tiny
     work = root / 'dist_train'
-    out = run(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg, '2',
-               '--work-dir', str(work)],
-              env_extra=dict(PORT=str(free_port())))
+    out = run_distributed(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg, '2',
+                           '--work-dir', str(work)])
     assert 'started a gloo process group' in out
     assert re.search(r'world_size:\s*2|Distributed launcher: pytorch', out)
     ckpt = work / 'epoch_1.pth'
     assert ckpt.is_file()
 
     preds_file = root / 'dist_preds' / 'predictions.json'
-    run(['bash', osp.join(REPO, 'tools', 'dist_test.sh'), cfg, str(ckpt), '2',
-         '--work-dir', str(root / 'dist_test'), '--out', str(preds_file)],
-        env_extra=dict(PORT=str(free_port())))
+    run_distributed(['bash', osp.join(REPO, 'tools', 'dist_test.sh'), cfg, str(ckpt), '2',
+                     '--work-dir', str(root / 'dist_test'), '--out', str(preds_file)])
     test_files = [
         im['file_name'] for im in json.load(
             open(osp.join(data, 'annotations', 'test.json')))['images']
