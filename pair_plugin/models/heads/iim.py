@@ -434,67 +434,61 @@ class IIM(BaseModule):
             dict[str, Tensor]: the six losses.
         """
         num_imgs, num_queries = object_logits.shape[:2]
-        preds = [
-            InstanceData(scores=object_logits[i].detach(),
-                         action_scores=action_logits[i].detach(),
-                         human_bboxes=human_boxes[i].detach(),
-                         object_bboxes=object_boxes[i].detach())
-            for i in range(num_imgs)
-        ]
-        assign_results = self.assigner.assign_batch(preds, batch_gt_pairs,
-                                                    batch_img_metas)
+        preds = InstanceData(scores=object_logits.flatten(0, 1).detach(),
+                             action_scores=action_logits.flatten(0, 1).detach(),
+                             human_bboxes=human_boxes.flatten(0, 1).detach(),
+                             object_bboxes=object_boxes.flatten(0, 1).detach())
+        gt_sizes = [len(gt) for gt in batch_gt_pairs]
+        gt_nonempty = [gt for gt in batch_gt_pairs if len(gt) > 0]
+        gts = InstanceData.cat(gt_nonempty) if gt_nonempty else InstanceData()
+        # pred_inds index the B*Q flattened queries, gt_inds the concatenated pairs
+        pred_inds, gt_inds = self.assigner.match_batch(preds, gts, num_imgs, gt_sizes)
 
-        # Targets by gather + where: no boolean indexing, no nonzero, no .item(), so the
-        # only host-device synchronisation of the step is the assignment's cost matrix.
-        labels = object_logits.new_full((num_imgs, num_queries), self.num_object_classes,
+        # Targets by one indexed write per field for the whole batch: no boolean
+        # indexing, no nonzero, no .item(), so the only host-device synchronisation of
+        # the step is the assignment's cost matrix.
+        num_flat = num_imgs * num_queries
+        labels = object_logits.new_full((num_flat, ), self.num_object_classes,
                                         dtype=torch.long)
-        action_targets = torch.zeros_like(action_logits)
-        box_weights = object_logits.new_zeros((num_imgs, num_queries, 4))
-        targets = {key: object_logits.new_zeros((num_imgs, num_queries, 4))
+        action_targets = action_logits.new_zeros((num_flat, self.num_actions))
+        box_weights = object_logits.new_zeros((num_flat, 4))
+        targets = {key: object_logits.new_zeros((num_flat, 4))
                    for key in ('human_bboxes', 'object_bboxes', 'human_pixels',
                                'object_pixels')}
+        # known on the host: Hungarian matching pairs min(Q, m_i) queries of image i
+        num_pos = len(pred_inds)
+        if num_pos:
+            labels[pred_inds] = gts.labels[gt_inds]
+            action_targets[pred_inds] = gts.actions[gt_inds].to(action_targets.dtype)
+            box_weights[pred_inds] = 1
+            for key, target in targets.items():
+                target[pred_inds] = gts.get(key)[gt_inds].to(target.dtype)
         factors = object_logits.new_tensor(
             [[m['img_shape'][1], m['img_shape'][0]] * 2 for m in batch_img_metas]
         )[:, None]  # (B, 1, 4)
-        num_pos = 0  # known on the host: Hungarian matching pairs min(Q, m_i) queries
-        for img_id, (result, gt) in enumerate(zip(assign_results, batch_gt_pairs)):
-            if len(gt) == 0:
-                continue
-            num_pos += min(num_queries, len(gt))
-            pos = result.gt_inds > 0  # (Q,)
-            matched = (result.gt_inds - 1).clamp(min=0)
-            labels[img_id] = torch.where(pos, gt.labels[matched], labels[img_id])
-            pos_col = pos[:, None]
-            action_targets[img_id] = torch.where(
-                pos_col, gt.actions[matched].to(action_targets.dtype), 0)
-            box_weights[img_id] = pos_col.to(box_weights.dtype).expand(-1, 4)
-            for key, target in targets.items():
-                target[img_id] = torch.where(
-                    pos_col, gt.get(key)[matched].to(target.dtype), 0)
 
         num_neg = labels.numel() - num_pos
         cls_avg_factor = max(num_pos + num_neg * self.bg_cls_weight, 1.0)
         loss_obj_cls = self.loss_object_cls(
-            object_logits.reshape(-1, self.num_object_classes + 1), labels.reshape(-1),
+            object_logits.reshape(-1, self.num_object_classes + 1), labels,
             avg_factor=cls_avg_factor)
 
         num_pos_actions = reduce_mean(action_targets.sum()).clamp(min=1)
         loss_action = self.loss_action(
-            action_logits.reshape(-1, self.num_actions),
-            action_targets.reshape(-1, self.num_actions), avg_factor=num_pos_actions)
+            action_logits.reshape(-1, self.num_actions), action_targets,
+            avg_factor=num_pos_actions)
 
         num_total_pos = reduce_mean(
             object_logits.new_tensor(float(num_pos))).clamp(min=1)
-        box_weights = box_weights.reshape(-1, 4)
         losses = dict(loss_obj_cls=loss_obj_cls, loss_action=loss_action)
         for name, pred, key in (('sub', human_boxes, 'human'),
                                 ('obj', object_boxes, 'object')):
             losses[f'loss_{name}_bbox'] = self.loss_bbox(
-                pred.reshape(-1, 4), targets[f'{key}_bboxes'].reshape(-1, 4),
-                box_weights, avg_factor=num_total_pos)
+                pred.reshape(-1, 4), targets[f'{key}_bboxes'], box_weights,
+                avg_factor=num_total_pos)
             pred_pixels = (bbox_cxcywh_to_xyxy(pred) * factors).reshape(-1, 4)
             losses[f'loss_{name}_iou'] = self.loss_iou(
-                pred_pixels, targets[f'{key}_pixels'].reshape(-1, 4), box_weights,
+                pred_pixels, targets[f'{key}_pixels'], box_weights,
                 avg_factor=num_total_pos)
         return losses
 

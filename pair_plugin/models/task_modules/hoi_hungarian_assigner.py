@@ -1,6 +1,7 @@
 """One-to-one matching of predicted and ground-truth interaction pairs (Eq. 16)."""
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 from mmdet.models.task_modules import AssignResult, HungarianAssigner
 from mmengine import ConfigDict
@@ -25,9 +26,10 @@ class HOIHungarianAssigner(HungarianAssigner):
     - ground truth: ``labels`` (m,) object classes, ``actions`` (m, A) multi-hot,
       ``human_bboxes``, ``object_bboxes`` (m, 4).
 
-    :meth:`assign` (inherited from mmdet) matches one image. :meth:`assign_batch` builds one
+    :meth:`assign` (inherited from mmdet) matches one image. :meth:`match_batch` builds one
     cost matrix for the whole batch and runs one ``linear_sum_assignment`` per image on its
-    block, as DETR's official matcher does.
+    block, as DETR's official matcher does; :meth:`assign_batch` returns its matches as
+    mmdet's per-image ``AssignResult``.
 
     Args:
         match_costs (list[dict] | dict): configs of the match costs (TASK_UTILS).
@@ -57,11 +59,60 @@ class HOIHungarianAssigner(HungarianAssigner):
                  for cost in self.match_costs]
         return torch.stack(costs).sum(0)
 
+    def match_batch(self, pred_instances: InstanceData, gt_instances: InstanceData,
+                    num_imgs: int, gt_sizes: Sequence[int]) -> Tuple[Tensor, Tensor]:
+        """Match every image of a batch, given as flat instance sets.
+
+        One cost matrix for the whole batch, one ``linear_sum_assignment`` per image on its
+        block, as DETR's official matcher does; the matches come back as two flat index
+        tensors, with no per-image tensor built.
+
+        Args:
+            pred_instances (InstanceData): ``num_imgs * n`` predictions, image-major (the
+                n predictions of image 0, then those of image 1, ...).
+            gt_instances (InstanceData): the images' ground-truth pairs concatenated in
+                image order, ``sum(gt_sizes)`` of them.
+            num_imgs (int): B, the number of images.
+            gt_sizes (Sequence[int]): m_i, the number of ground-truth pairs of each image.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``pred_inds`` and ``gt_inds``, (K,) int64 on the
+            predictions' device, K = sum_i min(n, m_i): prediction ``pred_inds[k]`` (an
+            index into ``pred_instances``) is matched to ground-truth pair ``gt_inds[k]``
+            (an index into ``gt_instances``), ordered by image.
+        """
+        device = pred_instances.scores.device
+        num_preds = len(pred_instances) // max(num_imgs, 1)
+        if len(gt_sizes) != num_imgs or num_preds * num_imgs != len(pred_instances):
+            raise ValueError(
+                f'HOIHungarianAssigner: {len(pred_instances)} predictions and '
+                f'{len(gt_sizes)} ground-truth sizes for {num_imgs} images (expected '
+                'the same number of predictions per image and one size per image)')
+        pred_inds, gt_inds = [], []
+        if sum(gt_sizes) > 0:
+            cost = self.cost_matrix(pred_instances, gt_instances)
+            cost = cost.detach().float().view(num_imgs, num_preds, -1).cpu().numpy()
+            start = 0
+            for img_id, size in enumerate(gt_sizes):
+                if size > 0:
+                    rows, cols = linear_sum_assignment(
+                        cost[img_id, :, start:start + size])
+                    pred_inds.append(rows + img_id * num_preds)
+                    gt_inds.append(cols + start)
+                    start += size
+        if not pred_inds:
+            empty = torch.zeros(0, dtype=torch.long, device=device)
+            return empty, empty.clone()
+        return (torch.from_numpy(np.concatenate(pred_inds)).to(device),
+                torch.from_numpy(np.concatenate(gt_inds)).to(device))
+
     def assign_batch(self, batch_pred_instances: Sequence[InstanceData],
                      batch_gt_instances: Sequence[InstanceData],
                      batch_img_metas: Optional[Sequence[dict]] = None
                      ) -> List[AssignResult]:
         """Match every image of a batch with one batched cost computation.
+
+        :meth:`match_batch` with mmdet's per-image results.
 
         Args:
             batch_pred_instances (list[InstanceData]): per image, n predictions (the same
@@ -77,27 +128,22 @@ class HOIHungarianAssigner(HungarianAssigner):
         num_imgs = len(batch_pred_instances)
         num_preds = len(batch_pred_instances[0])
         sizes = [len(gt) for gt in batch_gt_instances]
-        device = batch_pred_instances[0].scores.device
-        results = []
         gt_nonempty = [gt for gt in batch_gt_instances if len(gt) > 0]
+        gt_all = InstanceData.cat(gt_nonempty) if gt_nonempty else InstanceData()
+        pred_inds, gt_inds = self.match_batch(
+            InstanceData.cat(list(batch_pred_instances)), gt_all, num_imgs, sizes)
+        device = batch_pred_instances[0].scores.device
+        flat_gt_inds = torch.zeros(num_imgs * num_preds, dtype=torch.long, device=device)
+        flat_labels = torch.full_like(flat_gt_inds, -1)
         if gt_nonempty:
-            cost = self.cost_matrix(
-                InstanceData.cat(list(batch_pred_instances)),
-                InstanceData.cat(gt_nonempty))
-            cost = cost.detach().float().view(num_imgs, num_preds, -1).cpu()
-        start = 0
-        for img_id, (gt, size) in enumerate(zip(batch_gt_instances, sizes)):
-            gt_inds = torch.zeros(num_preds, dtype=torch.long, device=device)
-            labels = torch.full((num_preds, ), -1, dtype=torch.long, device=device)
-            if size > 0:
-                block = cost[img_id, :, start:start + size]
-                rows, cols = linear_sum_assignment(block.numpy())
-                rows = torch.from_numpy(rows).to(device)
-                cols = torch.from_numpy(cols).to(device)
-                gt_inds[rows] = cols + 1
-                labels[rows] = gt.labels[cols]
-                start += size
-            results.append(
-                AssignResult(num_gts=size, gt_inds=gt_inds, max_overlaps=None,
-                             labels=labels))
-        return results
+            offsets = torch.tensor(np.cumsum([0] + sizes[:-1]), device=device)
+            img_of_pred = torch.div(pred_inds, num_preds, rounding_mode='floor')
+            flat_gt_inds[pred_inds] = gt_inds - offsets[img_of_pred] + 1
+            flat_labels[pred_inds] = gt_all.labels[gt_inds]
+        return [
+            AssignResult(num_gts=size, gt_inds=gt_inds_i, max_overlaps=None,
+                         labels=labels_i)
+            for size, gt_inds_i, labels_i in zip(
+                sizes, flat_gt_inds.view(num_imgs, num_preds),
+                flat_labels.view(num_imgs, num_preds))
+        ]
