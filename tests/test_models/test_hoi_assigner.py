@@ -70,6 +70,35 @@ def test_assign_batch_uses_each_images_own_block():
     assert results[1].labels.tolist() == [-1, 8, -1]
 
 
+def test_match_batch_returns_flat_indices_skipping_images_without_pairs():
+    """Images 0 and 2 have pairs, image 1 none: columns 0..1 are image 0's, 2 image 2's."""
+    assigner = HOIHungarianAssigner(match_costs=DEFAULT_COSTS)
+    full = torch.tensor([
+        [5., 1., 0.], [1., 5., 0.],  # image 0, queries 0..1
+        [0., 0., 0.], [0., 0., 0.],  # image 1 (no pair: its block is never read)
+        [0., 0., 7.], [0., 0., 2.],  # image 2
+    ])
+    assigner.match_costs = [_fixed_cost([full])]
+    preds = InstanceData.cat([_preds(2)] * 3)
+    gts = InstanceData.cat([_gts(2), _gts(1)])
+    pred_inds, gt_inds = assigner.match_batch(preds, gts, 3, [2, 0, 1])
+    assert pred_inds.dtype == gt_inds.dtype == torch.long
+    # image 0: query 0 -> pair 1, query 1 -> pair 0; image 2: query 1 (flat 5) -> pair 2
+    assert pred_inds.tolist() == [0, 1, 5]
+    assert gt_inds.tolist() == [1, 0, 2]
+
+
+def test_match_batch_without_any_pair_and_bad_sizes():
+    assigner = HOIHungarianAssigner(match_costs=DEFAULT_COSTS)
+    pred_inds, gt_inds = assigner.match_batch(
+        InstanceData.cat([_preds(3)] * 2), InstanceData(), 2, [0, 0])
+    assert pred_inds.shape == gt_inds.shape == (0, )
+    with pytest.raises(ValueError, match='5 predictions and 2 ground-truth sizes'):
+        assigner.match_batch(_preds(5), _gts(1), 2, [1, 0])
+    with pytest.raises(ValueError, match='2 ground-truth sizes for 3 images'):
+        assigner.match_batch(_preds(6), _gts(1), 3, [1, 0])
+
+
 def test_assign_batch_images_without_pairs():
     assigner = TASK_UTILS.build(dict(type='HOIHungarianAssigner', match_costs=DEFAULT_COSTS))
     results = assigner.assign_batch([_preds(4), _preds(4)], [_gts(0), _gts(0)])
