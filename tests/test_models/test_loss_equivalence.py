@@ -56,7 +56,9 @@ def _fixed_case():
             human_bboxes=bbox_xyxy_to_cxcywh(hp / f),
             object_bboxes=bbox_xyxy_to_cxcywh(op / f),
             human_pixels=hp, object_pixels=op))
-    return iim.loss_by_feat_single(human, obj, obj_logits, act_logits, gts, metas)
+    gt_pairs, gt_sizes = iim.assigner.pack_gt_instances(gts)
+    return iim.loss_by_feat_single(human, obj, obj_logits, act_logits, gt_pairs, gt_sizes,
+                                   metas)
 
 
 def test_iim_losses_equal_the_previous_implementation():

@@ -406,11 +406,13 @@ class IIM(BaseModule):
                      for p in preds]
             batch_gt_pairs = [gt for gt in batch_gt_pairs for _ in range(groups)]
             batch_img_metas = [m for m in batch_img_metas for _ in range(groups)]
+        # the same ground truth for every stage: concatenated once
+        gt_pairs, gt_sizes = self.assigner.pack_gt_instances(batch_gt_pairs)
         losses = dict()
         num_stages = action_logits.size(0)
         for stage in range(num_stages):
             stage_losses = self.loss_by_feat_single(
-                *[p[stage] for p in preds], batch_gt_pairs, batch_img_metas)
+                *[p[stage] for p in preds], gt_pairs, gt_sizes, batch_img_metas)
             prefix = '' if stage == num_stages - 1 else f'd{stage}.'
             for key, value in stage_losses.items():
                 losses[prefix + key] = value
@@ -418,7 +420,7 @@ class IIM(BaseModule):
 
     def loss_by_feat_single(self, human_boxes: Tensor, object_boxes: Tensor,
                             object_logits: Tensor, action_logits: Tensor,
-                            batch_gt_pairs: List[InstanceData],
+                            gt_pairs: InstanceData, gt_sizes: Sequence[int],
                             batch_img_metas: Sequence[dict]) -> Dict[str, Tensor]:
         """Losses of one stage (B images, Q queries).
 
@@ -427,7 +429,9 @@ class IIM(BaseModule):
             object_boxes (Tensor): (B, Q, 4) normalised cxcywh.
             object_logits (Tensor): (B, Q, num_object_classes + 1).
             action_logits (Tensor): (B, Q, A).
-            batch_gt_pairs (list[InstanceData]): per image.
+            gt_pairs (InstanceData): the pairs of :meth:`get_gt_pairs` of all images,
+                concatenated in image order (the assigner's ``pack_gt_instances``).
+            gt_sizes (Sequence[int]): the number of pairs of each image.
             batch_img_metas (list[dict]): per image.
 
         Returns:
@@ -438,11 +442,9 @@ class IIM(BaseModule):
                              action_scores=action_logits.flatten(0, 1).detach(),
                              human_bboxes=human_boxes.flatten(0, 1).detach(),
                              object_bboxes=object_boxes.flatten(0, 1).detach())
-        gt_sizes = [len(gt) for gt in batch_gt_pairs]
-        gt_nonempty = [gt for gt in batch_gt_pairs if len(gt) > 0]
-        gts = InstanceData.cat(gt_nonempty) if gt_nonempty else InstanceData()
         # pred_inds index the B*Q flattened queries, gt_inds the concatenated pairs
-        pred_inds, gt_inds = self.assigner.match_batch(preds, gts, num_imgs, gt_sizes)
+        pred_inds, gt_inds = self.assigner.match_batch(preds, gt_pairs, num_imgs,
+                                                       gt_sizes)
 
         # Targets by one indexed write per field for the whole batch: no boolean
         # indexing, no nonzero, no .item(), so the only host-device synchronisation of
@@ -458,11 +460,12 @@ class IIM(BaseModule):
         # known on the host: Hungarian matching pairs min(Q, m_i) queries of image i
         num_pos = len(pred_inds)
         if num_pos:
-            labels[pred_inds] = gts.labels[gt_inds]
-            action_targets[pred_inds] = gts.actions[gt_inds].to(action_targets.dtype)
+            labels[pred_inds] = gt_pairs.labels[gt_inds]
+            action_targets[pred_inds] = gt_pairs.actions[gt_inds].to(
+                action_targets.dtype)
             box_weights[pred_inds] = 1
             for key, target in targets.items():
-                target[pred_inds] = gts.get(key)[gt_inds].to(target.dtype)
+                target[pred_inds] = gt_pairs.get(key)[gt_inds].to(target.dtype)
         factors = object_logits.new_tensor(
             [[m['img_shape'][1], m['img_shape'][0]] * 2 for m in batch_img_metas]
         )[:, None]  # (B, 1, 4)

@@ -59,6 +59,22 @@ class HOIHungarianAssigner(HungarianAssigner):
                  for cost in self.match_costs]
         return torch.stack(costs).sum(0)
 
+    @staticmethod
+    def pack_gt_instances(batch_gt_instances: Sequence[InstanceData]
+                          ) -> Tuple[InstanceData, List[int]]:
+        """The ``gt_instances`` and ``gt_sizes`` of :meth:`match_batch`.
+
+        Args:
+            batch_gt_instances (list[InstanceData]): per image, its m_i pairs.
+
+        Returns:
+            tuple[InstanceData, list[int]]: the pairs of all images concatenated in image
+            order (an empty InstanceData when no image has one), and each image's m_i.
+        """
+        sizes = [len(gt) for gt in batch_gt_instances]
+        nonempty = [gt for gt in batch_gt_instances if len(gt) > 0]
+        return (InstanceData.cat(nonempty) if nonempty else InstanceData()), sizes
+
     def match_batch(self, pred_instances: InstanceData, gt_instances: InstanceData,
                     num_imgs: int, gt_sizes: Sequence[int]) -> Tuple[Tensor, Tensor]:
         """Match every image of a batch, given as flat instance sets.
@@ -71,7 +87,7 @@ class HOIHungarianAssigner(HungarianAssigner):
             pred_instances (InstanceData): ``num_imgs * n`` predictions, image-major (the
                 n predictions of image 0, then those of image 1, ...).
             gt_instances (InstanceData): the images' ground-truth pairs concatenated in
-                image order, ``sum(gt_sizes)`` of them.
+                image order, ``sum(gt_sizes)`` of them (:meth:`pack_gt_instances`).
             num_imgs (int): B, the number of images.
             gt_sizes (Sequence[int]): m_i, the number of ground-truth pairs of each image.
 
@@ -127,15 +143,13 @@ class HOIHungarianAssigner(HungarianAssigner):
         """
         num_imgs = len(batch_pred_instances)
         num_preds = len(batch_pred_instances[0])
-        sizes = [len(gt) for gt in batch_gt_instances]
-        gt_nonempty = [gt for gt in batch_gt_instances if len(gt) > 0]
-        gt_all = InstanceData.cat(gt_nonempty) if gt_nonempty else InstanceData()
+        gt_all, sizes = self.pack_gt_instances(batch_gt_instances)
         pred_inds, gt_inds = self.match_batch(
             InstanceData.cat(list(batch_pred_instances)), gt_all, num_imgs, sizes)
         device = batch_pred_instances[0].scores.device
         flat_gt_inds = torch.zeros(num_imgs * num_preds, dtype=torch.long, device=device)
         flat_labels = torch.full_like(flat_gt_inds, -1)
-        if gt_nonempty:
+        if len(pred_inds):
             offsets = torch.tensor(np.cumsum([0] + sizes[:-1]), device=device)
             img_of_pred = torch.div(pred_inds, num_preds, rounding_mode='floor')
             flat_gt_inds[pred_inds] = gt_inds - offsets[img_of_pred] + 1
