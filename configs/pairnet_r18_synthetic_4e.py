@@ -1,4 +1,4 @@
-# The small PaIR-Net on the synthetic set for 4 epochs instead of 32: the whole main job
+# The small PaIR-Net on the synthetic set for 4 epochs instead of 26: the whole main job
 # (PAIR_CONFIG=configs/pairnet_r18_synthetic_4e.py make demo) took 3-5 minutes on 2-core
 # CPUs with the data already generated, to check a set-up end to end. The losses fall, but
 # 4 epochs find little interaction or contact yet (test mAP 0.2, C-Acc 10.1; 29 triplets

@@ -4,7 +4,7 @@
 # metrics), draw predictions on validation images, plot the training curves, and say where
 # everything is.
 #
-# Environment: PAIR_CONFIG (default configs/pairnet_r18_synthetic.py, the 32-epoch schedule
+# Environment: PAIR_CONFIG (default configs/pairnet_r18_synthetic.py, the 26-epoch schedule
 # of docs/benchmarks.md, about 15 minutes of training on 2 cores, more on slower ones;
 # configs/pairnet_r18_synthetic_4e.py takes 3-5 minutes but learns little),
 # PAIR_WORK_DIR (default work_dirs/main_job), PAIR_DATA (default data/synthetic),

@@ -2,7 +2,7 @@
 
 As mmdet's ``init_detector`` / ``inference_detector``::
 
-    model = init_model('configs/pairnet_r18_synthetic.py', 'epoch_20.pth', device='cpu')
+    model = init_model('configs/pairnet_r18_synthetic.py', 'epoch_26.pth', device='cpu')
     result = inference_pair(model, 'photo.jpg')       # a PaIRDataSample
     result.pred_hois.scores, result.pred_sem_seg.sem_seg, result.pred_parts
 """

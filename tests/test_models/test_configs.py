@@ -141,10 +141,34 @@ def test_synthetic_schedules_are_the_small_config_shortened_or_lengthened(name, 
     assert other.train_dataloader == full.train_dataloader
     assert other.optim_wrapper == full.optim_wrapper
     assert other.randomness == full.randomness
-    assert other.train_cfg.max_epochs == epochs and full.train_cfg.max_epochs == 32
+    assert other.train_cfg.max_epochs == epochs and full.train_cfg.max_epochs == 26
     # the lr steps down for the last epoch of each, after the same warm-up
     for cfg in (full, other):
         warmup, step = cfg.param_scheduler
         assert warmup == full.param_scheduler[0]
         assert step.type == 'MultiStepLR' and step.end == cfg.train_cfg.max_epochs
         assert step.milestones == [cfg.train_cfg.max_epochs - 1]
+
+
+def test_small_config_reads_its_features_at_stride_16():
+    """configs/pairnet_r18_synthetic.py: F_B is ResNet-18's third stage (64 channels at
+    a quarter width) at stride 16, the PGCS decoder's 3 stages bring it to stride 2."""
+    import torch
+    from mmengine.registry import init_default_scope
+
+    from pair_plugin.registry import MODELS
+    init_default_scope('pair_plugin')
+    cfg = Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic.py'))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).eval()
+    inputs = torch.randn(1, 3, 224, 288)
+    with torch.no_grad():
+        feat = model.extract_feat(inputs)
+        outs = model.forward_heads(
+            inputs, [dict(img_shape=(224, 288), batch_input_shape=(224, 288))])
+    assert feat.shape == (1, 64, 14, 18)
+    assert outs['stride'] == (16.0, 16.0)
+    assert outs['seg_logits'].shape == (1, 18, 112, 144)
+    # the test pipeline fits images in 288 x 224, training draws short sides 192-224
+    assert cfg.test_dataloader.dataset.pipeline[1].scale == (288, 224)
+    assert cfg.train_dataloader.dataset.pipeline[3].scale == [(288, 192), (288, 224)]

@@ -25,7 +25,7 @@ def tiny_runner_config(data_root, work_dir) -> Config:
     model.backbone.base_channels = 16
     model.backbone.init_cfg = None
     model.cpam.hidden_channels = (32, 16)
-    model.pgcs.channels = (32, 16, 16, 16)
+    model.pgcs.channels = (32, 16, 16)
     model.pgcs.body_attention.hidden_channels = 16
     model.iim.num_queries = 4
     model.iim.num_object_classes = 80

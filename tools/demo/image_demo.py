@@ -2,7 +2,7 @@
 """PaIR-Net image demo.
 
     python tools/demo/image_demo.py photo.jpg [more.png | a_folder ...] \\
-        configs/pairnet_r18_synthetic.py work_dirs/pairnet_r18_synthetic/epoch_20.pth \\
+        configs/pairnet_r18_synthetic.py work_dirs/main_job/epoch_26.pth \\
         --out-dir outputs/demo --device cpu --score-thr 0.3
 
 For every input image ``<stem>`` it writes to ``--out-dir``:

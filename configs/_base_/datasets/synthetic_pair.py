@@ -1,8 +1,10 @@
 # The synthetic PaIR set (python tools/data/generate_synthetic.py --out data/synthetic):
 # 256-px-wide procedural scenes (192-320 px high), 10 actions on 8 COCO objects, 17-part
-# contact masks. Images are used at about their own size: training jitters the scale by
-# 0.875-1.25 (long side <= 320, short side 224-256), testing fits them in 320 x 256.
-# Upscaling further would cost the CPU time that a short schedule needs for iterations.
+# contact masks. Images are used at about their own size: training jitters the scale
+# (long side <= 288, short side 192-224), testing fits them in 288 x 224. Upscaling
+# would cost the CPU time that a short schedule needs for iterations (the small model's
+# stride-16 features cost 0.26 s per step at 320 x 224-256, 0.22 s at this size:
+# docs/benchmarks.md).
 dataset_type = 'PaIRDataset'
 data_root = 'data/synthetic/'
 backend_args = None
@@ -11,13 +13,13 @@ train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadPaIRAnnotations', backend_args=backend_args),
     dict(type='PaIRRandomFlip', prob=0.5),
-    dict(type='RandomResize', scale=[(320, 224), (320, 256)], keep_ratio=True),
+    dict(type='RandomResize', scale=[(288, 192), (288, 224)], keep_ratio=True),
     dict(type='PackPaIRInputs')
 ]
 # ground truth is loaded after the resize: it stays at the original size for the metrics
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale=(320, 256), keep_ratio=True),
+    dict(type='Resize', scale=(288, 224), keep_ratio=True),
     dict(type='LoadPaIRAnnotations', backend_args=backend_args),
     dict(type='PackPaIRInputs')
 ]

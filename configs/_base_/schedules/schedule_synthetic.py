@@ -5,7 +5,7 @@
 # twice the base lr instead of the paper's x0.1. A 100-iteration warm-up, one x0.1 step
 # for the last epoch. configs/pairnet_r18_synthetic_4e.py is the same shortened to 4 epochs
 # (the step for its own last epoch).
-max_epochs = 32
+max_epochs = 26
 lr = 3e-4
 
 optim_wrapper = dict(
