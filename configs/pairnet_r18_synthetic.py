@@ -12,11 +12,11 @@ _base_ = [
 model = dict(
     # ResNet-18 at a quarter of its width (16 base channels), from scratch, and only its
     # first three stages: F_B is stage 3's 64 channels at stride 16 instead of stage 4's
-    # 128 at stride 32. The small objects (cups, balls: 10-25 px) are then 1-2 cells of
-    # F_B instead of under one; with the images a little smaller (below) a step costs
-    # what the 4-stage model's did, and over six seeds the HOI mAP within 15 minutes
-    # was 27.8 against 23.4, C-Acc above 56 for every seed (docs/benchmarks.md). A PGCS
-    # decoder to match (64 -> 32 -> 16 -> 16)
+    # 128 at stride 32: twice the resolution for the small objects of these images (a
+    # cup is about 12 px, a ball 20). With the images a little smaller (below) a step
+    # costs what the 4-stage model's did, and over six seeds the HOI mAP within 15
+    # minutes was 27.8 against 23.4, C-Acc above 56 for every seed (docs/benchmarks.md).
+    # A PGCS decoder to match (64 -> 32 -> 16 -> 16)
     backbone=dict(
         base_channels=16,
         num_stages=3,

@@ -6,7 +6,7 @@
 #
 # Environment: PAIR_CONFIG (default configs/pairnet_r18_synthetic.py, the 26-epoch schedule
 # of docs/benchmarks.md, about 15 minutes of training on 2 cores, more on slower ones;
-# configs/pairnet_r18_synthetic_4e.py takes 3-5 minutes but learns little),
+# configs/pairnet_r18_synthetic_4e.py takes 2-5 minutes but learns little),
 # PAIR_WORK_DIR (default work_dirs/main_job), PAIR_DATA (default data/synthetic),
 # PAIR_CFG_OPTIONS (extra --cfg-options for training, e.g. "train_cfg.max_epochs=2").
 set -euo pipefail
