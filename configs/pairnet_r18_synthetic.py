@@ -80,7 +80,7 @@ randomness = dict(seed=0)
 
 # loss curves with 10-iteration resolution (tools/analysis/plot_curves.py); pictures
 # (tools/test.py --show-dir): a model trained for minutes scores its triplets low (the
-# best of each validation image: 0.42-0.63 for the middle half, under 0.2 for a tenth),
-# so they are drawn from 0.2 (238 on the 100 validation images; 184 from 0.3)
+# best of each validation image: 0.39-0.63 for the middle half, under 0.2 for 4 in 100),
+# so they are drawn from 0.2 (244 on the 100 validation images; 180 from 0.3)
 default_hooks = dict(
     logger=dict(interval=10), visualization=dict(score_thr=0.2))
