@@ -32,9 +32,10 @@ class PaIRNet(BaseDetector):
     """PaIR-Net: what interaction happens (IIM) and where the body touches (PGCS).
 
     Order of computation: backbone (+ optional neck) gives F_B (the last feature map,
-    stride 32 in the paper) → CPAM (part logits, L = sigmoid) → IIM encoder and decoder stages (boxes,
-    object classes, D_a) → PGCS (the H-O RoI Enhancer needs boxes; Body Attention needs L)
-    → Mask-Guided RoI Feature (needs S) → action classifier of every stage on [D_a; F_M].
+    stride 32 in the paper) → CPAM (part logits, L = sigmoid) → IIM encoder and decoder
+    stages (boxes, object classes, D_a) → PGCS (the H-O RoI Enhancer needs boxes; Body
+    Attention needs L) → Mask-Guided RoI Feature (needs S) → action classifier of every
+    stage on [D_a; F_M].
 
     Loss (Eq. 18): ``α·L_match + β·(L_BCE + L_CE)``; every IIM term (all stages) is
     multiplied by ``match_loss_weight`` (α) and the part and segmentation losses by

@@ -22,8 +22,8 @@ def upsample_2x() -> nn.Module:
 class PGCS(BaseModule):
     """H-O RoI Enhancer → conv/BN/ReLU/2× decoder → Body Attention → conv → 2× → S.
 
-    From F_B (stride 32 in the paper), every decoder stage is a ``kernel_size`` convolution, norm, ReLU
-    and a 2× bilinear upsampling; with the default four stages
+    From F_B (stride 32 in the paper), every decoder stage is a ``kernel_size``
+    convolution, norm, ReLU and a 2× bilinear upsampling; with the default four stages
     (2048→512→256→128→64) the decoded F_B^D is at stride 2 with 64 channels. Body Attention
     re-weights its channels with CPAM's part probabilities L, and a 1×1 convolution gives
     the (num_parts + 1)-way logits at stride 2. :meth:`forward` returns those logits; the
