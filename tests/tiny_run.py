@@ -21,6 +21,22 @@ def make_tiny_dataset(root: str, num_train: int = 4, num_val: int = 3,
     return root
 
 
+def shrink_small_model(model, num_object_classes: int, num_actions: int) -> None:
+    """Shrink the ``model`` dict of ``configs/pairnet_r18_synthetic.py`` in place to a
+    model that builds and runs in a fraction of a second: ResNet-18 at 16 base channels,
+    narrow CPAM and PGCS, 4 + 4 queries, one encoder layer, 10 predictions per image."""
+    model.backbone.base_channels = 16
+    model.backbone.init_cfg = None
+    model.cpam.hidden_channels = (32, 16)
+    model.pgcs.channels = (32, 16, 16)
+    model.pgcs.body_attention.hidden_channels = 16
+    model.iim.num_queries = 4
+    model.iim.num_object_classes = num_object_classes
+    model.iim.num_actions = num_actions
+    model.iim.encoder.num_layers = 1
+    model.test_cfg.max_per_img = 10
+
+
 def write_tiny_config(path: str, data_root: str, max_epochs: int = 1,
                       extra: str = '') -> str:
     data_root = data_root.rstrip('/') + '/'

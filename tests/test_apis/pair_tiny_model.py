@@ -5,6 +5,8 @@ import os.path as osp
 
 from mmengine.config import Config
 
+from tests.tiny_run import shrink_small_model
+
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 CONFIG = osp.join(REPO, 'configs', 'pairnet_r18_synthetic.py')
 REAL_IMAGES = osp.join(REPO, '..', 'shared', 'data', 'real', 'unannotated_real', 'images')
@@ -20,17 +22,7 @@ def tiny_config(data_root: str) -> Config:
     queries, one encoder layer, 3 object and 3 action classes, 128 x 96 input, a test
     dataset in ``data_root`` (``annotations/test.json``)."""
     cfg = Config.fromfile(CONFIG)
-    model = cfg.model
-    model.backbone.base_channels = 16
-    model.backbone.init_cfg = None
-    model.cpam.hidden_channels = (32, 16)
-    model.pgcs.channels = (32, 16, 16)
-    model.pgcs.body_attention.hidden_channels = 16
-    model.iim.num_queries = 4
-    model.iim.num_object_classes = len(OBJECTS)
-    model.iim.num_actions = len(ACTIONS)
-    model.iim.encoder.num_layers = 1
-    model.test_cfg.max_per_img = 10
+    shrink_small_model(cfg.model, len(OBJECTS), len(ACTIONS))
     for loader in ('val_dataloader', 'test_dataloader'):
         dataset = cfg[loader].dataset
         dataset.data_root = data_root

@@ -15,23 +15,15 @@ from mmengine.runner import Runner
 
 from pair_plugin.datasets.synthetic import generate_split
 from pair_plugin.structures import PART_PALETTE
+from tests.tiny_run import shrink_small_model
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def tiny_runner_config(data_root, work_dir) -> Config:
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'pairnet_r18_synthetic.py'))
-    model = cfg.model
-    model.backbone.base_channels = 16
-    model.backbone.init_cfg = None
-    model.cpam.hidden_channels = (32, 16)
-    model.pgcs.channels = (32, 16, 16)
-    model.pgcs.body_attention.hidden_channels = 16
-    model.iim.num_queries = 4
-    model.iim.num_object_classes = 80
-    model.iim.num_actions = 10
-    model.iim.encoder.num_layers = 1
-    model.test_cfg.max_per_img = 10
+    # the synthetic metainfo: 80 objects, 10 actions
+    shrink_small_model(cfg.model, num_object_classes=80, num_actions=10)
     loader = cfg.test_dataloader
     loader.batch_size = 2
     loader.num_workers = 0
