@@ -5,7 +5,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from pairnet_cases import CONFIGS, REPO
+from pairnet_cases import CONFIGS, REPO, build_model
 
 
 def _load_tool(relpath, name):
@@ -154,13 +154,9 @@ def test_small_config_reads_its_features_at_stride_16():
     """configs/pairnet_r18_synthetic.py: F_B is ResNet-18's third stage (64 channels at
     a quarter width) at stride 16, the PGCS decoder's 3 stages bring it to stride 2."""
     import torch
-    from mmengine.registry import init_default_scope
 
-    from pair_plugin.registry import MODELS
-    init_default_scope('pair_plugin')
     cfg = Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic.py'))
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model).eval()
+    model = build_model(cfg.model).eval()
     inputs = torch.randn(1, 3, 224, 288)
     with torch.no_grad():
         feat = model.extract_feat(inputs)
