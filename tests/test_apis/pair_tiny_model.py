@@ -5,11 +5,10 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from tests.tiny_run import shrink_small_model
+from tests.helpers import CONFIGS, REAL_DATA, shrink_small_model
 
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-CONFIG = osp.join(REPO, 'configs', 'pairnet_r18_synthetic.py')
-REAL_IMAGES = osp.join(REPO, '..', 'shared', 'data', 'real', 'unannotated_real', 'images')
+CONFIG = osp.join(CONFIGS, 'pairnet_r18_synthetic.py')
+REAL_IMAGES = osp.join(REAL_DATA, 'unannotated_real', 'images')
 
 OBJECTS = ('person', 'umbrella', 'bicycle')
 ACTIONS = ('hold', 'ride', 'carry')

@@ -12,10 +12,11 @@ import pytest
 import torch
 from mmengine.runner import save_checkpoint
 from mmengine.runner.checkpoint import weights_to_cpu
-from pair_tiny_model import ACTIONS, OBJECTS, REPO, tiny_config
+from pair_tiny_model import ACTIONS, OBJECTS, tiny_config
 from PIL import Image
 
 from pair_plugin.apis import inference_pair, init_model, load_image
+from tests.helpers import REPO
 
 DEMO = osp.join(REPO, 'tools', 'demo', 'image_demo.py')
 

@@ -1,5 +1,4 @@
 """tools/benchmarks/benchmark_speed.py: its helpers (the timed run itself is a benchmark)."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -7,16 +6,12 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from tests.tiny_run import REPO
+from tests.helpers import REPO, load_tool
 
 
 @pytest.fixture(scope='module')
 def bench():
-    path = osp.join(REPO, 'tools', 'benchmarks', 'benchmark_speed.py')
-    spec = importlib.util.spec_from_file_location('tool_benchmark_speed', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/benchmarks/benchmark_speed.py')
 
 
 def test_write_section_appends_then_replaces_between_the_markers(bench, tmp_path):

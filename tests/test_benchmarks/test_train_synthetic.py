@@ -1,14 +1,13 @@
 """tools/benchmarks/train_synthetic.py: a per-epoch curve, its files and its plot, on a
 tiny synthetic set with a tiny config (the shipped small config, shrunk)."""
 import csv
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 from PIL import Image
 
-from tests.tiny_run import REPO, make_tiny_dataset, write_tiny_config
+from tests.helpers import REPO, load_tool, make_tiny_dataset, write_tiny_config
 
 METRICS = ('hoi/mAP', 'contact/SC-Acc', 'contact/C-Acc', 'contact/mIoU',
            'contact/wIoU')
@@ -16,11 +15,7 @@ METRICS = ('hoi/mAP', 'contact/SC-Acc', 'contact/C-Acc', 'contact/mIoU',
 
 @pytest.fixture(scope='module')
 def tool():
-    path = osp.join(REPO, 'tools', 'benchmarks', 'train_synthetic.py')
-    spec = importlib.util.spec_from_file_location('tool_train_synthetic', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/benchmarks/train_synthetic.py')
 
 
 @pytest.fixture(scope='module')

@@ -99,15 +99,3 @@ def edit_annotation(ann_file: str, edit) -> None:
     edit(ann)
     with open(ann_file, 'w') as f:
         json.dump(ann, f)
-
-
-def load_tool(relative_path: str):
-    """Import a script under ``tools/`` as a module (to call its ``main`` in-process)."""
-    import importlib.util
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    path = osp.join(repo, relative_path)
-    name = 'tool_' + osp.splitext(osp.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

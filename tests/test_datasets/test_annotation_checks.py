@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pair_data_factory import (IMAGE_1, IMAGE_2, edit_annotation, load_tool,
-                               write_dataset)
+from pair_data_factory import IMAGE_1, IMAGE_2, edit_annotation, write_dataset
+from tests.helpers import load_tool
 from pair_plugin.datasets import PaIRDataset, check_dataset
 from pair_plugin.structures import PaIRFormatError
 

@@ -4,9 +4,8 @@ import os.path as osp
 import numpy as np
 from PIL import Image
 
-from pair_data_factory import load_tool
+from tests.helpers import REPO, load_tool
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def test_browse_annotation_file(hand_dataset, tmp_path):

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pair_data_factory import load_tool
 from pair_plugin.datasets import PaIRDataset, check_dataset
 from pair_plugin.datasets.converters import (HOTMaskIndex, convert_hico_det,
                                              convert_vcoco, join_key,
@@ -15,9 +14,9 @@ from pair_plugin.datasets.converters import (HOTMaskIndex, convert_hico_det,
 from pair_plugin.datasets.converters.hoi_vocabularies import (
     COCO_91_IDS, HICO_HOI_CATEGORIES, HICO_VERBS, VCOCO_ACTIONS)
 from pair_plugin.structures import PaIRFormatError
+from tests.helpers import REAL_DATA, load_tool
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-REAL = osp.join(osp.dirname(REPO), 'shared', 'data', 'real')
+REAL = REAL_DATA
 needs_real = pytest.mark.skipif(
     not osp.isdir(REAL), reason=f'real sample data not found at {REAL}')
 

@@ -10,14 +10,13 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from PIL import Image
 
-from pair_data_factory import load_tool
 from pair_plugin.datasets import check_dataset
 from pair_plugin.datasets.synthetic import (SYNTHETIC_ACTIONS,
                                             generate_synthetic_dataset,
                                             synthetic_metainfo)
 from pair_plugin.structures import PaIRDataSample
+from tests.helpers import REPO, load_tool
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 @pytest.fixture(scope='module')

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pair_data_factory import load_tool
+from tests.helpers import load_tool
 from pair_plugin.datasets.synthetic import generate_synthetic_dataset
 from pair_plugin.datasets.synthetic.scene import (CONTACT_BAND, SceneRejected,
                                                   render_scene)

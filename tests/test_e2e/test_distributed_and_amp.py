@@ -9,7 +9,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.tiny_run import (PYTHON, REPO, make_tiny_dataset, run, run_distributed,
+from tests.helpers import (PYTHON, REPO, make_tiny_dataset, run, run_distributed,
                             write_tiny_config)
 
 

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 import torch
 
-from tests.tiny_run import (PYTHON, REPO, make_tiny_dataset, run,
+from tests.helpers import (PYTHON, REPO, make_tiny_dataset, run,
                             write_tiny_config)
 
 

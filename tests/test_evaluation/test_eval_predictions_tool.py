@@ -1,5 +1,4 @@
 """tools/analysis/eval_predictions.py end to end on tiny files written by the test."""
-import importlib.util
 import json
 import os
 import subprocess
@@ -11,17 +10,10 @@ import pytest
 from PIL import Image
 
 from pair_plugin.evaluation import write_prediction_mask
+from tests.helpers import REPO, load_tool
 
-REPO = Path(__file__).resolve().parents[2]
-TOOL = REPO / 'tools/analysis/eval_predictions.py'
+TOOL = Path(REPO) / 'tools/analysis/eval_predictions.py'
 PERSON, CUP = [0, 0, 9, 9], [20, 20, 29, 29]
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('eval_predictions_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def make_split(root: Path) -> Path:
@@ -102,7 +94,7 @@ def test_command_line_end_to_end(tmp_path):
 
 
 def test_missing_entries_and_bad_masks(tmp_path, capsys):
-    tool = load_tool()
+    tool = load_tool('tools/analysis/eval_predictions.py')
     ann_file = make_split(tmp_path / 'data')
     pred_file = make_predictions(tmp_path)
     entries = json.loads(pred_file.read_text())
@@ -133,7 +125,7 @@ def test_missing_entries_and_bad_masks(tmp_path, capsys):
 def test_errors_table_json_and_plot(tmp_path, capsys):
     """--errors-plot: a.jpg's triplet is found, b.jpg's human box is missed; one
     stacked bar per object class (and one for all), coloured by outcome."""
-    tool = load_tool()
+    tool = load_tool('tools/analysis/eval_predictions.py')
     ann_file = make_split(tmp_path / 'data')
     pred_file = make_predictions(tmp_path)
     out, plot = tmp_path / 'metrics.json', tmp_path / 'errors.png'

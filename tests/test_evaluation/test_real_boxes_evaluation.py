@@ -1,7 +1,6 @@
 """The offline evaluation on real V-COCO boxes (9 COCO photos, converted to the PaIR
 format by the project's converter): perfect predictions score 100, and perturbed ones score what
 the plain QPIC transcription says. Skips when the shared real data is absent."""
-import importlib.util
 import json
 from pathlib import Path
 
@@ -9,18 +8,11 @@ import numpy as np
 import pytest
 from plain_hoi_reference import PlainHOIEvaluator
 
-REPO = Path(__file__).resolve().parents[2]
-REAL = REPO.parent / 'shared' / 'data' / 'real' / 'vcoco_real'
+from tests.helpers import REAL_DATA, load_tool
+
+REAL = Path(REAL_DATA) / 'vcoco_real'
 pytestmark = pytest.mark.skipif(not REAL.is_dir(),
                                 reason=f'real sample data not found at {REAL}')
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'eval_predictions_tool', REPO / 'tools/analysis/eval_predictions.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def predictions_from_ground_truth(ann, rng, perturb):
@@ -82,7 +74,7 @@ def test_real_vcoco_boxes(tmp_path, capsys, perturb):
     entries = predictions_from_ground_truth(ann, np.random.default_rng(0), perturb)
     pred_file = tmp_path / 'predictions.json'
     pred_file.write_text(json.dumps(entries))
-    assert load_tool().main([str(ann_file), str(pred_file), '--no-contact']) == 0
+    assert load_tool('tools/analysis/eval_predictions.py').main([str(ann_file), str(pred_file), '--no-contact']) == 0
     printed = dict(line.split(': ') for line in capsys.readouterr().out.splitlines()
                    if line.startswith('hoi/'))
     expected = reference_map(ann, entries)

@@ -7,8 +7,8 @@ from mmengine.config import Config
 
 import pair_plugin.engine.main_process_logger_hook as hook_module
 from pair_plugin.engine import MainProcessLoggerHook
+from tests.helpers import REPO
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 class _Processor:

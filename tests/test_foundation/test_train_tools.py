@@ -10,7 +10,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.tiny_run import (PYTHON, REPO, make_tiny_dataset, run,
+from tests.helpers import (PYTHON, REPO, make_tiny_dataset, run,
                             write_tiny_config)
 
 

@@ -13,9 +13,8 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData, PixelData
 
 from pair_plugin.structures import NUM_PARTS, PaIRDataSample
+from tests.helpers import CONFIGS
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = osp.join(REPO, 'configs')
 NUM_ACTIONS = 5
 
 

@@ -1,21 +1,15 @@
 """The configs: parameter counts against the paper, ablation switches, inheritance."""
-import importlib.util
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
-from pairnet_cases import CONFIGS, REPO, build_model
+from pairnet_cases import build_model
+
+from tests.helpers import CONFIGS, load_tool
 
 
-def _load_tool(relpath, name):
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, relpath))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-count_tool = _load_tool('tools/analysis/count_params.py', 'count_params_tool')
+count_tool = load_tool('tools/analysis/count_params.py')
 
 # the paper's Table 1 (PaIR-1) counts, in millions
 PAPER_PARAMS = {

@@ -1,5 +1,4 @@
 """tools/model_converters/detr_to_pairnet.py on a DETR checkpoint built and saved here."""
-import importlib.util
 import os.path as osp
 import sys
 
@@ -9,12 +8,9 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from pairnet_cases import CONFIGS, REPO
+from tests.helpers import CONFIGS, load_tool
 
-spec = importlib.util.spec_from_file_location(
-    'detr_to_pairnet', osp.join(REPO, 'tools/model_converters/detr_to_pairnet.py'))
-converter = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(converter)
+converter = load_tool('tools/model_converters/detr_to_pairnet.py')
 
 DETR_CFG = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'detr',
                     'detr_r18_8xb2-500e_coco.py')

@@ -15,9 +15,8 @@ from mmengine.runner import Runner
 
 from pair_plugin.datasets.synthetic import generate_split
 from pair_plugin.structures import PART_PALETTE
-from tests.tiny_run import shrink_small_model
+from tests.helpers import REPO, shrink_small_model
 
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def tiny_runner_config(data_root, work_dir) -> Config:

@@ -1,15 +1,31 @@
-"""A tiny synthetic set and a tiny training config, shared by the tests that run the tools.
+"""What many tests share: the repository's paths, a loader for the scripts under
+``tools/``, a command runner, and a tiny synthetic set with a tiny training config.
 
-The config inherits the real small config (``configs/pairnet_r18_synthetic.py``) and only
-shrinks data, image size and schedule, so these tests exercise the shipped config.
+The tiny config inherits the real small config (``configs/pairnet_r18_synthetic.py``) and
+only shrinks data, image size and schedule, so the tests that train exercise the shipped
+config.
 """
+import importlib.util
 import os
 import os.path as osp
 import subprocess
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = osp.join(REPO, 'configs')
+#: the real photos of ../shared/data/real (absent in a checkout without them)
+REAL_DATA = osp.join(osp.dirname(REPO), 'shared', 'data', 'real')
 PYTHON = sys.executable
+
+
+def load_tool(relative_path: str):
+    """Import a script under ``tools/`` as a module (to call its functions in-process)."""
+    path = osp.join(REPO, relative_path)
+    name = 'tool_' + osp.splitext(osp.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def make_tiny_dataset(root: str, num_train: int = 4, num_val: int = 3,
