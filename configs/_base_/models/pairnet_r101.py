@@ -4,5 +4,4 @@ _base_ = ['./pairnet_r50.py']
 model = dict(
     backbone=dict(
         depth=101,
-        init_cfg=dict(
-            type='Pretrained', checkpoint='checkpoints/resnet101-63fe2227.pth')))
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))

@@ -1,6 +1,6 @@
 # PaIR-Net with a ResNet-50 backbone, as the paper (55.6 M parameters; see docs/model.md).
-# Modules and config keys: docs/model.md. The backbone weights are loaded from a local file
-# only (no download): see docs/model.md, "Pretrained weights".
+# Modules and config keys: docs/model.md. Backbone weights: torchvision's ImageNet ResNet-50,
+# downloaded once into torch's hub cache; offline, see docs/model.md, "Pretrained weights".
 _attn = dict(embed_dims=256, num_heads=8, dropout=0.1, batch_first=True)
 _ffn = dict(
     embed_dims=256,
@@ -30,8 +30,7 @@ model = dict(
         norm_cfg=dict(type='BN', requires_grad=False),
         norm_eval=True,
         style='pytorch',
-        init_cfg=dict(
-            type='Pretrained', checkpoint='checkpoints/resnet50-0676ba61.pth')),
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
     neck=None,
     # CPAM (Eq. 1): GAP -> FCB(2048->1024) -> FCB(1024->512) -> FC(512->17)
     cpam=dict(

@@ -1,6 +1,6 @@
 # PaIR-Net with a Swin-L backbone (224.2 M parameters in the paper). F_B = Swin's last stage
-# (stride 32, C = 1536). Weights: the official Swin-L ImageNet-22k 384x384 checkpoint,
-# converted on load.
+# (stride 32, C = 1536). Weights: the official Swin-L ImageNet-22k 384x384 release (the URL
+# of mmdet's Swin-L configs), downloaded once into torch's hub cache, converted on load.
 _base_ = ['./pairnet_swin-s.py']
 
 model = dict(
@@ -13,4 +13,5 @@ model = dict(
         drop_path_rate=0.3,
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='checkpoints/swin_large_patch4_window12_384_22k.pth')))
+            checkpoint='https://github.com/SwinTransformer/storage/releases/download/'
+            'v1.0.0/swin_large_patch4_window12_384_22k.pth')))

@@ -1,6 +1,6 @@
 # PaIR-Net with a Swin-S backbone (73.6 M parameters in the paper). F_B = Swin's last stage
-# (stride 32, C = 768). Weights: the official Swin-S ImageNet-1k checkpoint, converted on
-# load (convert_weights=True).
+# (stride 32, C = 768). Weights: the official Swin-S ImageNet-1k release (the URL of mmdet's
+# Swin configs), downloaded once into torch's hub cache, converted on load (convert_weights).
 _base_ = ['./pairnet_r50.py']
 
 model = dict(
@@ -24,4 +24,5 @@ model = dict(
         convert_weights=True,
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='checkpoints/swin_small_patch4_window7_224.pth')))
+            checkpoint='https://github.com/SwinTransformer/storage/releases/download/'
+            'v1.0.0/swin_small_patch4_window7_224.pth')))
