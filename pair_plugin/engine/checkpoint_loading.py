@@ -9,15 +9,28 @@ This module replaces mmengine's loader for local paths by one that keeps
 ``weights_only=True`` and allow-lists exactly the types that mmengine writes. Only when the
 user asks for it (``tools/train.py --trust-checkpoint`` or ``PAIR_TRUST_CHECKPOINT=1``) is
 a checkpoint unpickled in full, which runs whatever code the file contains.
+
+It also replaces mmengine's remote schemes (``http(s)://``, ``torchvision://``,
+``open-mmlab://``, ``mmcls://``), as the configs name pretrained backbones the way mmdet's do
+(``checkpoint='torchvision://resnet50'``). They resolve the name to a URL as mmengine does,
+look in torch's hub cache first (``<torch.hub.get_dir()>/checkpoints/<file name>``, where
+mmengine keeps its downloads too), download there once if the file is absent, and load the
+file with the same ``weights_only`` loader. Without network the download fails with
+:class:`CheckpointDownloadError`, which names the URL, the hub cache file that would be used
+without network, and the config key that points at a local copy instead.
 """
+import http.client
 import os
 import os.path as osp
 import pickle
 from collections import OrderedDict, defaultdict
+from urllib.parse import urlparse
 
 import numpy as np
 import torch
+from mmengine.dist import get_dist_info
 from mmengine.logging import HistoryBuffer
+from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 #: environment variable that allows full unpickling of trusted checkpoints
@@ -85,7 +98,12 @@ def load_checkpoint_file(filename: str, map_location=None):
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint file not found: {filename}')
+        raise FileNotFoundError(
+            f'checkpoint file not found: {filename}. Point the config key that names it at '
+            'an existing file: model.backbone.init_cfg.checkpoint for a pretrained backbone '
+            '(--cfg-options model.backbone.init_cfg.checkpoint=/path/to/file.pth, or '
+            'model.backbone.init_cfg=None to start from random weights), load_from for a '
+            'whole model; for --resume or tools/test.py, the path on the command line.')
     if full_unpickling_allowed():
         return torch.load(filename, map_location=map_location, weights_only=False)
     try:
@@ -106,3 +124,111 @@ def load_checkpoint_file(filename: str, map_location=None):
 def load_from_local(filename: str, map_location=None):
     """mmengine's loader for local paths (``prefixes=''``), made safe for torch >= 2.6."""
     return load_checkpoint_file(filename, map_location=map_location)
+
+
+# ----------------------------------------------------------------------- remote schemes
+#: what a failed download raises: URLError, HTTPError, timeouts and SSL errors are OSErrors;
+#: ValueError for a URL urllib cannot open; HTTPException for a connection cut mid-answer
+_DOWNLOAD_ERRORS = (OSError, ValueError, http.client.HTTPException)
+
+
+class CheckpointDownloadError(RuntimeError):
+    """A remote checkpoint could not be downloaded (no network, unreachable, refused)."""
+
+
+def hub_cache_file(url: str, model_dir=None) -> str:
+    """The file that holds ``url`` in torch's hub cache.
+
+    ``<torch.hub.get_dir()>/checkpoints/<file name of the URL>`` (``$TORCH_HOME/hub`` if set,
+    else ``~/.cache/torch/hub``), or ``model_dir/<file name>``: where
+    ``torch.hub.load_state_dict_from_url`` and mmengine keep their downloads.
+    """
+    model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    return osp.join(model_dir, osp.basename(urlparse(url).path))
+
+
+def download_checkpoint(url: str, name=None, model_dir=None) -> str:
+    """The local copy of ``url``: the hub cache's file, downloaded there first if absent.
+
+    Args:
+        url (str): an ``http(s)://`` URL.
+        name (str, optional): what the config named (e.g. ``torchvision://resnet50``), for
+            the error message. Defaults to ``url``.
+        model_dir (str, optional): another cache folder (see :func:`hub_cache_file`).
+
+    Returns:
+        str: the path of the file.
+
+    Raises:
+        CheckpointDownloadError: the file is not cached and the download failed.
+    """
+    cached = hub_cache_file(url, model_dir)
+    if osp.isfile(cached):
+        return cached
+    os.makedirs(osp.dirname(cached), exist_ok=True)
+    try:
+        torch.hub.download_url_to_file(url, cached, progress=True)
+    except _DOWNLOAD_ERRORS as err:
+        named = f'{name} ({url})' if name and name != url else url
+        raise CheckpointDownloadError(
+            f'could not download the checkpoint {named}: {err}. Without network, either '
+            f'copy the file to {cached} (torch\'s hub cache, read before any download; '
+            f'$TORCH_HOME moves it), or point the config key that names it at a local copy, '
+            f'e.g. --cfg-options model.backbone.init_cfg.checkpoint=/path/to/'
+            f'{osp.basename(cached)} for a pretrained backbone (load_from=... for a whole '
+            f'model).') from err
+    return cached
+
+
+def _fetch(url: str, name: str, model_dir=None) -> str:
+    """:func:`download_checkpoint` on rank 0 first, then on the other ranks (from cache)."""
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        path = download_checkpoint(url, name, model_dir)
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            path = download_checkpoint(url, name, model_dir)
+    return path
+
+
+@CheckpointLoader.register_scheme(prefixes=('http://', 'https://'), force=True)
+def load_from_http(filename: str, map_location=None, model_dir=None):
+    """mmengine's ``http(s)://`` loader: cached or downloaded, then loaded safely."""
+    return load_checkpoint_file(_fetch(filename, filename, model_dir), map_location)
+
+
+@CheckpointLoader.register_scheme(prefixes=('modelzoo://', 'torchvision://'), force=True)
+def load_from_torchvision(filename: str, map_location=None):
+    """``torchvision://NAME``: torchvision's ImageNet weights of NAME (e.g. ``resnet50``,
+    ``ResNet50_Weights.IMAGENET1K_V2``), resolved to a URL by mmengine's table."""
+    model_name = filename.split('://', 1)[1]
+    model_urls = mmengine_checkpoint.get_torchvision_models()
+    if model_name not in model_urls:
+        raise KeyError(f'{filename}: torchvision has no weights named {model_name!r} '
+                       '(e.g. torchvision://resnet50, torchvision://resnet101)')
+    return load_checkpoint_file(_fetch(model_urls[model_name], filename), map_location)
+
+
+@CheckpointLoader.register_scheme(prefixes=('open-mmlab://', 'openmmlab://'), force=True)
+def load_from_openmmlab(filename: str, map_location=None):
+    """``open-mmlab://NAME``: OpenMMLab's released weights, by mmengine's table."""
+    model_name = filename.split('://', 1)[1]
+    model_name = mmengine_checkpoint.get_deprecated_model_names().get(model_name, model_name)
+    model_url = mmengine_checkpoint.get_external_models().get(model_name)
+    if model_url is None:
+        raise KeyError(f'{filename}: mmengine has no OpenMMLab weights named {model_name!r}')
+    if not model_url.startswith(('http://', 'https://')):  # a file under MMENGINE_HOME
+        return mmengine_checkpoint.load_from_openmmlab(filename, map_location)
+    return load_checkpoint_file(_fetch(model_url, filename), map_location)
+
+
+@CheckpointLoader.register_scheme(prefixes='mmcls://', force=True)
+def load_from_mmcls(filename: str, map_location=None):
+    """``mmcls://NAME``: an mmcls backbone, its ``backbone.`` keys kept (as mmengine)."""
+    model_name = filename[len('mmcls://'):]
+    model_urls = mmengine_checkpoint.get_mmcls_models()
+    if model_name not in model_urls:
+        raise KeyError(f'{filename}: mmengine has no mmcls weights named {model_name!r}')
+    checkpoint = load_checkpoint_file(_fetch(model_urls[model_name], filename), map_location)
+    return mmengine_checkpoint._process_mmcls_checkpoint(checkpoint)

@@ -1,14 +1,27 @@
-"""Checkpoints under torch >= 2.6: weights_only stays on, mmengine's types are allowed."""
+"""Checkpoints under torch >= 2.6: weights_only stays on, mmengine's types are allowed;
+remote schemes read torch's hub cache first and say what to do when offline.
+
+No test downloads: every test that reaches a remote scheme replaces the download by a
+failure or points at a port nothing listens on.
+"""
 import os
+import os.path as osp
 import pickle
+from urllib.error import URLError
 
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from pair_plugin.engine import TRUST_ENV, load_checkpoint_file
+from pair_plugin.engine.checkpoint_loading import CheckpointDownloadError
+from tests.helpers import CONFIGS, free_port
+
+#: what ``torchvision://resnet50`` (the R50 configs' backbone) resolves to
+RESNET50_URL = 'https://download.pytorch.org/models/resnet50-0676ba61.pth'
 
 
 class NotAllowed:
@@ -67,9 +80,11 @@ def test_unknown_type_needs_trust(tmp_path, monkeypatch):
     assert load_checkpoint_file(str(path))['payload'].value == 5
 
 
-def test_missing_file_names_the_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match='nope.pth'):
+def test_missing_file_names_the_path_and_the_config_key(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.pth') as err:
         load_checkpoint_file(str(tmp_path / 'nope.pth'))
+    assert '--cfg-options model.backbone.init_cfg.checkpoint=' in str(err.value)
+    assert 'load_from' in str(err.value)
 
 
 def test_trust_env_defaults_off():
@@ -90,3 +105,78 @@ def test_getattr_is_limited_to_history_buffer_statistics(tmp_path, monkeypatch):
     torch.save({'x': _GetattrPayload()}, path)
     with pytest.raises(RuntimeError, match='not a HistoryBuffer statistics method'):
         load_checkpoint_file(str(path))
+
+
+@pytest.fixture
+def empty_hub_cache(tmp_path, monkeypatch):
+    """torch's hub cache in ``tmp_path`` (``$TORCH_HOME/hub/checkpoints``), downloads failing
+    as without network; returns the cache folder."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    monkeypatch.setattr(torch.hub, '_hub_dir', None)
+
+    def offline(url, dst, *args, **kwargs):
+        raise URLError('[Errno -3] Temporary failure in name resolution')
+
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', offline)
+    return tmp_path / 'torch' / 'hub' / 'checkpoints'
+
+
+def test_offline_torchvision_scheme_names_url_cache_file_and_config_key(empty_hub_cache):
+    with pytest.raises(CheckpointDownloadError) as err:
+        _load_checkpoint('torchvision://resnet50', map_location='cpu')
+    message = str(err.value)
+    assert 'torchvision://resnet50' in message and RESNET50_URL in message
+    assert 'name resolution' in message  # the cause
+    assert str(empty_hub_cache / 'resnet50-0676ba61.pth') in message
+    assert ('--cfg-options model.backbone.init_cfg.checkpoint=/path/to/'
+            'resnet50-0676ba61.pth') in message
+
+
+def test_unreachable_url_raises_the_download_error(tmp_path, monkeypatch):
+    """A real connection attempt (to a local port nobody listens on), not a patched one."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    monkeypatch.setattr(torch.hub, '_hub_dir', None)
+    for proxy in ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy',
+                  'ALL_PROXY'):
+        monkeypatch.delenv(proxy, raising=False)
+    url = f'http://127.0.0.1:{free_port()}/weights/backbone.pth'
+    with pytest.raises(CheckpointDownloadError, match='backbone.pth') as err:
+        _load_checkpoint(url, map_location='cpu')
+    assert url in str(err.value)
+    assert not (tmp_path / 'torch' / 'hub' / 'checkpoints' / 'backbone.pth').exists()
+
+
+def test_unknown_torchvision_name_is_named(empty_hub_cache):
+    with pytest.raises(KeyError, match='resnet51'):
+        _load_checkpoint('torchvision://resnet51', map_location='cpu')
+
+
+def test_r50_backbone_initialises_from_the_hub_cache_without_network(empty_hub_cache):
+    """The R50 configs' ``init_cfg`` finds a file placed in torch's hub cache, offline."""
+    from mmdet.models.backbones import ResNet
+    backbone_cfg = Config.fromfile(
+        osp.join(CONFIGS, '_base_', 'models', 'pairnet_r50.py')).model.backbone
+    assert backbone_cfg.init_cfg.checkpoint == 'torchvision://resnet50'
+    torch.manual_seed(1)
+    source = ResNet(depth=50, base_channels=8)
+    empty_hub_cache.mkdir(parents=True)
+    torch.save(source.state_dict(), empty_hub_cache / 'resnet50-0676ba61.pth')
+
+    target = ResNet(depth=50, base_channels=8, init_cfg=dict(backbone_cfg.init_cfg))
+    target.init_weights()
+    for (name, loaded), (_, saved) in zip(target.state_dict().items(),
+                                          source.state_dict().items()):
+        assert torch.equal(loaded, saved), name
+
+
+@pytest.mark.parametrize('config', ['pairnet_swin-s.py', 'pairnet_swin-l.py'])
+def test_swin_release_url_is_read_from_the_hub_cache(config, empty_hub_cache):
+    url = Config.fromfile(
+        osp.join(CONFIGS, '_base_', 'models', config)).model.backbone.init_cfg.checkpoint
+    assert url.startswith('https://github.com/SwinTransformer/storage/releases/')
+    empty_hub_cache.mkdir(parents=True)
+    torch.save({'model': {'patch_embed.proj.weight': torch.full((2, 3), 7.0)}},
+               empty_hub_cache / osp.basename(url))
+    checkpoint = _load_checkpoint(url, map_location='cpu')
+    assert torch.equal(checkpoint['model']['patch_embed.proj.weight'],
+                       torch.full((2, 3), 7.0))
