@@ -1,8 +1,9 @@
 """pair_plugin: PaIR-Net (What-Meets-Where, AAAI 2026) as an OpenMMLab plugin.
 
-``tools/`` and ``configs/`` live once, at the top of the repository. Building the package
-copies them into ``pair_plugin/.mim/`` inside the wheel, where ``mim train pair_plugin ...``
-looks for them (as mmdet's setup.py does, but as real files, which mim needs).
+``tools/``, ``configs/`` and ``model-index.yml`` live once, at the top of the repository.
+Building the package copies them into ``pair_plugin/.mim/`` inside the wheel, where
+``mim train pair_plugin ...`` and ``mim search pair_plugin`` look for them (as mmdet's setup.py
+does, but as real files, which mim needs).
 """
 import os
 import shutil
@@ -11,7 +12,7 @@ from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MIM_DIRS = ('tools', 'configs')
+MIM_FILES = ('tools', 'configs', 'model-index.yml')
 
 
 def read_version():
@@ -30,18 +31,22 @@ def read_requirements(name):
 
 
 class BuildPyWithMim(build_py):
-    """Copy ``tools/`` and ``configs/`` into ``pair_plugin/.mim/`` of the build."""
+    """Copy ``tools/``, ``configs/`` and ``model-index.yml`` into ``pair_plugin/.mim/``."""
 
     def run(self):
         super().run()
         mim_root = os.path.join(self.build_lib, 'pair_plugin', '.mim')
-        for name in MIM_DIRS:
+        os.makedirs(mim_root, exist_ok=True)
+        for name in MIM_FILES:
             src = os.path.join(HERE, name)
             dst = os.path.join(mim_root, name)
             if os.path.isdir(dst):
                 shutil.rmtree(dst)
-            shutil.copytree(
-                src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+            if os.path.isdir(src):
+                shutil.copytree(
+                    src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+            else:
+                shutil.copyfile(src, dst)
 
 
 setup(
