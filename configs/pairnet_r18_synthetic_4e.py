@@ -1,10 +1,6 @@
-# The small PaIR-Net on the synthetic set for 4 epochs instead of 26: the whole main job
-# (PAIR_CONFIG=configs/pairnet_r18_synthetic_4e.py make demo) took 2.5 minutes on a 2-core
-# Intel Xeon with the data already generated (3-5 minutes for the stride-32 recipe of
-# before), to check a set-up end to end. The losses fall, but 4 epochs find little
-# interaction or contact yet (test mAP 0.7, C-Acc 5.5; 64 triplets above the drawing
-# threshold, on 27 of the 100 test images); the full schedule
-# (configs/pairnet_r18_synthetic.py) is what docs/benchmarks.md measures.
+# The small PaIR-Net on the synthetic set for 4 epochs instead of 26, to check a set-up end
+# to end (PAIR_CONFIG=configs/pairnet_r18_synthetic_4e.py make demo): the losses fall, but
+# 4 epochs find little interaction or contact yet.
 _base_ = ['./pairnet_r18_synthetic.py']
 
 max_epochs = 4

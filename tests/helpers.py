@@ -47,9 +47,9 @@ def shrink_small_model(model, num_object_classes: int, num_actions: int) -> None
     model.pgcs.channels = (32, 16, 16)
     model.pgcs.body_attention.hidden_channels = 16
     model.iim.num_queries = 4
-    model.iim.num_object_classes = num_object_classes
-    model.iim.num_actions = num_actions
     model.iim.encoder.num_layers = 1
+    model.iim_head.num_object_classes = num_object_classes
+    model.iim_head.num_actions = num_actions
     model.test_cfg.max_per_img = 10
 
 

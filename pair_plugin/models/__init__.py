@@ -2,5 +2,4 @@
 from .detectors import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
-from .losses import *  # noqa: F401,F403
 from .task_modules import *  # noqa: F401,F403

@@ -1,5 +1,6 @@
 """GroupedOptimWrapperConstructor: the default constructor's updates, fewer groups."""
 import copy
+import logging
 
 import torch
 from mmengine.optim import build_optim_wrapper
@@ -57,3 +58,27 @@ def test_same_updates_as_the_default_constructor_in_fewer_groups():
         (2e-2, 1e-2, 4), (1e-2, 1e-2, 1), (1e-2, 0.0, 1)]
     for (name, p), q in zip(default_model.named_parameters(), grouped_model.parameters()):
         assert torch.equal(p, q), name
+
+
+def test_logs_one_line_per_group_and_no_line_per_parameter():
+    from mmengine.logging import MMLogger
+    init_default_scope('pair_plugin')
+    logger = MMLogger.get_instance('grouped_constructor_test', log_level='INFO')
+    records = []
+
+    class Keep(logging.Handler):
+
+        def emit(self, record):
+            records.append((record.levelno, record.getMessage()))
+
+    handler = Keep(level=logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        build_optim_wrapper(Net(), dict(OPTIM, constructor='GroupedOptimWrapperConstructor'))
+    finally:
+        logger.removeHandler(handler)
+    info = [msg for level, msg in records if level >= logging.INFO]
+    assert info == ['optimizer group 0: 4 parameters, lr=0.02, weight_decay=0.01',
+                    'optimizer group 1: 1 parameters, lr=0.01, weight_decay=0.01',
+                    'optimizer group 2: 1 parameters, lr=0.01, weight_decay=0.0']
+    assert not any('paramwise_options' in msg for msg in info)

@@ -94,20 +94,20 @@ def two_synthetic_samples():
 def small_model_cfg(**overrides) -> Config:
     """The small CPU model (configs/_base_/models/pairnet_r18_small.py) for NUM_ACTIONS."""
     cfg = Config.fromfile(osp.join(CONFIGS, '_base_/models/pairnet_r18_small.py'))
-    cfg.model.iim.num_actions = NUM_ACTIONS
+    cfg.model.iim_head.num_actions = NUM_ACTIONS
     cfg.merge_from_dict(overrides)
     return cfg
 
 
 def small_iim(**kwargs):
-    """A 32-channel IIM (1 encoder layer, 5 + 5 queries, 4 object classes, 3 actions) on
-    16-channel features, initialised; ``kwargs`` override its config."""
+    """A 32-channel IIM (1 encoder layer, 5 + 5 queries, 3 stages) on 16-channel features,
+    initialised; ``kwargs`` override its config."""
     from pair_plugin.registry import MODELS
     attn = dict(embed_dims=32, num_heads=4, dropout=0.0, batch_first=True)
     ffn = dict(embed_dims=32, feedforward_channels=64, num_fcs=2, ffn_drop=0.0,
                act_cfg=dict(type='ReLU', inplace=True))
-    cfg = dict(type='IIM', in_channels=16, num_object_classes=4, num_actions=3,
-               num_queries=5, positional_encoding=dict(num_feats=16, normalize=True),
+    cfg = dict(type='IIM', in_channels=16, num_queries=5,
+               positional_encoding=dict(num_feats=16, normalize=True),
                encoder=dict(num_layers=1, layer_cfg=dict(self_attn_cfg=attn, ffn_cfg=ffn)),
                instance_decoder_layer=dict(self_attn_cfg=attn, cross_attn_cfg=attn,
                                            ffn_cfg=ffn),
@@ -117,6 +117,17 @@ def small_iim(**kwargs):
     iim = MODELS.build(cfg)
     iim.init_weights()
     return iim
+
+
+def small_iim_head(**kwargs):
+    """The IIM head for :func:`small_iim`: 4 object classes, 3 actions; ``kwargs``
+    override its config."""
+    from pair_plugin.registry import MODELS
+    cfg = dict(type='IIMHead', num_object_classes=4, num_actions=3, embed_dims=32)
+    cfg.update(kwargs)
+    head = MODELS.build(cfg)
+    head.init_weights()
+    return head
 
 
 def build_model(model_cfg):

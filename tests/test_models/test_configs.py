@@ -53,13 +53,14 @@ def test_model_base_configs_follow_the_paper():
     assert cfg.mask_guided_feature.out_channels == 10
     assert cfg.pgcs.roi_enhancer.init_delta == 1.0
     assert cfg.data_preprocessor.pad_seg and cfg.data_preprocessor.seg_pad_value == 255
-    assert cfg.backbone.init_cfg.checkpoint.startswith('checkpoints/')
+    assert cfg.backbone.init_cfg.checkpoint == 'torchvision://resnet50'
     costs = {c.type: c.weight for c in cfg.train_cfg.assigner.match_costs}
     assert costs == {'ClassificationCost': 1.0, 'HOIActionCost': 1.0,
                      'PairBBoxL1Cost': 2.5, 'PairIoUCost': 1.0}
-    assert cfg.iim.loss_object_cls.bg_cls_weight == 0.1
-    assert cfg.iim.loss_action.loss_weight == 2.0
-    assert cfg.iim.loss_bbox.loss_weight == 2.5 and cfg.iim.loss_iou.loss_weight == 1.0
+    assert cfg.iim_head.loss_object_cls.bg_cls_weight == 0.1
+    assert cfg.iim_head.loss_action.loss_weight == 2.0
+    assert cfg.iim_head.loss_bbox.loss_weight == 2.5
+    assert cfg.iim_head.loss_iou.loss_weight == 1.0
     for name in ('pairnet_swin-s', 'pairnet_swin-l'):
         swin = Config.fromfile(osp.join(CONFIGS, f'_base_/models/{name}.py')).model
         assert swin.backbone.type == 'SwinTransformer' and 'depth' not in swin.backbone
@@ -146,7 +147,8 @@ def test_synthetic_schedules_are_the_small_config_shortened_or_lengthened(name, 
 
 def test_small_config_reads_its_features_at_stride_16():
     """configs/pairnet_r18_synthetic.py: F_B is ResNet-18's third stage (64 channels at
-    a quarter width) at stride 16, the PGCS decoder's 3 stages bring it to stride 2."""
+    a quarter width) at stride 16, the PGCS decoder's 3 stages bring it to stride 2 and
+    S to the input size."""
     import torch
 
     cfg = Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic.py'))
@@ -154,11 +156,11 @@ def test_small_config_reads_its_features_at_stride_16():
     inputs = torch.randn(1, 3, 224, 288)
     with torch.no_grad():
         feat = model.extract_feat(inputs)
-        outs = model.forward_heads(
-            inputs, [dict(img_shape=(224, 288), batch_input_shape=(224, 288))])
+        decoded = model.pgcs.decoder(feat)
+        outs = model.forward_heads(inputs, torch.tensor([[224, 288]]), padded=False)
     assert feat.shape == (1, 64, 14, 18)
-    assert outs['stride'] == (16.0, 16.0)
-    assert outs['seg_logits'].shape == (1, 18, 112, 144)
+    assert decoded.shape == (1, 16, 112, 144)
+    assert outs['seg_logits'].shape == (1, 18, 224, 288)
     # the test pipeline fits images in 288 x 224, training draws short sides 192-224
     assert cfg.test_dataloader.dataset.pipeline[1].scale == (288, 224)
     assert cfg.train_dataloader.dataset.pipeline[3].scale == [(288, 192), (288, 224)]

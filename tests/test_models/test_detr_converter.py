@@ -41,7 +41,7 @@ def pairnet_r18():
     cfg.model.backbone.depth = 18
     cfg.model.backbone.init_cfg = None
     cfg.model.feat_channels = 512
-    cfg.model.iim.num_actions = 7
+    cfg.model.iim_head.num_actions = 7
     init_default_scope('pair_plugin')
     return MODELS.build(cfg.model)
 

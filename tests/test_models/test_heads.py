@@ -1,14 +1,16 @@
-"""CPAM, H-O RoI Enhancer, Body Attention, PGCS, Mask-Guided RoI Feature and IIM."""
+"""CPAM, H-O RoI Enhancer, Body Attention, PGCS, Mask-Guided RoI Feature, IIM and its head."""
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
+from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_xyxy_to_cxcywh
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from pairnet_cases import small_iim
+from pairnet_cases import make_sample, small_iim, small_iim_head
 
 import pair_plugin.models  # noqa: F401
+from pair_plugin.models.detectors import PaIRNet
 from pair_plugin.models.heads import (HORoIEnhancer, MaskGuidedRoIFeature, box_cell_mask,
                                       contact_enclosing_boxes)
 from pair_plugin.registry import MODELS
@@ -32,12 +34,16 @@ def test_cpam_loss_skips_unannotated_images():
     logits = torch.tensor([[2.0] * 17, [-1.0] * 17])
     targets = torch.zeros(2, 17)
     targets[0, 5] = 1
-    loss = cpam.loss(logits, targets, torch.tensor([True, False]))
+    samples = [make_sample((8, 8)), make_sample((8, 8), contact_annotated=False)]
+    for sample, target in zip(samples, targets):
+        sample.gt_parts = target
+    loss = cpam.loss(logits, samples)
     bce = torch.nn.functional.binary_cross_entropy_with_logits(logits[0], targets[0])
     assert loss.item() == pytest.approx(bce.item(), rel=1e-5)
     # no annotated image: zero, still differentiable
     logits.requires_grad_(True)
-    loss = cpam.loss(logits, targets, torch.tensor([False, False]))
+    samples[0].set_metainfo(dict(contact_annotated=False))
+    loss = cpam.loss(logits, samples)
     assert loss.item() == 0
     loss.backward()
     assert torch.all(logits.grad == 0)
@@ -64,17 +70,18 @@ def test_cpam_bn_single_image_in_training_uses_running_stats():
 
 # -------------------------------------------------------------------- enhancer
 def test_box_cell_mask_cell_by_cell():
-    """Stride 32: box x 40..100, y 0..31 covers columns 1..3 (floor 1.25, ceil 3.125) and
-    row 0; a box exactly on cell edges covers only its cells."""
+    """A 128x160 input on a 4x5 map (stride 32): box x 40..100, y 0..31 covers columns
+    1..3 (floor 1.25, ceil 3.125) and row 0; a box exactly on cell edges covers only its
+    cells; an empty box none."""
     boxes = torch.tensor([[40., 0., 100., 31.], [64., 32., 128., 96.], [10., 10., 10., 50.]])
-    mask = box_cell_mask(boxes, (4, 5), (32.0, 32.0))
+    mask = box_cell_mask(boxes, (4, 5), (128, 160))
     expected0 = torch.zeros(4, 5, dtype=torch.bool)
     expected0[0, 1:4] = True
     expected1 = torch.zeros(4, 5, dtype=torch.bool)
     expected1[1:3, 2:4] = True
     assert torch.equal(mask[0], expected0)
     assert torch.equal(mask[1], expected1)
-    assert not mask[2].any()  # zero-width box
+    assert not mask[2].any()
 
 
 def test_enhancer_multiplies_exactly_the_cells_inside():
@@ -84,15 +91,10 @@ def test_enhancer_multiplies_exactly_the_cells_inside():
     with torch.no_grad():
         enhancer.delta.fill_(2.5)
     feat = torch.randn(2, 3, 4, 5)
-    # image 0: human (40,10,70,60) + object (90,20,100,31) -> union (40,10,100,60)
-    #   -> columns floor(1.25)=1 .. ceil(3.125)=4 (exclusive), rows 0 .. ceil(1.875)=2
-    # image 1: union of (0,96,31,127) and (130,100,150,120) -> cols 0..4 (excl. 5), rows 3
-    human = torch.tensor([[[40., 10., 70., 60.]], [[0., 96., 31., 127.]]])
-    obj = torch.tensor([[[90., 20., 100., 31.]], [[130., 100., 150., 120.]]])
-    region = enhancer.union_boxes(human, obj, torch.ones(2, 1, dtype=torch.bool),
-                                  torch.zeros(2, 4))
-    assert region.tolist() == [[40., 10., 100., 60.], [0., 96., 150., 127.]]
-    out = enhancer(feat, region, (32.0, 32.0))
+    # image 0: region (40, 10, 100, 60) -> columns 1..3, rows 0..1 of a 128x160 input;
+    # image 1: region (0, 96, 150, 127) -> columns 0..4, row 3
+    region = torch.tensor([[40., 10., 100., 60.], [0., 96., 150., 127.]])
+    out = enhancer(feat, region, (128, 160))
     inside = [{(r, c) for r in range(0, 2) for c in range(1, 4)},
               {(3, c) for c in range(0, 5)}]
     for b in range(2):
@@ -105,135 +107,106 @@ def test_enhancer_multiplies_exactly_the_cells_inside():
     assert enhancer.delta.grad is not None and enhancer.delta.grad.item() != 0
 
 
-def test_union_boxes_ignores_invalid_pairs_and_falls_back_to_the_image():
-    human = torch.tensor([[[10., 10., 20., 20.], [0., 0., 500., 500.]],
-                          [[1., 1., 2., 2.], [3., 3., 4., 4.]]])
-    obj = torch.tensor([[[30., 5., 40., 15.], [0., 0., 500., 500.]],
-                        [[1., 1., 2., 2.], [3., 3., 4., 4.]]])
-    valid = torch.tensor([[True, False], [False, False]])
-    whole = torch.tensor([[0., 0., 64., 64.], [0., 0., 96., 32.]])
-    region = HORoIEnhancer.union_boxes(human, obj, valid, whole)
-    assert region.tolist() == [[10., 5., 40., 20.], [0., 0., 96., 32.]]
+def test_interaction_regions_from_ground_truth_pairs_in_training():
+    """E_b encloses the boxes of the pairs only (not the other instances); an image
+    without a pair is enhanced as a whole."""
+    enhancer = HORoIEnhancer().train()
+    samples = [
+        make_sample((64, 128), boxes=[(40, 10, 70, 60), (90, 20, 100, 31), (0, 0, 5, 5)],
+                    labels=[0, 3, 4], pairs=[(0, 1, [0], [])]),
+        make_sample((96, 80), boxes=[(1, 1, 9, 9)], labels=[0], pairs=[])]
+    img_sizes = torch.tensor([[64, 128], [96, 80]])
+    preds = torch.full((2, 3, 4), 0.5)
+    regions = enhancer.interaction_regions(img_sizes, preds, preds, torch.ones(2, 3),
+                                           samples)
+    assert regions.tolist() == [[40., 10., 100., 60.], [0., 0., 80., 96.]]
+
+
+def test_interaction_regions_from_predictions_above_the_score_threshold():
+    enhancer = HORoIEnhancer(score_thr=0.5).eval()
+    img_sizes = torch.tensor([[100, 200], [50, 50]])
+    human = bbox_xyxy_to_cxcywh(torch.tensor([[[0.1, 0.1, 0.2, 0.3], [0.0, 0.0, 1.0, 1.0]],
+                                              [[0.1, 0.1, 0.2, 0.2], [0.3, 0.3, 0.4, 0.4]]]))
+    obj = bbox_xyxy_to_cxcywh(torch.tensor([[[0.5, 0.2, 0.6, 0.4], [0.0, 0.0, 1.0, 1.0]],
+                                            [[0.1, 0.1, 0.2, 0.2], [0.3, 0.3, 0.4, 0.4]]]))
+    scores = torch.tensor([[0.9, 0.2], [0.5, 0.1]])  # image 1: none above 0.5
+    regions = enhancer.interaction_regions(img_sizes, human, obj, scores)
+    torch.testing.assert_close(regions, torch.tensor([[20., 10., 120., 40.],
+                                                      [0., 0., 50., 50.]]))
+    with pytest.raises(ValueError, match="train_boxes must be 'gt' or 'pred'"):
+        HORoIEnhancer(train_boxes='x')
 
 
 # -------------------------------------------------------------- body attention
 def test_body_attention_reweights_channels():
-    att = MODELS.build(dict(type='BodyAttention', channels=6, hidden_channels=4))
-    feat = torch.randn(2, 6, 3, 3)
-    parts = torch.rand(2, 17)
-    out = att(feat, parts)
-    weights = att.fc2(torch.relu(att.fc1(parts))).sigmoid()
-    assert out.shape == feat.shape
-    assert torch.allclose(out, feat * weights[:, :, None, None])
+    """With the first FC at zero and the second's bias at logit(v), L' = v for any L."""
+    att = MODELS.build(dict(type='BodyAttention', channels=3, hidden_channels=4))
+    weights = torch.tensor([0.2, 0.5, 0.9])
+    with torch.no_grad():
+        for fc in (att.fc1, att.fc2):
+            fc.weight.zero_()
+        att.fc1.bias.zero_()
+        att.fc2.bias.copy_(torch.logit(weights))
+    feat = torch.randn(2, 3, 4, 4)
+    out = att(feat, torch.rand(2, 17))
+    for c in range(3):
+        torch.testing.assert_close(out[:, c], feat[:, c] * weights[c])
 
 
 # ------------------------------------------------------------------------ PGCS
-def test_pgcs_output_stride_and_loss():
-    pgcs = MODELS.build(dict(type='PGCS', in_channels=16, channels=(8, 8, 4, 4),
-                             body_attention=dict(type='BodyAttention', hidden_channels=4)))
+def _pgcs(**kwargs):
+    cfg = dict(type='PGCS', in_channels=16, channels=(8, 8, 4, 4),
+               body_attention=dict(type='BodyAttention', hidden_channels=4))
+    cfg.update(kwargs)
+    pgcs = MODELS.build(cfg)
     pgcs.init_weights()
+    return pgcs
+
+
+def test_pgcs_gives_s_at_the_input_size_and_its_cross_entropy():
+    """F_B at stride 32 and four decoder stages: S at the input size; the loss is the
+    cross-entropy over the pixels that are not 255, unannotated images all ignored."""
+    pgcs = _pgcs()
     feat = torch.randn(2, 16, 2, 3)  # a 64x96 input at stride 32
-    region = torch.tensor([[0., 0., 64., 96.], [10., 10., 30., 30.]])
-    logits = pgcs(feat, region, (32.0, 32.0), torch.rand(2, 17))
-    assert logits.shape == (2, 18, 32, 48)  # stride 2
-    assert pgcs.upsample(logits, (64, 96)).shape == (2, 18, 64, 96)
-    gt = torch.full((2, 64, 96), 255, dtype=torch.long)
-    assert pgcs.loss(logits, gt).item() == 0  # everything ignored
-    gt[0, :10, :10] = 3
-    gt[1, 5:8] = 0
-    full = pgcs.upsample(logits, (64, 96))
-    expected = torch.nn.functional.cross_entropy(full, gt, ignore_index=255)
-    assert pgcs.loss(logits, gt).item() == pytest.approx(expected.item(), rel=1e-5)
+    region = torch.tensor([[0., 0., 96., 64.], [10., 10., 30., 30.]])
+    logits = pgcs(feat, torch.rand(2, 17), region, (64, 96))
+    assert logits.shape == (2, 18, 64, 96)
+    seg = np.full((64, 96), 255, dtype=np.uint8)
+    samples = [make_sample((64, 96), seg=seg), make_sample((64, 96), seg=seg.copy())]
+    assert pgcs.loss(logits, samples).item() == 0  # everything ignored
+    seg0, seg1 = seg.copy(), seg.copy()
+    seg0[:10, :10] = 3
+    seg1[5:8] = 0
+    samples = [make_sample((64, 96), seg=seg0), make_sample((64, 96), seg=seg1),
+               make_sample((64, 96), seg=seg1, contact_annotated=False)]
+    logits = torch.cat([logits, logits[1:]])
+    gt = torch.from_numpy(np.stack([seg0, seg1, seg]).astype(np.int64))
+    expected = F.cross_entropy(logits, gt, ignore_index=255)
+    assert pgcs.loss(logits, samples).item() == pytest.approx(expected.item(), rel=1e-5)
 
 
-def test_pgcs_loss_at_the_logits_resolution():
-    """loss_resolution='logits': CE of the stride-2 logits against every other pixel of
-    the ground truth (nearest neighbour), no full-resolution map."""
-    pgcs = MODELS.build(dict(
-        type='PGCS', in_channels=16, channels=(8, 4), roi_enhancer=None, body_attention=None,
-        loss=dict(type='CrossEntropyLoss', use_sigmoid=False, ignore_index=255,
-                  avg_non_ignore=True, class_weight=[0.1] + [1.0] * 17),
-        loss_resolution='logits'))
-    logits = torch.randn(2, 18, 8, 12)  # stride 2 of a 16x24 padded input
-    gt = torch.full((2, 16, 24), 255, dtype=torch.long)
-    assert pgcs.loss(logits, gt).item() == 0
-    gt[0, 2:9, 3:11] = 4
-    gt[1, 10:] = 0
-    gt[1, 11, 5] = 17  # an odd row: not sampled
-    sampled = gt[:, ::2, ::2]
-    assert (sampled == 17).sum() == 0 and (sampled == 4).sum() == 4 * 4
-    weight = torch.tensor([0.1] + [1.0] * 17)
-    per_pixel = F.cross_entropy(logits, sampled, weight=weight, ignore_index=255,
-                                reduction='none')
-    # mmdet's avg_non_ignore: the weighted sum over the number of non-ignored pixels
-    expected = per_pixel.sum() / (sampled != 255).sum()
-    assert pgcs.loss(logits, gt).item() == pytest.approx(expected.item(), rel=1e-5)
-    with pytest.raises(ValueError, match="loss_resolution must be 'input' or 'logits'"):
-        MODELS.build(dict(type='PGCS', in_channels=16, channels=(8, ),
-                          loss_resolution='full'))
-
-
-@pytest.mark.parametrize('with_attention', [True, False])
-def test_pgcs_equals_the_papers_order(with_attention):
-    """Upsampling last and L' folded into the classifier give the paper's logits and
-    gradients: every stage conv/BN/ReLU/2×, then F_B^D ⊙ L', then the 1×1 conv."""
-    torch.manual_seed(0)
-    pgcs = MODELS.build(dict(
-        type='PGCS', in_channels=16, channels=(12, 8, 8, 6), roi_enhancer=None,
-        body_attention=dict(type='BodyAttention', hidden_channels=4)
-        if with_attention else None))
-    pgcs.init_weights()
-    pgcs.train()
-    feat = torch.randn(2, 16, 3, 5, requires_grad=True)
-    parts = torch.rand(2, 17) if with_attention else None
-
-    def papers_order(x):
-        for stage in pgcs.decoder:
-            x = F.interpolate(stage[0](x), scale_factor=2, mode='bilinear',
-                              align_corners=False)
-        if with_attention:
-            x = pgcs.body_attention(x, parts)
-        return pgcs.conv_seg(x)
-
-    expected = papers_order(feat)
-    expected_grads = torch.autograd.grad(expected.square().sum(),
-                                         [feat] + list(pgcs.parameters()))
-    logits = pgcs(feat, part_probs=parts)
-    grads = torch.autograd.grad(logits.square().sum(), [feat] + list(pgcs.parameters()))
-    assert logits.shape == expected.shape == (2, 18, 48, 80)
-    assert torch.allclose(logits, expected, atol=1e-5, rtol=1e-4)
-    for got, want in zip(grads, expected_grads):
-        assert torch.allclose(got, want, atol=1e-4, rtol=1e-3)
-    # same parameter names as a stage-by-stage decoder (older checkpoints load)
-    assert {k for k in pgcs.state_dict() if k.startswith('decoder.3')} == {
-        'decoder.3.0.conv.weight', 'decoder.3.0.bn.weight', 'decoder.3.0.bn.bias',
-        'decoder.3.0.bn.running_mean', 'decoder.3.0.bn.running_var',
-        'decoder.3.0.bn.num_batches_tracked'}
+def test_pgcs_refuses_a_contact_map_that_was_not_padded_with_the_image():
+    pgcs = _pgcs(roi_enhancer=None, body_attention=None)
+    with pytest.raises(ValueError, match='pad_seg=True'):
+        pgcs.loss(torch.zeros(1, 18, 64, 96), [make_sample((60, 90))])
 
 
 def test_pgcs_switches():
-    plain = MODELS.build(dict(type='PGCS', in_channels=16, channels=(8, ),
-                              roi_enhancer=None, body_attention=None))
+    plain = _pgcs(channels=(8, ), roi_enhancer=None, body_attention=None)
     assert not plain.with_roi_enhancer and not plain.with_body_attention
-    assert plain(torch.randn(1, 16, 2, 2)).shape == (1, 18, 4, 4)
-    with_att = MODELS.build(dict(type='PGCS', in_channels=16, channels=(8, ),
-                                 roi_enhancer=None))
-    with pytest.raises(ValueError, match='part probabilities'):
-        with_att(torch.randn(1, 16, 2, 2))
+    assert plain(torch.randn(1, 16, 2, 2)).shape == (1, 18, 8, 8)
+    assert plain.decoder[0][0].conv.out_channels == 8
 
 
 def test_pgcs_background_prior():
     """The classifier's bias gives (p, (1 - p) / 17, ...) on a zero decoded map; without
     the option it stays at the Kaiming initialisation's 0; out-of-range p is refused."""
-    cfg = dict(type='PGCS', in_channels=16, channels=(8, ), roi_enhancer=None,
-               body_attention=None)
-    plain = MODELS.build(cfg)
-    plain.init_weights()
+    cfg = dict(channels=(8, ), roi_enhancer=None, body_attention=None)
+    plain = _pgcs(**cfg)
     assert plain.conv_seg.bias.abs().max().item() == 0
-    pgcs = MODELS.build(dict(cfg, background_prior=0.9))
-    pgcs.init_weights()
+    pgcs = _pgcs(background_prior=0.9, **cfg)
     assert pgcs.conv_seg.weight.std().item() > 0.05  # Kaiming weights are kept
-    probs = pgcs.classify(torch.zeros(1, 8, 2, 3)).softmax(dim=1)
+    probs = pgcs.conv_seg(torch.zeros(1, 8, 2, 3)).softmax(dim=1)
     expected = torch.tensor([0.9] + [0.1 / 17] * 17)[None, :, None, None]
     torch.testing.assert_close(probs, expected.expand_as(probs))
     with torch.no_grad():  # as after training: a second init_weights keeps the bias
@@ -242,7 +215,22 @@ def test_pgcs_background_prior():
     assert pgcs.conv_seg.bias.eq(0.5).all()
     for bad in (0.0, 1.0, 1.5):
         with pytest.raises(ValueError, match='background_prior must be in'):
-            MODELS.build(dict(cfg, background_prior=bad))
+            MODELS.build(dict(type='PGCS', in_channels=16, background_prior=bad))
+
+
+def test_pgcs_prediction_crops_resizes_and_takes_the_argmax():
+    """Class 5 on the image's left half, 0 on its right half, 9 in the padding: the map
+    comes back at the original size, without the padding's class."""
+    logits = torch.zeros(1, 18, 64, 64)
+    logits[0, 9] = 20.0
+    logits[0, 9, :48, :32] = 0.0
+    logits[0, 5, :48, :16] = 20.0
+    logits[0, 0, :48, 16:32] = 20.0
+    meta = dict(img_shape=(48, 32), ori_shape=(96, 64))
+    seg = MODELS.get('PGCS').predict_by_feat(logits, [meta])[0].sem_seg
+    assert seg.shape == (1, 96, 64) and seg.dtype == torch.int64
+    assert set(seg.unique().tolist()) == {0, 5}
+    assert (seg[0, :, :31] == 5).all() and (seg[0, :, 33:] == 0).all()
 
 
 # ------------------------------------------------------------ mask-guided feature
@@ -261,20 +249,21 @@ def test_mask_guided_crop_on_a_hand_made_mask():
     mg = MaskGuidedRoIFeature(in_channels=2, out_channels=10)
     feat = torch.arange(2 * 4 * 6, dtype=torch.float32).reshape(1, 2, 4, 6)
     feat = torch.cat([feat, feat + 100])  # two images
-    # stride-2 label maps of a 128x192 input (F_B stride 32 -> 4x6 cells; map 64x96)
-    label = torch.zeros(2, 64, 96, dtype=torch.long)
-    label[0, 20:30, 40:41] = 6  # map pixels x 40, y 20..29 -> input x 80..81, y 40..59
-    label[0, 35, 47] = 2  # -> input (94, 70): enclosing box x 80..95, y 40..71
-    # image 1: no contact -> its whole unpadded map (image 96x128 -> 3x4 cells)
-    mask = mg.region_mask(label, (4, 6), torch.tensor([[64, 96], [48, 64]]),
-                          torch.tensor([[4, 6], [3, 4]]))
+    # a 128x192 input, F_B at stride 32 (4x6 cells)
+    label = torch.zeros(2, 128, 192, dtype=torch.long)
+    label[0, 40:60, 80:82] = 6
+    label[0, 70, 94] = 2  # enclosing box x 80..94, y 40..70 -> rows 1..2, column 2
+    # image 1 (96x128 of the input): no contact -> its whole unpadded map (3x4 cells)
+    img_sizes = torch.tensor([[128, 192], [96, 128]])
+    mask = mg.region_mask(label, (4, 6), img_sizes)
     expected0 = torch.zeros(4, 6, dtype=torch.bool)
-    expected0[1:3, 2] = True  # rows 40/32=1.25 .. 72/32=2.25 -> 1..2; cols 80/32 .. 96/32
+    expected0[1:3, 2] = True
     expected1 = torch.zeros(4, 6, dtype=torch.bool)
     expected1[:3, :4] = True
     assert torch.equal(mask[0], expected0)
     assert torch.equal(mask[1], expected1)
-    out = mg(feat, label, torch.tensor([[64, 96], [48, 64]]), torch.tensor([[4, 6], [3, 4]]))
+    seg_logits = F.one_hot(label, 18).permute(0, 3, 1, 2).float()  # argmax = label
+    out = mg(feat, seg_logits, img_sizes)
     assert out.shape == (2, 10)
     pooled0 = feat[0][:, 1:3, 2].mean(dim=1)
     pooled1 = feat[1][:, :3, :4].mean(dim=(1, 2))
@@ -283,39 +272,64 @@ def test_mask_guided_crop_on_a_hand_made_mask():
 
 
 # ------------------------------------------------------------------------- IIM
-def test_iim_output_shapes_and_padding_mask():
-    iim = small_iim(extra_action_channels=10)
-    metas = [dict(img_shape=(64, 96), batch_input_shape=(64, 96)),
-             dict(img_shape=(30, 50), batch_input_shape=(64, 96))]
+def test_iim_outputs_every_stage_and_ignores_the_padding():
+    iim = small_iim().eval()
     feat = torch.randn(2, 16, 2, 3)
-    outs = iim(feat, metas)
-    assert outs['human_boxes'].shape == (3, 2, 5, 4)
-    assert outs['object_boxes'].shape == (3, 2, 5, 4)
-    assert outs['object_logits'].shape == (3, 2, 5, 5)
-    assert outs['action_feats'].shape == (3, 2, 5, 32)
-    assert ((outs['human_boxes'] > 0) & (outs['human_boxes'] < 1)).all()
-    actions = iim.classify_actions(outs['action_feats'], torch.randn(2, 10))
-    assert actions.shape == (3, 2, 5, 3)
-    assert iim.action_cls.in_features == 32 + 10
-    with pytest.raises(ValueError, match='10 extra channels'):
-        iim.classify_actions(outs['action_feats'], None)
-    mask = iim._padding_mask(torch.zeros(2, 1, 2, 3), metas)
-    assert mask[0].sum() == 0
+    # image 1 fills 30x50 of the 64x96 input: row 1 and column 2 of F_B are padding
+    mask = PaIRNet.padding_mask(torch.tensor([[64, 96], [30, 50]]), (64, 96), (2, 3))
+    assert not mask[0].any()
     assert mask[1].tolist() == [[False, False, True], [True, True, True]]
+    with torch.no_grad():
+        d_h, d_o, d_a = iim(feat, mask)
+        assert d_h.shape == d_o.shape == d_a.shape == (3, 2, 5, 32)
+        changed = feat.clone()
+        changed[1, :, 1, :] = 100.0  # the padding of image 1 only
+        changed[1, :, 0, 2] = -100.0
+        again = iim(changed, mask)
+    for before, after in zip((d_h, d_o, d_a), again):
+        torch.testing.assert_close(after, before)
 
 
-def test_iim_losses_vanish_for_a_perfect_prediction():
-    """Query 2 predicts the one ground-truth pair exactly: box losses are 0 and the
-    class losses are small; every stage is reported (``d0.``, ``d1.``, last)."""
-    iim = small_iim()
-    q, a = 5, 3
-    gt = InstanceData(labels=torch.tensor([2]), actions=torch.tensor([[0., 1., 0.]]),
-                      human_bboxes=torch.tensor([[0.25, 0.5, 0.3, 0.6]]),
-                      object_bboxes=torch.tensor([[0.6, 0.4, 0.2, 0.2]]))
-    img_w, img_h = 112, 60
+def test_head_outputs_and_action_classifier_on_d_a_and_f_m():
+    head = small_iim_head(mask_feat_channels=10)
+    feats = torch.randn(3, 2, 5, 32)
+    human, obj, logits = head.forward_instances(feats, feats)
+    assert human.shape == obj.shape == (3, 2, 5, 4)
+    assert logits.shape == (3, 2, 5, 5)
+    assert ((human > 0) & (human < 1)).all()
+    actions = head.forward_actions(feats, torch.randn(2, 10))
+    assert actions.shape == (3, 2, 5, 3)
+    assert head.action_cls.in_features == 32 + 10
+
+
+def _gt_pair(img_w, img_h, human, obj, label, actions):
+    gt = InstanceData(labels=torch.tensor(label), actions=torch.tensor(actions),
+                      human_bboxes=torch.tensor(human), object_bboxes=torch.tensor(obj))
     factor = torch.tensor([img_w, img_h, img_w, img_h], dtype=torch.float32)
     gt.human_pixels = bbox_cxcywh_to_xyxy(gt.human_bboxes) * factor
     gt.object_pixels = bbox_cxcywh_to_xyxy(gt.object_bboxes) * factor
+    return gt
+
+
+def test_head_targets_from_the_data_samples():
+    head = small_iim_head()
+    sample = make_sample((50, 100), boxes=[(10, 5, 30, 45), (50, 10, 90, 30)],
+                         labels=[0, 2], pairs=[(0, 1, [1], [])], num_actions=3)
+    gt = head.get_targets([sample])[0]
+    assert gt.labels.tolist() == [2]
+    assert gt.actions.tolist() == [[0., 1., 0.]]
+    assert gt.human_pixels.tolist() == [[10., 5., 30., 45.]]
+    torch.testing.assert_close(gt.object_bboxes, torch.tensor([[0.7, 0.4, 0.4, 0.4]]))
+
+
+def test_head_losses_vanish_for_a_perfect_prediction():
+    """Query 2 predicts the one ground-truth pair exactly: box losses are 0 and the
+    class losses are small; every stage is reported (``d0.``, ``d1.``, last)."""
+    head = small_iim_head()
+    q = 5
+    img_w, img_h = 112, 60
+    gt = _gt_pair(img_w, img_h, [[0.25, 0.5, 0.3, 0.6]], [[0.6, 0.4, 0.2, 0.2]], [2],
+                  [[0., 1., 0.]])
     human = torch.rand(1, q, 4) * 0.1 + 0.45
     obj = torch.rand(1, q, 4) * 0.1 + 0.45
     human[0, 2] = gt.human_bboxes[0]
@@ -323,13 +337,14 @@ def test_iim_losses_vanish_for_a_perfect_prediction():
     logits = torch.full((1, q, 5), -20.0)
     logits[0, :, 4] = 20.0  # no-object everywhere ...
     logits[0, 2, 4], logits[0, 2, 2] = -20.0, 20.0  # ... but query 2 says class 2
-    actions = torch.full((1, q, a), -20.0)
+    actions = torch.full((1, q, 3), -20.0)
     actions[0, 2, 1] = 20.0
-    outs = dict(human_boxes=human[None].repeat(3, 1, 1, 1),
-                object_boxes=obj[None].repeat(3, 1, 1, 1),
-                object_logits=logits[None].repeat(3, 1, 1, 1))
-    losses = iim.loss_by_feat(outs, actions[None].repeat(3, 1, 1, 1), [gt],
-                              [dict(img_shape=(img_h, img_w))])
+
+    def losses_of(human):
+        stages = [x[None].repeat(3, 1, 1, 1) for x in (human, obj, logits, actions)]
+        return head.loss_by_feat(*stages, [gt], torch.tensor([[img_h, img_w]]))
+
+    losses = losses_of(human)
     keys = ['loss_obj_cls', 'loss_action', 'loss_sub_bbox', 'loss_obj_bbox',
             'loss_sub_iou', 'loss_obj_iou']
     assert set(losses) == set(keys + [f'd{i}.{k}' for i in range(2) for k in keys])
@@ -339,25 +354,22 @@ def test_iim_losses_vanish_for_a_perfect_prediction():
     assert losses['loss_action'].item() < 1e-6
     # moving the matched human box raises exactly its L1 term: 2.5 * |0.1| / 1 pair
     human[0, 2, 0] += 0.1
-    outs['human_boxes'] = human[None].repeat(3, 1, 1, 1)
-    losses = iim.loss_by_feat(outs, actions[None].repeat(3, 1, 1, 1), [gt],
-                              [dict(img_shape=(img_h, img_w))])
+    losses = losses_of(human)
     assert losses['loss_sub_bbox'].item() == pytest.approx(0.25, rel=1e-4)
     assert losses['loss_obj_bbox'].item() == pytest.approx(0.0, abs=1e-5)
 
 
-def test_iim_predict_top_k_scores():
-    iim = small_iim(test_cfg=dict(max_per_img=4))
+def test_head_predicts_the_top_k_triplets_in_original_pixels():
+    head = small_iim_head(test_cfg=dict(max_per_img=4))
     q = 5
-    logits = torch.full((1, 1, q, 5), -10.0)
-    logits[0, 0, :, 4] = 10.0
-    logits[0, 0, 1, 4], logits[0, 0, 1, 3] = -10.0, 10.0  # query 1: class 3, p ~ 1
-    actions = torch.full((1, 1, q, 3), -10.0)
-    actions[0, 0, 1, 2] = 0.0  # sigmoid 0.5
-    boxes = torch.tensor([0.5, 0.5, 0.5, 0.5]).expand(1, 1, q, 4)
-    outs = dict(human_boxes=boxes, object_boxes=boxes, object_logits=logits)
+    logits = torch.full((1, q, 5), -10.0)
+    logits[0, :, 4] = 10.0
+    logits[0, 1, 4], logits[0, 1, 3] = -10.0, 10.0  # query 1: class 3, p ~ 1
+    actions = torch.full((1, q, 3), -10.0)
+    actions[0, 1, 2] = 0.0  # sigmoid 0.5
+    boxes = torch.tensor([0.5, 0.5, 0.5, 0.5]).expand(1, q, 4)
     meta = dict(img_shape=(40, 80), ori_shape=(80, 160), scale_factor=(0.5, 0.5))
-    result = iim.predict_by_feat(outs, actions, [meta])[0]
+    result = head.predict_by_feat(boxes, boxes, logits, actions, [meta])[0]
     assert len(result) == 4
     assert result.scores[0].item() == pytest.approx(0.5, rel=1e-3)
     assert result.object_labels[0].item() == 3 and result.action_labels[0].item() == 2

@@ -50,26 +50,6 @@ def test_assign_minimises_total_cost_not_greedy():
     assert result.num_gts == 2
 
 
-def test_assign_batch_uses_each_images_own_block():
-    """One (B*Q, sum P) matrix; image 0 owns columns 0..1, image 1 column 2."""
-    assigner = HOIHungarianAssigner(match_costs=DEFAULT_COSTS)
-    full = torch.tensor([
-        # image 0, queries 0..2 | columns: gt0 gt1 (image 0), gt0 (image 1)
-        [5., 1., 0.], [1., 5., 0.], [9., 9., 0.],
-        # image 1, queries 0..2
-        [0., 0., 7.], [0., 0., 2.], [0., 0., 4.],
-    ])
-    assigner.match_costs = [_fixed_cost([full])]
-    gts = [_gts(2), _gts(1)]
-    gts[0].labels = torch.tensor([4, 6])
-    gts[1].labels = torch.tensor([8])
-    results = assigner.assign_batch([_preds(3), _preds(3)], gts)
-    assert results[0].gt_inds.tolist() == [2, 1, 0]
-    assert results[0].labels.tolist() == [6, 4, -1]
-    assert results[1].gt_inds.tolist() == [0, 1, 0]
-    assert results[1].labels.tolist() == [-1, 8, -1]
-
-
 def test_match_batch_returns_flat_indices_skipping_images_without_pairs():
     """Images 0 and 2 have pairs, image 1 none: columns 0..1 are image 0's, 2 image 2's."""
     assigner = HOIHungarianAssigner(match_costs=DEFAULT_COSTS)
@@ -97,18 +77,6 @@ def test_match_batch_without_any_pair_and_bad_sizes():
         assigner.match_batch(_preds(5), _gts(1), 2, [1, 0])
     with pytest.raises(ValueError, match='2 ground-truth sizes for 3 images'):
         assigner.match_batch(_preds(6), _gts(1), 3, [1, 0])
-
-
-def test_assign_batch_images_without_pairs():
-    assigner = TASK_UTILS.build(dict(type='HOIHungarianAssigner', match_costs=DEFAULT_COSTS))
-    results = assigner.assign_batch([_preds(4), _preds(4)], [_gts(0), _gts(0)])
-    for result in results:
-        assert result.gt_inds.tolist() == [0, 0, 0, 0]
-        assert result.num_gts == 0
-    # one image with a pair, one without
-    results = assigner.assign_batch([_preds(4), _preds(4)], [_gts(0), _gts(1)])
-    assert results[0].gt_inds.tolist() == [0, 0, 0, 0]
-    assert sorted(results[1].gt_inds.tolist()) == [0, 0, 0, 1]
 
 
 def test_action_cost_is_gen_vlkt_formula():
@@ -158,5 +126,5 @@ def test_default_costs_match_the_perfect_prediction():
                                   gts.human_bboxes[0]]),
         object_bboxes=torch.stack([gts.object_bboxes[1], torch.tensor([.5, .5, .1, .1]),
                                    gts.object_bboxes[0]]))
-    result = assigner.assign_batch([preds], [gts])[0]
+    result = assigner.assign(preds, gts)
     assert result.gt_inds.tolist() == [2, 0, 1]

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
-from mmengine.structures import PixelData
 
 from pairnet_cases import (NUM_ACTIONS, build_model, make_sample, preprocess,
                            small_model_cfg, synthetic_image, two_synthetic_samples)
@@ -33,7 +32,7 @@ def test_tensor_mode_shapes(small_model):
     assert human.shape == obj.shape == (3, 2, 16, 4)
     assert obj_logits.shape == (3, 2, 16, 81)
     assert actions.shape == (3, 2, 16, NUM_ACTIONS)
-    assert seg.shape == (2, 18, 48, 64)  # stride 2 of the 96x128 input
+    assert seg.shape == (2, 18, 96, 128)  # S at the input size
     assert parts.shape == (2, 17)
     assert small_model.feat_channels == 512  # inferred from ResNet-18 by a dry run
 
@@ -76,15 +75,6 @@ def test_losses_finite_on_edge_cases(small_model, case):
     assert grads and all(torch.isfinite(g).all() for g in grads)
 
 
-def test_unpadded_contact_map_is_refused(small_model):
-    inputs, samples = two_synthetic_samples()
-    data = preprocess(small_model, inputs, samples, training=False)  # no seg padding
-    data['data_samples'][0].gt_sem_seg = PixelData(
-        sem_seg=torch.zeros(1, 10, 10, dtype=torch.long))
-    with pytest.raises(ValueError, match='pad_seg=True'):
-        small_model.loss(data['inputs'], data['data_samples'])
-
-
 def test_predict_maps_boxes_and_masks_to_the_original_size(small_model, monkeypatch):
     """Two differently sized images (one downscaled, one upscaled), padded together: known
     network outputs must come back at each image's original size."""
@@ -98,26 +88,25 @@ def test_predict_maps_boxes_and_masks_to_the_original_size(small_model, monkeypa
     assert data['inputs'].shape[-2:] == (96, 96)
     q = small_model.iim.num_queries
 
-    def fake_iim(feat, metas):
+    def fake_instances(human_feats, object_feats):
         boxes = torch.tensor([0.5, 0.5, 0.5, 0.5]).expand(3, 2, q, 4).clone()
         logits = torch.full((3, 2, q, 81), -10.0)
         logits[..., 80] = 10.0
         logits[:, :, 0, 80], logits[:, :, 0, 7] = -10.0, 10.0  # query 0: class 7
-        return dict(human_boxes=boxes, object_boxes=boxes * 0.5, object_logits=logits,
-                    action_feats=torch.zeros(3, 2, q, small_model.iim.embed_dims))
+        return boxes, boxes * 0.5, logits
 
-    def fake_pgcs(feat, region_boxes=None, stride=None, part_probs=None):
-        # stride-2 logits of the 96x96 padded input: class 5 on the left half of each
-        # image, 0 on its right half, 9 in the padding (must be cropped away)
-        logits = torch.zeros(2, 18, 48, 48)
+    def fake_pgcs(feat, part_probs=None, regions=None, input_size=None):
+        # S of the 96x96 padded input: class 5 on the left half of each image, 0 on its
+        # right half, 9 in the padding (must be cropped away)
+        logits = torch.zeros(2, 18, 96, 96)
         logits[:, 9] = 20.0
         for b, (h, w) in enumerate([(64, 96), (96, 64)]):
-            logits[b, 9, :h // 2, :w // 2] = 0.0
-            logits[b, 5, :h // 2, :w // 4] = 20.0
-            logits[b, 0, :h // 2, w // 4:w // 2] = 20.0
+            logits[b, 9, :h, :w] = 0.0
+            logits[b, 5, :h, :w // 2] = 20.0
+            logits[b, 0, :h, w // 2:w] = 20.0
         return logits
 
-    monkeypatch.setattr(small_model.iim, 'forward', fake_iim)
+    monkeypatch.setattr(small_model.iim_head, 'forward_instances', fake_instances)
     monkeypatch.setattr(small_model.pgcs, 'forward', fake_pgcs)
     with torch.no_grad():
         results = small_model.predict(data['inputs'], data['data_samples'])
@@ -178,34 +167,51 @@ def test_enhancer_region_from_gt_in_training_and_predictions_in_test(small_model
     region = calls[-1][0][1]
     # union of each image's ground-truth human and object boxes
     assert region.tolist() == [[10., 8., 100., 90.], [16., 4., 120., 92.]]
-    assert calls[-1][0][2] == (32.0, 32.0)
+    assert tuple(calls[-1][0][2]) == (96, 128)
     # in test: no pair above the threshold -> the whole image
     small_model.eval()
-    small_model.test_cfg['roi_enhancer_score_thr'] = 1.1
+    small_model.pgcs.roi_enhancer.score_thr = 1.1
     data = preprocess(small_model, inputs, samples, training=False)
-    with torch.no_grad():
-        small_model.predict(data['inputs'], data['data_samples'])
-    small_model.test_cfg['roi_enhancer_score_thr'] = 0.5
+    try:
+        with torch.no_grad():
+            small_model.predict(data['inputs'], data['data_samples'])
+    finally:
+        small_model.pgcs.roi_enhancer.score_thr = 0.5
     assert calls[-1][0][1].tolist() == [[0., 0., 128., 96.]] * 2
 
 
 def test_switches_to_predicted_boxes_and_gt_masks(monkeypatch):
     model = build_model(small_model_cfg(**{
-        'model.train_cfg.roi_enhancer_boxes': 'pred',
-        'model.train_cfg.roi_enhancer_score_thr': 0.0,
-        'model.train_cfg.mask_guided_source': 'gt'}).model)
+        'model.pgcs.roi_enhancer.train_boxes': 'pred',
+        'model.pgcs.roi_enhancer.score_thr': 0.0,
+        'model.mask_guided_feature.train_mask': 'gt'}).model)
     inputs, samples = two_synthetic_samples()
-    enhancer_calls, mg_calls = [], []
+    enhancer_calls, region_calls = [], []
     _spy(monkeypatch, model.pgcs.roi_enhancer, 'forward', enhancer_calls)
-    _spy(monkeypatch, model.mask_guided_feature, 'forward', mg_calls)
+    _spy(monkeypatch, model.mask_guided_feature, 'region_mask', region_calls)
     _losses(model, inputs, samples)
     region = enhancer_calls[-1][0][1]
     assert region.tolist() != [[10., 8., 100., 90.], [16., 4., 120., 92.]]
-    label_map = mg_calls[-1][0][1]
+    label_map = region_calls[-1][0][0]
     assert label_map.shape == (2, 96, 128)  # the full-size ground truth
     assert set(label_map.unique().tolist()) == {0, 6, 9}
-    with pytest.raises(ValueError, match='roi_enhancer_boxes'):
-        build_model(small_model_cfg(**{'model.train_cfg.roi_enhancer_boxes': 'x'}).model)
+
+
+def test_body_attention_runs_in_every_forward(small_model, monkeypatch):
+    inputs, samples = two_synthetic_samples()
+    calls = []
+    _spy(monkeypatch, small_model.pgcs.body_attention, 'forward', calls)
+    _losses(small_model, inputs, samples)
+    assert len(calls) == 1
+    small_model.eval()
+    data = preprocess(small_model, inputs, samples, training=False)
+    with torch.no_grad():
+        small_model.predict(data['inputs'], data['data_samples'])
+        small_model(data['inputs'], data['data_samples'], mode='tensor')
+    assert len(calls) == 3
+    feat, part_probs = calls[-1][0]
+    assert feat.shape[:2] == (2, small_model.pgcs.conv_seg.in_channels)
+    assert part_probs.shape == (2, 17)
 
 
 def test_ablation_switches_remove_modules():
@@ -216,8 +222,8 @@ def test_ablation_switches_remove_modules():
     full = build_model(base)
     assert baseline.cpam is None and baseline.mask_guided_feature is None
     assert not baseline.pgcs.with_roi_enhancer and not baseline.pgcs.with_body_attention
-    assert baseline.iim.action_cls.in_features == baseline.iim.embed_dims
-    assert full.iim.action_cls.in_features == full.iim.embed_dims + 10
+    assert baseline.iim_head.action_cls.in_features == baseline.iim.embed_dims
+    assert full.iim_head.action_cls.in_features == full.iim.embed_dims + 10
     inputs, samples = two_synthetic_samples()
     losses = _losses(baseline, inputs, samples)
     assert 'loss_parts' not in losses and 'loss_contact_seg' in losses
@@ -249,14 +255,6 @@ def test_backbone_swap_mmpretrain_convnext_with_neck():
     total = sum(losses.values())
     total.backward()
     assert model.backbone.stages[0][0].depthwise_conv.weight.grad is not None
-
-
-def test_missing_pretrained_backbone_names_the_path(tmp_path):
-    missing = str(tmp_path / 'nowhere' / 'resnet18.pth')
-    cfg = small_model_cfg()
-    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=missing)
-    with pytest.raises(FileNotFoundError, match='nowhere/resnet18.pth'):
-        build_model(cfg.model)
 
 
 def test_small_model_overfits_two_images():
@@ -297,46 +295,6 @@ def test_mixed_precision_bf16_on_the_cpu(small_model):
     assert result.pred_hois.subject_bboxes.dtype == torch.float32
     assert result.pred_parts.dtype == torch.float32
     assert result.pred_sem_seg.sem_seg.dtype == torch.int64
-
-
-def test_pair_indexing_a_missing_instance_is_refused(small_model):
-    inputs, samples = two_synthetic_samples()
-    samples[1].gt_pairs.object_ids = torch.tensor([5])
-    samples[1].set_metainfo(dict(img_path='images/0002.jpg'))
-    data = preprocess(small_model, inputs, samples, training=True)
-    with pytest.raises(ValueError, match=r'images/0002.jpg: gt_pairs.object_ids \[5\] index '
-                                         r'outside the 2 gt_instances'):
-        small_model.loss(data['inputs'], data['data_samples'])
-
-
-def test_negative_pair_index_is_refused_not_wrapped(small_model):
-    # -1 would silently index the last instance; the batch check names it
-    inputs, samples = two_synthetic_samples()
-    samples[0].gt_pairs.subject_ids = torch.full_like(samples[0].gt_pairs.subject_ids, -1)
-    samples[0].set_metainfo(dict(img_path='images/0001.jpg'))
-    data = preprocess(small_model, inputs, samples, training=True)
-    with pytest.raises(ValueError, match=r'images/0001.jpg: gt_pairs.subject_ids \[-1'):
-        small_model.loss(data['inputs'], data['data_samples'])
-
-
-def test_pairs_without_any_instance_are_refused(small_model):
-    inputs, samples = two_synthetic_samples()
-    samples[1].gt_instances = samples[1].gt_instances[:0]
-    samples[1].set_metainfo(dict(img_path='images/0002.jpg'))
-    data = preprocess(small_model, inputs, samples, training=True)
-    with pytest.raises(ValueError, match=r'images/0002.jpg: gt_pairs.subject_ids \[\d.*'
-                                         r'outside the 0 gt_instances'):
-        small_model.loss(data['inputs'], data['data_samples'])
-
-
-def test_class_map_is_argmax_with_first_maximum_on_ties():
-    from pair_plugin.models.detectors.pairnet import class_map
-    logits = torch.randint(0, 3, (2, 18, 9, 7)).float()  # many ties
-    logits[0, [4, 11], 2, 3] = 5.0
-    got = class_map(logits)
-    assert got.dtype == torch.int64 and got.shape == (2, 9, 7)
-    assert torch.equal(got, logits.argmax(dim=1))
-    assert got[0, 2, 3].item() == 4
 
 
 def test_channels_last_gives_the_same_losses_gradients_and_predictions(small_model):

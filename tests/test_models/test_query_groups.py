@@ -4,11 +4,9 @@ import torch
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
 from mmengine.structures import InstanceData
 
-from pairnet_cases import small_iim
+from pairnet_cases import small_iim, small_iim_head
 
 Q, GROUPS = 5, 3
-METAS = [dict(img_shape=(64, 96), batch_input_shape=(64, 96)),
-         dict(img_shape=(64, 80), batch_input_shape=(64, 96))]
 
 
 def grouped_iim(**kwargs):
@@ -20,17 +18,15 @@ def test_training_decodes_every_group_inference_the_first():
     iim = grouped_iim()
     feat = torch.randn(2, 16, 2, 3)
     iim.train()
-    outs = iim(feat, METAS)
-    assert outs['human_boxes'].shape == (3, 2, GROUPS * Q, 4)
-    assert outs['object_logits'].shape == (3, 2, GROUPS * Q, 5)
-    assert outs['action_feats'].shape == (3, 2, GROUPS * Q, 32)
+    outs = iim(feat)
+    assert [o.shape for o in outs] == [(3, 2, GROUPS * Q, 32)] * 3
     iim.eval()
     with torch.no_grad():
-        first = iim(feat, METAS)
-    assert first['human_boxes'].shape == (3, 2, Q, 4)
+        first = iim(feat)
+    assert [o.shape for o in first] == [(3, 2, Q, 32)] * 3
     # in training, the first group is decoded exactly as inference decodes it alone
-    for key in first:
-        assert torch.allclose(outs[key][:, :, :Q], first[key], atol=1e-5), key
+    for grouped, alone in zip(outs, first):
+        torch.testing.assert_close(grouped[:, :, :Q], alone, atol=1e-5, rtol=1e-5)
     # and a model without groups, with the same weights, gives the same predictions
     plain = small_iim()
     missing, unexpected = plain.load_state_dict(iim.state_dict(), strict=False)
@@ -39,9 +35,8 @@ def test_training_decodes_every_group_inference_the_first():
                                   'group_object_query_embedding.weight']
     plain.eval()
     with torch.no_grad():
-        alone = plain(feat, METAS)
-    for key in first:
-        assert torch.allclose(alone[key], first[key], atol=1e-6), key
+        for a, b in zip(plain(feat), first):
+            torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
 
 
 def test_groups_do_not_see_each_other():
@@ -49,23 +44,16 @@ def test_groups_do_not_see_each_other():
     iim = grouped_iim()
     iim.train()
     feat = torch.randn(2, 16, 2, 3)
-    before = iim(feat, METAS)
+    before = iim(feat)
     with torch.no_grad():
         iim.group_human_query_embedding.weight[:Q] += 1.0  # group 1 (of 0, 1, 2)
         iim.group_object_query_embedding.weight[:Q] -= 1.0
-    after = iim(feat, METAS)
-    for key in before:
-        unchanged = [slice(0, Q), slice(2 * Q, 3 * Q)]
-        for queries in unchanged:
-            assert torch.allclose(before[key][:, :, queries], after[key][:, :, queries],
-                                  atol=1e-5), key
-        assert not torch.allclose(before[key][:, :, Q:2 * Q], after[key][:, :, Q:2 * Q])
-    masks = iim._group_attention_masks(GROUPS, torch.device('cpu'))
-    assert masks[0].shape == (2 * GROUPS * Q, 2 * GROUPS * Q)
-    assert masks[1].shape == (GROUPS * Q, GROUPS * Q)
-    # a human query sees its group's human and object queries, nothing else
-    assert (~masks[0][Q]).nonzero().flatten().tolist() == (
-        list(range(Q, 2 * Q)) + list(range(GROUPS * Q + Q, GROUPS * Q + 2 * Q)))
+    after = iim(feat)
+    for b, a in zip(before, after):
+        for queries in (slice(0, Q), slice(2 * Q, 3 * Q)):
+            torch.testing.assert_close(a[:, :, queries], b[:, :, queries], atol=1e-5,
+                                       rtol=1e-5)
+        assert not torch.allclose(a[:, :, Q:2 * Q], b[:, :, Q:2 * Q])
 
 
 def _gt(img_w, img_h, human, obj, label, actions):
@@ -80,24 +68,23 @@ def _gt(img_w, img_h, human, obj, label, actions):
 def test_group_losses_are_the_mean_of_each_groups_own():
     """The grouped loss equals the mean of the losses each group's queries get when
     they are the model's only queries, every group matched on its own."""
-    iim = grouped_iim()
+    head = small_iim_head()
     torch.manual_seed(1)
     gts = [_gt(96, 64, [[0.3, 0.5, 0.3, 0.6], [0.7, 0.5, 0.2, 0.8]],
                [[0.5, 0.6, 0.2, 0.2], [0.8, 0.3, 0.1, 0.1]], [2, 1],
                [[0., 1., 0.], [1., 0., 1.]]),
            _gt(80, 64, [[0.5, 0.5, 0.4, 0.9]], [[0.2, 0.7, 0.2, 0.3]], [3],
                [[0., 0., 1.]])]
-    metas = [dict(img_shape=(64, 96)), dict(img_shape=(64, 80))]
-    outs = dict(human_boxes=torch.rand(3, 2, GROUPS * Q, 4) * 0.5 + 0.25,
-                object_boxes=torch.rand(3, 2, GROUPS * Q, 4) * 0.5 + 0.25,
-                object_logits=torch.randn(3, 2, GROUPS * Q, 5))
-    actions = torch.randn(3, 2, GROUPS * Q, 3)
-    grouped = iim.loss_by_feat(outs, actions, gts, metas)
+    img_sizes = torch.tensor([[64, 96], [64, 80]])
+    outs = [torch.rand(3, 2, GROUPS * Q, 4) * 0.5 + 0.25,
+            torch.rand(3, 2, GROUPS * Q, 4) * 0.5 + 0.25,
+            torch.randn(3, 2, GROUPS * Q, 5), torch.randn(3, 2, GROUPS * Q, 3)]
+    grouped = head.loss_by_feat(*outs, gts, img_sizes, num_groups=GROUPS)
     per_group = []
     for g in range(GROUPS):
         queries = slice(g * Q, (g + 1) * Q)
-        per_group.append(iim.loss_by_feat({k: v[:, :, queries] for k, v in outs.items()},
-                                          actions[:, :, queries], gts, metas))
+        per_group.append(head.loss_by_feat(*[o[:, :, queries] for o in outs], gts,
+                                           img_sizes))
     assert set(grouped) == set(per_group[0])
     for key, value in grouped.items():
         mean = sum(losses[key] for losses in per_group) / GROUPS

@@ -9,10 +9,7 @@
 # DETR timed in turn, run after run, so that both see the same machine), and the data
 # pipeline's throughput (0 and 2 workers) against the training step's consumption, and
 # PaIR-Net's forward and training step with channels_last and AMP. Prints Markdown tables
-# and writes them, with the machine they ran on, into --out (docs/benchmarks.md). Unless
-# --default-malloc, glibc's heap keeps freed memory (pair_plugin.engine.retain_freed_memory):
-# with the defaults, page faults made a ResNet-50 backbone 15-20 % slower or not depending on
-# what the process had run before.
+# and writes them, with the machine they ran on, into --out (docs/benchmarks.md).
 import argparse
 import os
 import os.path as osp
@@ -26,7 +23,6 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData, PixelData
 
-from pair_plugin.engine import retain_freed_memory
 from pair_plugin.registry import MODELS
 from pair_plugin.structures import PaIRDataSample
 
@@ -86,17 +82,13 @@ def count_params(model) -> float:
 def flop_analyzer(module: torch.nn.Module, inputs: tuple):
     """mmengine's ``FlopAnalyzer`` of ``module`` on ``inputs``, knowing PaIR-Net's ops.
 
-    PGCS's classifier is a baddbmm (bias + batch1 @ batch2) and the IIM's fused attention
-    one scaled_dot_product_attention: mmengine leaves both out; they are counted as the
-    batched products they are.
+    The IIM's attention is one scaled_dot_product_attention, which mmengine leaves out: it
+    is counted as the two batched products it is.
     """
     from mmengine.analysis import FlopAnalyzer
-    from mmengine.analysis.jit_handles import bmm_flop_jit
 
     analyzer = FlopAnalyzer(module, inputs)
-    analyzer.set_op_handle(**{
-        'aten::baddbmm': lambda inputs, outputs: bmm_flop_jit(inputs[1:3], outputs),
-        'aten::scaled_dot_product_attention': sdpa_flop_jit})
+    analyzer.set_op_handle(**{'aten::scaled_dot_product_attention': sdpa_flop_jit})
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)
     return analyzer
@@ -225,8 +217,6 @@ def option_rows(model, runs: int, warmup: int, device: str) -> List[str]:
                ('channels_last + AMP', True, True)]
     rows, base = [], None
     for name, channels_last, amp in options:
-        # one after the other, not in turn: a step changes the weights, and inference
-        # would then redo PGCS's Winograd filter transform every time
         try:
             fwd, = median_seconds(
                 [forward(model, 'pair', shape, device, channels_last, amp)], runs,
@@ -289,14 +279,8 @@ def main():
     parser.add_argument('--skip-options', action='store_true',
                         help='do not time PaIR-Net with channels_last and AMP')
     parser.add_argument('--out', help='Markdown file to write the results into')
-    parser.add_argument('--default-malloc', action='store_true',
-                        help="keep glibc's default allocator settings (by default the heap "
-                        'keeps freed memory, so that page faults do not depend on what ran '
-                        'before; pair_plugin.engine.retain_freed_memory)')
     args = parser.parse_args()
     dev = args.device
-    heap = 'glibc defaults' if args.default_malloc else (
-        'freed memory retained' if retain_freed_memory() else 'allocator defaults')
 
     pairnet, pair_cfg = build(PAIRNET_CFG, 'pair_plugin', dev)
     detr, _ = build(detr_config_path(), 'mmdet', dev)
@@ -323,7 +307,7 @@ def main():
 
     lines = [
         f'Machine: {machine()}; device: {dev}; median of {args.runs} runs '
-        f'after {args.warmup} warm-up runs, PaIR-Net and DETR timed in turn; heap: {heap}.',
+        f'after {args.warmup} warm-up runs, PaIR-Net and DETR timed in turn.',
         '',
         '| measure | PaIR-Net R50 | DETR-R50 (mmdet) | ratio |',
         '| --- | ---: | ---: | ---: |'

@@ -1,10 +1,8 @@
 # The synthetic PaIR set (python tools/data/generate_synthetic.py --out data/synthetic):
 # 256-px-wide procedural scenes (192-320 px high), 10 actions on 8 COCO objects, 17-part
 # contact masks. Images are used at about their own size: training jitters the scale
-# (long side <= 288, short side 192-224), testing fits them in 288 x 224. Upscaling
-# would cost the CPU time that a short schedule needs for iterations (the small model's
-# stride-16 features cost 0.26 s per step at 320 x 224-256, 0.22 s at this size:
-# docs/benchmarks.md).
+# (long side <= 288, short side 192-224), testing fits them in 288 x 224: upscaling would
+# cost the CPU time that a short schedule needs for iterations.
 dataset_type = 'PaIRDataset'
 data_root = 'data/synthetic/'
 backend_args = None
@@ -24,9 +22,8 @@ test_pipeline = [
     dict(type='PackPaIRInputs')
 ]
 
-# training loads in the main process: a batch of 8 small images takes ~30 ms, and on a
-# 2-core machine a loader worker slows the model's 2 threads more than that (measured: 0.41 s
-# per iteration without a worker, 0.50 s with one). On a larger machine, num_workers=2+.
+# training loads in the main process: the images are small, and on a 2-core machine a
+# loader worker takes a core from the model. On a larger machine, num_workers=2+.
 # Validation and testing keep one worker (nothing else runs then).
 train_dataloader = dict(
     batch_size=8,

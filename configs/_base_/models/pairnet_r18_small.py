@@ -24,16 +24,10 @@ model = dict(
         body_attention=dict(type='BodyAttention', hidden_channels=32)),
     iim=dict(
         num_queries=16,
-        # mmcv's attention path, not torch's fused kernel: at 80 tokens the fused one
-        # saves nothing (training steps timed in turn: 0.361 against 0.362 s), and the
-        # learning curves of docs/benchmarks.md were measured with this path (a change
-        # of float rounding gives another curve from the same seed)
-        fused_attention=False,
         positional_encoding=dict(num_feats=64, normalize=True),
         encoder=dict(
             num_layers=2, layer_cfg=dict(self_attn_cfg=_attn, ffn_cfg=_ffn)),
         instance_decoder_layer=dict(
             self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn),
         action_decoder_layer=dict(
-            self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn)),
-    test_cfg=dict(max_per_img=100, roi_enhancer_score_thr=0.5))
+            self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn)))

@@ -39,17 +39,17 @@ model = dict(
         dropout=0.5,
         norm_cfg=dict(type='BN1d'),
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)),
-    # PGCS (Eq. 2-9): enhancer -> 3x3 conv/BN/ReLU/2x stages 2048->512->256->128->64
-    # (stride 32 -> 2) -> Body Attention (17->64->64) -> 1x1 conv -> 2x -> 18-way S.
-    # WinogradConv2d: nn.Conv2d's parameters, computed with F(4x4, 3x3) for inference on
-    # the CPU where the channels are many (2.2x faster for 2048->512); training, CUDA and
-    # AMP use nn.Conv2d's forward; conv_cfg=None for the plain convolution
+    # PGCS (Eq. 2-9): H-O RoI Enhancer -> 3x3 conv/BN/ReLU/2x stages
+    # 2048->512->256->128->64 (stride 32 -> 2) -> Body Attention (17->64->64) -> 1x1 conv
+    # -> 2x -> 18-way S at the input size; cross-entropy on S, 255 ignored
     pgcs=dict(
         type='PGCS',
         channels=(512, 256, 128, 64),
         kernel_size=3,
-        conv_cfg=dict(type='WinogradConv2d', min_channels=128),
-        roi_enhancer=dict(type='HORoIEnhancer', init_delta=1.0),
+        # E_b from the ground-truth pairs in training ('gt', or 'pred'), from the
+        # predicted pairs whose object score > score_thr in inference
+        roi_enhancer=dict(
+            type='HORoIEnhancer', init_delta=1.0, train_boxes='gt', score_thr=0.5),
         body_attention=dict(type='BodyAttention', hidden_channels=64),
         loss=dict(
             type='CrossEntropyLoss',
@@ -61,8 +61,6 @@ model = dict(
     # (instance decoder layer -> (D_h + D_o)/2 -> action decoder layer)
     iim=dict(
         type='IIM',
-        num_object_classes=80,
-        num_actions=117,
         num_queries=64,
         num_stages=3,
         positional_encoding=dict(num_feats=128, normalize=True),
@@ -71,13 +69,14 @@ model = dict(
         instance_decoder_layer=dict(
             self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn),
         action_decoder_layer=dict(
-            self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn),
+            self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn)),
+    # the IIM's head (Eq. 15-17): human/object boxes (FC1), object classes (FC2),
+    # actions from [D_a; F_M]; L_match terms as GEN-VLKT / CDN
+    iim_head=dict(
+        type='IIMHead',
+        num_object_classes=80,
+        num_actions=117,
         num_reg_fcs=2,
-        # attention through torch's fused scaled_dot_product_attention (mmcv's path also
-        # computes head-averaged weights and drops them): same outputs, 1.5x faster IIM
-        # at 800x1333 on the CPU (docs/model.md, IIM)
-        fused_attention=True,
-        # L_match terms as GEN-VLKT / CDN
         loss_object_cls=dict(
             type='CrossEntropyLoss',
             use_sigmoid=False,
@@ -92,8 +91,10 @@ model = dict(
             loss_weight=2.0),
         loss_bbox=dict(type='L1Loss', loss_weight=2.5),
         loss_iou=dict(type='GIoULoss', loss_weight=1.0)),
-    # Mask-Guided RoI Feature (Eq. 14-15): 10-d F_M concatenated to D_a
-    mask_guided_feature=dict(type='MaskGuidedRoIFeature', out_channels=10),
+    # Mask-Guided RoI Feature (Eq. 14-15): 10-d F_M concatenated to D_a, from the
+    # predicted S ('pred', or 'gt' in training)
+    mask_guided_feature=dict(
+        type='MaskGuidedRoIFeature', out_channels=10, train_mask='pred'),
     # Eq. 18: alpha * L_match + beta * (L_BCE + L_CE)
     match_loss_weight=0.1,
     contact_loss_weight=0.5,
@@ -105,8 +106,5 @@ model = dict(
                 dict(type='HOIActionCost', weight=1.0),
                 dict(type='PairBBoxL1Cost', weight=2.5),
                 dict(type='PairIoUCost', iou_mode='giou', weight=1.0)
-            ]),
-        roi_enhancer_boxes='gt',  # or 'pred' (then roi_enhancer_score_thr applies)
-        roi_enhancer_score_thr=0.5,
-        mask_guided_source='pred'),  # or 'gt'
-    test_cfg=dict(max_per_img=100, roi_enhancer_score_thr=0.5))
+            ])),
+    test_cfg=dict(max_per_img=100))

@@ -1,8 +1,7 @@
-# A short schedule for the synthetic set on a CPU: about 15 minutes on 2 cores (measured
-# numbers: docs/benchmarks.md, "Learning on the synthetic set"). The paper's optimiser
-# (AdamW, weight decay 1e-4, gradient clip 0.1) with a larger lr: the batch is small, the
-# run is short, and the backbone trains from scratch (no pretrained weights), so it gets
-# twice the base lr instead of the paper's x0.1. A 100-iteration warm-up, one x0.1 step
+# A short schedule for the synthetic set on a CPU (results: docs/benchmarks.md). The paper's
+# optimiser (AdamW, weight decay 1e-4, gradient clip 0.1) with a larger lr: the batch is
+# small, the run is short, and the backbone trains from scratch (no pretrained weights), so
+# it gets twice the base lr instead of the paper's x0.1. A 100-iteration warm-up, one x0.1 step
 # for the last epoch. configs/pairnet_r18_synthetic_4e.py is the same shortened to 4 epochs
 # (the step for its own last epoch).
 max_epochs = 26
@@ -10,10 +9,10 @@ lr = 3e-4
 
 optim_wrapper = dict(
     type='OptimWrapper',
-    # one parameter group per distinct setting (here 2) instead of one per parameter
-    # (247): the same updates, a shorter optimiser step (docs/model.md, optimiser groups)
+    # one parameter group per distinct setting (here 2) instead of one per parameter:
+    # the same updates, one log line per group
     constructor='GroupedOptimWrapperConstructor',
-    # fused: one kernel for all parameters (5x faster steps of the optimiser on a CPU)
+    # fused: torch's single-kernel AdamW over all parameters
     optimizer=dict(type='AdamW', lr=lr, weight_decay=1e-4, fused=True),
     clip_grad=dict(max_norm=0.1, norm_type=2),
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=2.0)}))

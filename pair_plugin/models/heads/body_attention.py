@@ -24,21 +24,6 @@ class BodyAttention(BaseModule):
         self.relu = nn.ReLU(inplace=True)
         self.fc2 = nn.Linear(hidden_channels, channels)
 
-    def channel_weights(self, part_probs: Tensor) -> Tensor:
-        """L' of each image.
-
-        PGCS folds these weights into its 1×1 classifier instead of multiplying the
-        full decoded map (the same numbers, a (B, K, C) product instead of a
-        (B, C, h, w) one).
-
-        Args:
-            part_probs (Tensor): L, (B, num_parts) part probabilities.
-
-        Returns:
-            Tensor: L', (B, channels) in (0, 1).
-        """
-        return self.fc2(self.relu(self.fc1(part_probs))).sigmoid()
-
     def forward(self, feat: Tensor, part_probs: Tensor) -> Tensor:
         """Re-weight the channels of ``feat``.
 
@@ -49,4 +34,5 @@ class BodyAttention(BaseModule):
         Returns:
             Tensor: F_B^D', (B, channels, h, w).
         """
-        return feat * self.channel_weights(part_probs)[:, :, None, None]
+        weights = self.fc2(self.relu(self.fc1(part_probs))).sigmoid()  # L'
+        return feat * weights[:, :, None, None]

@@ -1,6 +1,7 @@
 """Contact Prior Aware Module (CPAM, Eq. 1)."""
 from typing import Sequence
 
+import torch
 from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
@@ -87,21 +88,25 @@ class CPAM(BaseModule):
             for m in norms:
                 m.train()
 
-    def loss(self, part_logits: Tensor, gt_parts: Tensor,
-             annotated: Tensor) -> Tensor:
-        """Binary cross-entropy over the annotated images.
+    def loss(self, part_logits: Tensor, batch_data_samples: Sequence) -> Tensor:
+        """Binary cross-entropy against ``gt_parts``, over the images whose contact is
+        annotated (the others are skipped).
 
         Args:
             part_logits (Tensor): (B, num_parts) logits.
-            gt_parts (Tensor): (B, num_parts) multi-hot targets.
-            annotated (Tensor): (B,) bool, False for images without contact annotation
-                (their loss is skipped).
+            batch_data_samples (list[PaIRDataSample]): ``gt_parts`` (num_parts,)
+                multi-hot and metainfo ``contact_annotated``.
 
         Returns:
             Tensor: scalar loss, mean over the parts of the annotated images (0 when none).
         """
-        weight = annotated.to(part_logits.dtype)[:, None].expand_as(part_logits)
-        avg_factor = weight.sum().clamp(min=1.0)  # a tensor: no host-device sync
-        return self.loss_parts(
-            part_logits, gt_parts.to(part_logits.dtype), weight=weight,
-            avg_factor=avg_factor)
+        annotated = part_logits.new_tensor(
+            [float('gt_parts' in s and s.metainfo.get('contact_annotated', True))
+             for s in batch_data_samples])
+        targets = torch.stack([
+            s.gt_parts if 'gt_parts' in s else part_logits.new_zeros(self.num_parts)
+            for s in batch_data_samples
+        ]).to(part_logits)
+        weight = annotated[:, None].expand_as(part_logits)
+        return self.loss_parts(part_logits, targets, weight=weight,
+                               avg_factor=weight.sum().clamp(min=1.0))

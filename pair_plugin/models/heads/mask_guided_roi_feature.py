@@ -1,5 +1,5 @@
 """Mask-Guided RoI Feature (Eq. 14-15): a contact-region code for the action classifier."""
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from pair_plugin.registry import MODELS
 from pair_plugin.structures import IGNORE_INDEX
 from .ho_roi_enhancer import box_cell_mask
+from .pgcs import stack_contact_maps
 
 
 def contact_enclosing_boxes(label_map: Tensor,
@@ -46,7 +47,7 @@ def contact_enclosing_boxes(label_map: Tensor,
 
 @MODELS.register_module()
 class MaskGuidedRoIFeature(BaseModule):
-    """``F_M = FC(GAP(Crop(F_B, S)))``: the mean feature of the contact region.
+    """``F_M = FC(GAP(Crop(F_B, S)))``: the mean feature of the contact region (Eq. 14).
 
     The region is the enclosing rectangle of all contact pixels (argmax of S not
     background) of the image, scaled to F_B's grid; every F_B cell it overlaps is kept (the
@@ -57,55 +58,59 @@ class MaskGuidedRoIFeature(BaseModule):
     Args:
         in_channels (int): channels C of F_B.
         out_channels (int): length of F_M. Defaults to 10 (the paper's).
+        train_mask (str): ``'pred'`` (the default) crops with the predicted S in training
+            too; ``'gt'`` with the ground-truth contact map.
         init_cfg (dict | list[dict], optional): mmengine init config.
     """
 
-    def __init__(self, in_channels: int, out_channels: int = 10, init_cfg=None):
+    def __init__(self, in_channels: int, out_channels: int = 10,
+                 train_mask: str = 'pred', init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        if train_mask not in ('gt', 'pred'):
+            raise ValueError("MaskGuidedRoIFeature: train_mask must be 'gt' or 'pred', "
+                             f'not {train_mask!r}')
         self.in_channels = in_channels
         self.out_channels = out_channels
+        self.train_mask = train_mask
         self.fc = nn.Linear(in_channels, out_channels)
 
     def region_mask(self, label_map: Tensor, feat_size: Tuple[int, int],
-                    map_valid_size: Tensor, feat_valid_size: Tensor) -> Tensor:
+                    img_sizes: Tensor) -> Tensor:
         """F_B cells of the contact region of each image.
 
         Args:
-            label_map (Tensor): (B, H', W') part map (any resolution aligned with the
-                padded input: the stride-2 argmax of S, or the full-size ground truth).
+            label_map (Tensor): (B, H, W) part map at the padded input's resolution.
             feat_size (tuple[int, int]): (h, w) of F_B.
-            map_valid_size (Tensor): (B, 2) image region (h, w) of ``label_map``.
-            feat_valid_size (Tensor): (B, 2) image region (h, w) of F_B, the fallback.
+            img_sizes (Tensor): (B, 2) (h, w) of each image in input pixels.
 
         Returns:
             Tensor: (B, h, w) bool.
         """
-        boxes, found = contact_enclosing_boxes(label_map, map_valid_size)
-        h, w = feat_size
-        map_h, map_w = label_map.shape[-2:]
-        stride = (map_h / h, map_w / w)
-        region = box_cell_mask(boxes.float(), (h, w), stride)
-        whole = feat_valid_size.new_zeros(feat_valid_size.size(0), 4)
-        whole[:, 2] = feat_valid_size[:, 1]
-        whole[:, 3] = feat_valid_size[:, 0]
-        fallback = box_cell_mask(whole.float(), (h, w), (1.0, 1.0))
-        return torch.where(found[:, None, None], region, fallback)
+        input_size = label_map.shape[-2:]
+        boxes, found = contact_enclosing_boxes(label_map, img_sizes)
+        whole = torch.cat([torch.zeros_like(img_sizes), img_sizes.flip(-1)], dim=1)
+        boxes = torch.where(found[:, None], boxes, whole)
+        return box_cell_mask(boxes.float(), feat_size, input_size)
 
-    def forward(self, feat: Tensor, label_map: Tensor, map_valid_size: Tensor,
-                feat_valid_size: Tensor) -> Tensor:
+    def forward(self, feat: Tensor, seg_logits: Tensor, img_sizes: Tensor,
+                batch_data_samples: Optional[Sequence] = None) -> Tensor:
         """F_M of each image.
 
         Args:
             feat (Tensor): F_B, (B, C, h, w).
-            label_map (Tensor): (B, H', W') part map.
-            map_valid_size (Tensor): (B, 2) image region (h, w) of ``label_map``.
-            feat_valid_size (Tensor): (B, 2) image region (h, w) of ``feat``.
+            seg_logits (Tensor): S, (B, num_parts + 1, H, W) at the padded input's size.
+            img_sizes (Tensor): (B, 2) (h, w) of each image in input pixels.
+            batch_data_samples (list[PaIRDataSample], optional): the ground truth; in
+                training with ``train_mask='gt'`` its contact maps give the region.
 
         Returns:
             Tensor: (B, out_channels).
         """
-        mask = self.region_mask(label_map, feat.shape[-2:], map_valid_size,
-                                feat_valid_size).to(feat.dtype)
+        if self.training and self.train_mask == 'gt':
+            label_map = stack_contact_maps(batch_data_samples, seg_logits.shape[-2:])
+        else:
+            label_map = seg_logits.detach().argmax(dim=1)
+        mask = self.region_mask(label_map, feat.shape[-2:], img_sizes).to(feat.dtype)
         area = mask.sum(dim=(1, 2)).clamp(min=1)[:, None]
         pooled = torch.einsum('bchw,bhw->bc', feat, mask) / area
         return self.fc(pooled)

@@ -1,9 +1,9 @@
 """One-to-one matching of predicted and ground-truth interaction pairs (Eq. 16)."""
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 import numpy as np
 import torch
-from mmdet.models.task_modules import AssignResult, HungarianAssigner
+from mmdet.models.task_modules import HungarianAssigner
 from mmengine import ConfigDict
 from mmengine.structures import InstanceData
 from scipy.optimize import linear_sum_assignment
@@ -28,8 +28,7 @@ class HOIHungarianAssigner(HungarianAssigner):
 
     :meth:`assign` (inherited from mmdet) matches one image. :meth:`match_batch` builds one
     cost matrix for the whole batch and runs one ``linear_sum_assignment`` per image on its
-    block, as DETR's official matcher does; :meth:`assign_batch` returns its matches as
-    mmdet's per-image ``AssignResult``.
+    block, as DETR's official matcher does.
 
     Args:
         match_costs (list[dict] | dict): configs of the match costs (TASK_UTILS).
@@ -121,43 +120,3 @@ class HOIHungarianAssigner(HungarianAssigner):
             return empty, empty.clone()
         return (torch.from_numpy(np.concatenate(pred_inds)).to(device),
                 torch.from_numpy(np.concatenate(gt_inds)).to(device))
-
-    def assign_batch(self, batch_pred_instances: Sequence[InstanceData],
-                     batch_gt_instances: Sequence[InstanceData],
-                     batch_img_metas: Optional[Sequence[dict]] = None
-                     ) -> List[AssignResult]:
-        """Match every image of a batch with one batched cost computation.
-
-        :meth:`match_batch` with mmdet's per-image results.
-
-        Args:
-            batch_pred_instances (list[InstanceData]): per image, n predictions (the same
-                n for every image).
-            batch_gt_instances (list[InstanceData]): per image, its m_i ground-truth pairs.
-            batch_img_metas (list[dict], optional): unused (boxes are normalised).
-
-        Returns:
-            list[AssignResult]: per image, ``gt_inds`` (n,) with 0 for unmatched
-            predictions and ``j + 1`` for a prediction matched to pair ``j``; ``labels``
-            the matched object class or -1.
-        """
-        num_imgs = len(batch_pred_instances)
-        num_preds = len(batch_pred_instances[0])
-        gt_all, sizes = self.pack_gt_instances(batch_gt_instances)
-        pred_inds, gt_inds = self.match_batch(
-            InstanceData.cat(list(batch_pred_instances)), gt_all, num_imgs, sizes)
-        device = batch_pred_instances[0].scores.device
-        flat_gt_inds = torch.zeros(num_imgs * num_preds, dtype=torch.long, device=device)
-        flat_labels = torch.full_like(flat_gt_inds, -1)
-        if len(pred_inds):
-            offsets = torch.tensor(np.cumsum([0] + sizes[:-1]), device=device)
-            img_of_pred = torch.div(pred_inds, num_preds, rounding_mode='floor')
-            flat_gt_inds[pred_inds] = gt_inds - offsets[img_of_pred] + 1
-            flat_labels[pred_inds] = gt_all.labels[gt_inds]
-        return [
-            AssignResult(num_gts=size, gt_inds=gt_inds_i, max_overlaps=None,
-                         labels=labels_i)
-            for size, gt_inds_i, labels_i in zip(
-                sizes, flat_gt_inds.view(num_imgs, num_preds),
-                flat_labels.view(num_imgs, num_preds))
-        ]

@@ -1,7 +1,7 @@
 """Match costs between predicted and ground-truth (human, object) pairs (Eq. 16-17).
 
-They follow mmdet's match-cost interface (``__call__(pred_instances, gt_instances,
-img_meta) -> (num_preds, num_gts)``) so that :class:`HOIHungarianAssigner`, a child of
+They are mmdet ``BaseMatchCost``\ s (``__call__(pred_instances, gt_instances, img_meta) ->
+(num_preds, num_gts)``), so that :class:`HOIHungarianAssigner`, a child of
 mmdet's ``HungarianAssigner``, stacks and sums them with mmdet's own costs. The object-class
 cost is mmdet's ``ClassificationCost`` itself (``scores`` = object logits, ``labels`` =
 object classes).
@@ -13,6 +13,7 @@ axis-aligned scaling, the GIoU computed on normalised boxes equals the one in pi
 from typing import Optional, Union
 
 import torch
+from mmdet.models.task_modules.assigners.match_cost import BaseMatchCost
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_overlaps
 from mmengine.structures import InstanceData
 from torch import Tensor
@@ -21,7 +22,7 @@ from pair_plugin.registry import TASK_UTILS
 
 
 @TASK_UTILS.register_module()
-class HOIActionCost:
+class HOIActionCost(BaseMatchCost):
     """Multi-label action cost of GEN-VLKT / CDN.
 
     With ``p = sigmoid(action logits)`` (n, A) and the multi-hot targets ``t`` (m, A), the
@@ -35,7 +36,7 @@ class HOIActionCost:
     """
 
     def __init__(self, weight: Union[float, int] = 1., eps: float = 1e-4) -> None:
-        self.weight = weight
+        super().__init__(weight=weight)
         self.eps = eps
 
     def __call__(self,
@@ -62,15 +63,13 @@ class HOIActionCost:
 
 
 @TASK_UTILS.register_module()
-class PairBBoxL1Cost:
+class PairBBoxL1Cost(BaseMatchCost):
     """``max(L1(human boxes), L1(object boxes))`` on normalised cxcywh boxes.
 
     Args:
         weight (float): weight of the cost. Defaults to 1.
     """
 
-    def __init__(self, weight: Union[float, int] = 1.) -> None:
-        self.weight = weight
 
     def __call__(self,
                  pred_instances: InstanceData,
@@ -95,7 +94,7 @@ class PairBBoxL1Cost:
 
 
 @TASK_UTILS.register_module()
-class PairIoUCost:
+class PairIoUCost(BaseMatchCost):
     """``max(-IoU(human boxes), -IoU(object boxes))`` (GIoU by default).
 
     Args:
@@ -104,8 +103,8 @@ class PairIoUCost:
     """
 
     def __init__(self, iou_mode: str = 'giou', weight: Union[float, int] = 1.) -> None:
+        super().__init__(weight=weight)
         self.iou_mode = iou_mode
-        self.weight = weight
 
     def __call__(self,
                  pred_instances: InstanceData,
