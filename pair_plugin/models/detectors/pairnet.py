@@ -51,6 +51,9 @@ class PaIRNet(BaseDetector):
         init_cfg (dict, optional): mmengine init config.
     """
 
+    #: the outputs of :meth:`forward_heads` that hold every decoder stage
+    STAGE_OUTPUTS = ('human_boxes', 'object_boxes', 'object_logits', 'action_logits')
+
     def __init__(self,
                  backbone: dict,
                  neck: Optional[dict] = None,
@@ -284,9 +287,6 @@ class PaIRNet(BaseDetector):
         last = {key: value[-1] if key in self.STAGE_OUTPUTS else value
                 for key, value in outs.items()}
         return self.postprocess(last, batch_data_samples, rescale)
-
-    #: the outputs of :meth:`forward_heads` that hold every decoder stage
-    STAGE_OUTPUTS = ('human_boxes', 'object_boxes', 'object_logits', 'action_logits')
 
     def postprocess(self, outs: Dict[str, Tensor], batch_data_samples: Sequence,
                     rescale: bool = True) -> Sequence:
