@@ -1,9 +1,9 @@
 """Count the FLOPs and parameters of a PaIR-Net config on one image (as mmdet's get_flops).
 
     python tools/analysis/get_flops.py configs/pairnet_r50_pair1.py
-    python tools/analysis/get_flops.py configs/pairnet_swin-l_pair1.py --shape 800 1333 --show-table
+    python tools/analysis/get_flops.py configs/pairnet_swin-l_pair1.py --show-table
 
-One random image of ``--shape`` (default 800 x 1333, the size mmdet reports FLOPs at) goes
+One random image of ``--shape`` (default 800 x 1333, the test scale of the PaIR configs) goes
 through the config's data preprocessor (normalisation, padding to its size divisor) and the
 model's ``tensor`` forward (backbone, CPAM, PGCS, IIM; no post-processing). FLOPs are counted by
 mmengine's ``FlopAnalyzer`` as mmdet counts them: one multiply-add is one FLOP. The batched
