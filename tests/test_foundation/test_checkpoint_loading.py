@@ -87,6 +87,16 @@ def test_missing_file_names_the_path_and_the_config_key(tmp_path):
     assert 'load_from' in str(err.value)
 
 
+def test_missing_backbone_file_stops_initialisation_naming_path_and_key(tmp_path):
+    from mmdet.models.backbones import ResNet
+    missing = str(tmp_path / 'nowhere' / 'resnet18.pth')
+    backbone = ResNet(depth=18, base_channels=8,
+                      init_cfg=dict(type='Pretrained', checkpoint=missing))
+    with pytest.raises(FileNotFoundError, match='nowhere/resnet18.pth') as err:
+        backbone.init_weights()
+    assert 'model.backbone.init_cfg.checkpoint' in str(err.value)
+
+
 def test_trust_env_defaults_off():
     assert os.environ.get(TRUST_ENV) in (None, '0', '')
 
