@@ -16,20 +16,9 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from pair_plugin.structures import NUM_PARTS
-from .annotation_checks import (check_annotation_content, default_data_root,
-                                load_annotation_file, read_contact_mask)
-
-
-def _load_valid(ann_file: str, backend_args: Optional[dict]) -> dict:
-    ann = load_annotation_file(ann_file, backend_args)
-    problems = check_annotation_content(ann, ann_file)
-    if problems:
-        first = problems[0]
-        more = (f' (and {len(problems) - 1} more problems; '
-                f'tools/data/check_dataset.py lists them all)'
-                if len(problems) > 1 else '')
-        raise type(first)(first.file, first.field, first.message + more)
-    return ann
+from pair_plugin.structures.format_checks import referenced_by
+from .annotation_checks import (default_data_root, load_valid_annotation,
+                                read_contact_mask)
 
 
 def count_hoi_instances(ann_file: str,
@@ -47,7 +36,7 @@ def count_hoi_instances(ann_file: str,
         dict[tuple[int, int], int]: ``{(action_id, object_id): count}``; categories
         absent from the file are absent from the dict (count 0).
     """
-    ann = _load_valid(ann_file, backend_args)
+    ann = load_valid_annotation(ann_file, backend_args)
     counts = Counter()
     for img in ann['images']:
         instances = img['instances']
@@ -75,7 +64,7 @@ def count_part_images(ann_file: str,
     Returns:
         np.ndarray: (17,) int64, entry ``k - 1`` for part ``k``.
     """
-    ann = _load_valid(ann_file, backend_args)
+    ann = load_valid_annotation(ann_file, backend_args)
     if data_root is None:
         data_root = default_data_root(ann_file)
     counts = np.zeros(NUM_PARTS, dtype=np.int64)
@@ -89,8 +78,6 @@ def count_part_images(ann_file: str,
         mask = read_contact_mask(
             osp.join(data_root, img['contact_mask']),
             (img['height'], img['width']), backend_args,
-            f'{ann_file} images[{i}].contact_mask')
-        present = np.unique(mask)
-        present = present[(present >= 1) & (present <= NUM_PARTS)]
-        counts[present.astype(np.int64) - 1] += 1
+            referenced_by(ann_file, f'images[{i}].contact_mask', img))
+        counts += np.bincount(mask.ravel(), minlength=256)[1:NUM_PARTS + 1] > 0
     return counts

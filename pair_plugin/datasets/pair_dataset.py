@@ -7,12 +7,11 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from pair_plugin.registry import DATASETS
-from pair_plugin.structures import PaIRFormatError
+from pair_plugin.structures import (VOCABULARY_KEYS, PaIRFormatError,
+                                    with_object_alias)
 from .annotation_checks import (check_annotation_content, check_metainfo,
-                                default_data_root, load_annotation_file)
-
-#: the metainfo keys that carry the vocabularies
-VOCABULARY_KEYS = ('objects', 'actions', 'hoi_categories')
+                                default_data_root, load_annotation_file,
+                                raise_first_problem)
 
 
 def _as_comparable(key, value):
@@ -77,11 +76,7 @@ class PaIRDataset(BaseDataset):
             data_root = default_data_root(ann_file)
         self.backend_args = backend_args
         if metainfo is not None:
-            metainfo = dict(metainfo)
-            if 'objects' not in metainfo and 'classes' in metainfo:
-                metainfo['objects'] = metainfo['classes']
-            if 'objects' in metainfo:
-                metainfo['classes'] = metainfo['objects']
+            metainfo = with_object_alias(metainfo)
         super().__init__(
             ann_file=ann_file,
             metainfo=metainfo,
@@ -95,9 +90,7 @@ class PaIRDataset(BaseDataset):
         merged = copy.deepcopy(self._metainfo)
         if file_meta is None:
             return merged
-        file_meta = dict(file_meta)
-        if 'objects' not in file_meta and 'classes' in file_meta:
-            file_meta['objects'] = file_meta['classes']
+        file_meta = with_object_alias(file_meta)
         for key in VOCABULARY_KEYS:
             if key not in file_meta or file_meta[key] is None:
                 continue
@@ -117,9 +110,7 @@ class PaIRDataset(BaseDataset):
         ann = load_annotation_file(self.ann_file, self.backend_args)
         file_meta = ann.get('metainfo')
         if file_meta is not None:
-            problems = check_metainfo(file_meta, self.ann_file)
-            if problems:
-                raise problems[0]
+            raise_first_problem(check_metainfo(file_meta, self.ann_file))
         merged = self._merge_metainfo(file_meta)
         if 'objects' not in merged or 'actions' not in merged:
             missing = [k for k in ('objects', 'actions') if k not in merged]
@@ -129,16 +120,11 @@ class PaIRDataset(BaseDataset):
                 f'or in the dataset config\'s metainfo')
         meta_for_check = {k: merged[k] for k in VOCABULARY_KEYS
                           if merged.get(k) is not None}
-        problems = check_annotation_content(ann, self.ann_file, meta_for_check)
-        if problems:
-            first = problems[0]
-            more = (f' (and {len(problems) - 1} more problems; run '
-                    f'tools/data/check_dataset.py {self.ann_file} to list them '
-                    f'all)' if len(problems) > 1 else '')
-            raise PaIRFormatError(first.file, first.field, first.message + more)
+        raise_first_problem(
+            check_annotation_content(ann, self.ann_file, meta_for_check))
 
-        merged['objects'] = tuple(merged['objects'])
-        merged['classes'] = merged['objects']
+        merged = with_object_alias(merged)
+        merged['objects'] = merged['classes'] = tuple(merged['objects'])
         merged['actions'] = tuple(merged['actions'])
         hoi = merged.get('hoi_categories')
         merged['hoi_categories'] = (None if hoi is None else

@@ -10,8 +10,7 @@ from prettytable import PrettyTable
 
 from pair_plugin.datasets.annotation_stats import count_part_images
 from pair_plugin.registry import METRICS
-from pair_plugin.structures import BODY_PARTS, IGNORE_INDEX, NUM_PARTS
-from .sample_arrays import to_numpy
+from pair_plugin.structures import BODY_PARTS, IGNORE_INDEX, NUM_PARTS, to_numpy
 
 #: labels of a contact map: 0 no contact, 1..17 body part
 NUM_LABELS = NUM_PARTS + 1
@@ -27,29 +26,30 @@ def contact_confusion_matrix(pred: np.ndarray, gt: np.ndarray,
                              chunk: int = 1 << 22) -> np.ndarray:
     """Pixel counts of every (predicted label, ground-truth label) pair of one image.
 
-    Pixels where either map is 255 (ignored, padding) are left out. The counting runs
-    over ``chunk`` pixels at a time, so that a 24-megapixel photo needs tens of MB, not
-    hundreds.
+    Pixels where the ground truth is 255 (not annotated, padding) are left out. A
+    predicted value outside 0..17 (255 included) is a prediction of no contact: it
+    counts in row 0, so it never takes a ground-truth pixel out of the denominators.
+    The counting runs over ``chunk`` pixels at a time, so that a 24-megapixel photo
+    needs tens of MB, not hundreds.
 
     Args:
-        pred (np.ndarray): (H, W) integer predicted contact map, values 0..17 or 255.
+        pred (np.ndarray): (H, W) integer predicted contact map.
         gt (np.ndarray): (H, W) integer ground-truth contact map, values 0..17 or 255.
         chunk (int): pixels counted per ``np.bincount`` call.
 
     Returns:
         np.ndarray: (18, 18) int64, ``[p, g]`` = #pixels with prediction p, truth g.
     """
-    # 255 becomes an 19th label, counted and then dropped with its row and column
-    lut = np.full(256, NUM_LABELS, dtype=np.uint16)
-    lut[:NUM_LABELS] = np.arange(NUM_LABELS)
-    pred = lut[pred.reshape(-1).astype(np.uint8)]
-    gt = lut[gt.reshape(-1).astype(np.uint8)]
+    pred = pred.reshape(-1)
+    pred = np.where((pred >= 0) & (pred < NUM_LABELS), pred, 0).astype(np.int64)
+    # ground-truth 255 becomes a 19th label, counted and then dropped with its column
+    gt = np.minimum(gt.reshape(-1), NUM_LABELS).astype(np.int64)
     size = NUM_LABELS + 1
-    counts = np.zeros(size * size, dtype=np.int64)
+    counts = np.zeros(NUM_LABELS * size, dtype=np.int64)
     for start in range(0, pred.size, chunk):
         counts += np.bincount(pred[start:start + chunk] * size + gt[start:start + chunk],
-                              minlength=size * size)
-    return counts.reshape(size, size)[:NUM_LABELS, :NUM_LABELS]
+                              minlength=NUM_LABELS * size)
+    return counts.reshape(NUM_LABELS, size)[:, :NUM_LABELS]
 
 
 def contact_scores(confusion: np.ndarray,
@@ -125,15 +125,19 @@ def normalise_part_weights(weights: Union[str, Sequence[float]],
 class ContactMetric(BaseMetric):
     """Body-part contact metrics exactly as HOT's code reduces them, plus what they hide.
 
-    Pred and gt are per-pixel part maps (0 no contact, 1..17 part, 255 ignored). Each
-    image adds its (18, 18) confusion matrix (``np.bincount``) to one sum over the test
-    set, and every metric derives from that sum (:func:`contact_scores`): SC-Acc.,
-    C-Acc., mIoU and wIoU as HOT (prediction zeroed outside ground-truth contact),
-    contact precision and a strict mIoU that counts every predicted pixel. Images whose
-    metainfo ``contact_annotated`` is False count nowhere. Results are in percent.
+    Pred and gt are per-pixel part maps (0 no contact, 1..17 part). A ground-truth 255
+    (not annotated) counts nowhere; a predicted value outside 0..17 (255 included) is
+    no contact, a miss wherever the truth is a part (the log says how many pixels held
+    one). Each image adds its (18, 18) confusion matrix (:func:`contact_confusion_matrix`)
+    to one sum over the test set, and every metric derives from that sum
+    (:func:`contact_scores`): SC-Acc., C-Acc., mIoU and wIoU as HOT (prediction zeroed
+    outside ground-truth contact), contact precision and a strict mIoU that counts every
+    predicted pixel. Images whose metainfo ``contact_annotated`` is False count nowhere.
+    Results are in percent; the summed matrix is kept in :attr:`confusion`.
 
     Inputs (data samples as dicts): ``gt_sem_seg.sem_seg`` (1, H, W) at the original
-    size, ``pred_sem_seg.sem_seg`` (1, H, W), metainfo ``contact_annotated``.
+    size, as the dataset validated it, ``pred_sem_seg.sem_seg`` (1, H, W), metainfo
+    ``contact_annotated``.
 
     Args:
         train_ann_file (str, optional): the PaIR annotation file of the training split;
@@ -183,18 +187,20 @@ class ContactMetric(BaseMetric):
             self.part_weights = normalise_part_weights(
                 part_weights, 'ContactMetric.part_weights')
         self.per_part_results: List[dict] = []
+        self.confusion: Optional[np.ndarray] = None
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        """Append one entry per sample: its (18, 18) confusion matrix, or None when the
-        image has no contact annotation (one entry each, so that mmengine's
-        ``collect_results`` can drop the distributed sampler's padding)."""
+        """Append one entry per sample: its (18, 18) ``confusion`` matrix (None when the
+        image has no contact annotation) and the number of its predicted pixels outside
+        0..17 (one entry each, so that mmengine's ``collect_results`` can drop the
+        distributed sampler's padding)."""
         for sample in data_samples:
             if not sample.get('contact_annotated', True):
-                self.results.append(dict(confusion=None))
+                self.results.append(dict(confusion=None, invalid_pred_pixels=0))
                 continue
-            self.results.append(dict(confusion=self._confusion(sample)))
+            self.results.append(self._scored_maps(sample))
 
-    def _confusion(self, sample: dict) -> np.ndarray:
+    def _scored_maps(self, sample: dict) -> dict:
         name = sample.get('file_name', sample.get('img_id', '?'))
         if 'gt_sem_seg' not in sample or 'pred_sem_seg' not in sample:
             raise KeyError(
@@ -209,18 +215,14 @@ class ContactMetric(BaseMetric):
                 f'ContactMetric: image {name}: pred_sem_seg is {pred.shape[0]}x'
                 f'{pred.shape[1]} but gt_sem_seg {gt.shape[0]}x{gt.shape[1]} (h x w): '
                 'both must be at the original image size')
-        for label_map, field in ((gt, 'gt_sem_seg'), (pred, 'pred_sem_seg')):
-            bad = (label_map > NUM_PARTS) & (label_map != IGNORE_INDEX)
-            if bad.any() or (label_map < 0).any():
-                values = np.unique(label_map[bad | (label_map < 0)])[:5].tolist()
-                raise ValueError(
-                    f'ContactMetric: image {name}: {field} holds values {values}; '
-                    f'expected 0..{NUM_PARTS} or {IGNORE_INDEX}')
+        invalid = (pred < 0) | (pred > NUM_PARTS)
         if self.eval_size is not None:
             size_wh = (self.eval_size[1], self.eval_size[0])
             gt = mmcv.imresize(gt.astype(np.uint8), size_wh, interpolation='nearest')
-            pred = mmcv.imresize(pred.astype(np.uint8), size_wh, interpolation='nearest')
-        return contact_confusion_matrix(pred, gt)
+            pred = mmcv.imresize(np.where(invalid, 0, pred).astype(np.uint8), size_wh,
+                                 interpolation='nearest')
+        return dict(confusion=contact_confusion_matrix(pred, gt),
+                    invalid_pred_pixels=int(invalid.sum()))
 
     def _weights(self) -> Optional[np.ndarray]:
         if self.part_weights is None and self.train_ann_file is not None:
@@ -238,6 +240,13 @@ class ContactMetric(BaseMetric):
                 f'ContactMetric: none of the {len(results)} evaluated images has a '
                 'contact annotation (contact_annotated is False for all)')
         confusion = np.sum(confusions, axis=0)
+        self.confusion = confusion
+        invalid = sum(r['invalid_pred_pixels'] for r in results)
+        if invalid:
+            logger.warning(
+                f'ContactMetric: {invalid} predicted pixels held a value outside '
+                f'0..{NUM_PARTS} (e.g. {IGNORE_INDEX}): scored as no contact, a miss '
+                'wherever the ground truth is a part')
         weights = self._weights()
         scores = contact_scores(confusion, weights)
         names = OrderedDict([('sc_acc', 'SC-Acc'), ('c_acc', 'C-Acc'),

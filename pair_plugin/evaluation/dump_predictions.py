@@ -7,9 +7,9 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from pair_plugin.registry import METRICS
+from pair_plugin.structures import to_numpy
 from .predictions_file import (DEFAULT_MASKS_DIR, prediction_mask_path,
                                write_prediction_mask, write_predictions_file)
-from .sample_arrays import to_numpy
 
 
 @METRICS.register_module()

@@ -12,7 +12,7 @@ of Python loops:
 
 Boxes are ``x1y1x2y2`` in original-image pixels and are compared in float64.
 """
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 

@@ -1,4 +1,5 @@
-"""HOI detection mAP (full, rare, non-rare) under the QPIC / CDN / GEN-VLKT protocol."""
+"""HOI detection mAP (full, rare, non-rare; Default and Known Object) under the QPIC /
+CDN / GEN-VLKT protocol."""
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -9,9 +10,9 @@ from prettytable import PrettyTable
 
 from pair_plugin.datasets.annotation_stats import count_hoi_instances
 from pair_plugin.registry import METRICS
+from pair_plugin.structures import to_numpy
 from .hoi_matching import (match_image_predictions, select_image_predictions,
                            triplet_nms)
-from .sample_arrays import to_numpy
 
 #: recall thresholds of the 11-point interpolated AP, exactly as QPIC builds them
 #: (``np.arange(0., 1.1, 0.1)``: 0.30000000000000004 and not 0.3, and so on)
@@ -74,13 +75,20 @@ class HOIMetric(BaseMetric):
        any prediction scores 0); mAP the mean over them; rare / non-rare means over the
        categories with fewer / at least ``rare_threshold`` training instances (GEN-VLKT's
        2023 fix: categories without predictions count in them too).
+    5. The same in HICO-DET's Known Object setting (the official evaluation's ``ko``
+       mode): a category with object class o counts only the images whose ground truth
+       holds o in an interaction, for its detections and its ground truth alike
+       (``mAP_ko``, ``mAP_ko_rare``, ``mAP_ko_non_rare``, ``mean_max_recall_ko``).
 
     Results are in percent. Inputs (data samples as dicts, ground truth at the original
-    image size; ``K`` triplets, ``N`` boxes, ``P`` pairs, ``A`` actions):
-    ``pred_hois``: ``subject_bboxes``/``object_bboxes`` (K, 4), ``object_labels``,
-    ``action_labels`` (K,), ``scores`` (K,); ``gt_instances``: ``bboxes`` (N, 4),
-    ``labels`` (N,); ``gt_pairs``: ``subject_ids``, ``object_ids`` (P,), ``actions``
-    (P, A) multi-hot.
+    image size, as the dataset validated it; ``K`` triplets, ``N`` boxes, ``P`` pairs,
+    ``A`` actions): ``pred_hois``: ``subject_bboxes``/``object_bboxes`` (K, 4),
+    ``object_labels``, ``action_labels`` (K,), ``scores`` (K,); ``gt_instances``:
+    ``bboxes`` (N, 4), ``labels`` (N,); ``gt_pairs``: ``subject_ids``, ``object_ids``
+    (P,), ``actions`` (P, A) multi-hot. Boxes are compared in float64; the ground-truth
+    boxes are read from the metainfo ``instances`` (the annotation file's own numbers,
+    which :class:`~pair_plugin.datasets.PackPaIRInputs` packs) when the sample has them,
+    so that a box that float32 cannot hold (10.1) counts as the file says.
 
     Args:
         train_ann_file (str, optional): the PaIR annotation file of the training split,
@@ -164,8 +172,9 @@ class HOIMetric(BaseMetric):
         Appends exactly one entry per sample (so that mmengine's ``collect_results`` can
         drop the distributed sampler's padding): ``gt_categories`` (G, 2) int32
         ``(action, object)`` of each ground-truth triplet, ``pred_categories`` (K', 2)
-        int32, ``pred_scores`` (K',) float64 and ``pred_tp`` (K',) bool of the
-        evaluated predictions, in evaluation order.
+        int32, ``pred_scores`` (K',) float64, ``pred_tp`` (K',) bool and
+        ``pred_known_object`` (K',) bool (its object class is in one of the image's
+        ground-truth interactions) of the evaluated predictions, in evaluation order.
         """
         valid_categories = self._valid_category_matrix()
         for sample in data_samples:
@@ -185,11 +194,12 @@ class HOIMetric(BaseMetric):
             pred_categories=np.stack([arrays['actions'], arrays['objects']],
                                      axis=1).astype(np.int32),
             pred_scores=arrays['scores'],
-            pred_tp=true_positive)
+            pred_tp=true_positive,
+            pred_known_object=np.isin(arrays['objects'], arrays['gt_objects']))
 
     def _evaluated_arrays(self, sample: dict,
                           valid_categories: Optional[np.ndarray]) -> Dict[str, np.ndarray]:
-        """Check one sample; its ground-truth triplets and its evaluated predictions.
+        """One sample's ground-truth triplets and its evaluated predictions.
 
         Returns:
             dict[str, np.ndarray]: ``gt_bboxes`` (N, 4), ``gt_labels`` (N,), and per
@@ -201,31 +211,16 @@ class HOIMetric(BaseMetric):
         """
         name = sample.get('file_name', sample.get('img_id', '?'))
         gt = sample['gt_instances']
-        gt_bboxes = to_numpy(gt['bboxes'], np.float64).reshape(-1, 4)
         gt_labels = to_numpy(gt['labels'], np.int64).reshape(-1)
+        if 'instances' in sample:
+            gt_bboxes = np.asarray([inst['bbox'] for inst in sample['instances']],
+                                   np.float64).reshape(-1, 4)
+        else:
+            gt_bboxes = to_numpy(gt['bboxes'], np.float64).reshape(-1, 4)
         pairs = sample['gt_pairs']
-        pair_subjects = to_numpy(pairs['subject_ids'], np.int64).reshape(-1)
-        pair_objects = to_numpy(pairs['object_ids'], np.int64).reshape(-1)
-        pair_actions = to_numpy(pairs['actions'], np.float64)
-        if pair_actions.ndim != 2 or len(pair_actions) != len(pair_subjects) or len(
-                pair_objects) != len(pair_subjects):
-            raise ValueError(
-                f'HOIMetric: image {name}: gt_pairs needs subject_ids (P,), object_ids '
-                f'(P,) and actions (P, A), got {pair_subjects.shape}, '
-                f'{pair_objects.shape} and {pair_actions.shape}')
-        if len(pair_subjects) and (
-                max(pair_subjects.max(), pair_objects.max()) >= len(gt_labels)
-                or min(pair_subjects.min(), pair_objects.min()) < 0):
-            raise ValueError(
-                f'HOIMetric: image {name}: gt_pairs index a box outside the '
-                f'{len(gt_labels)} of gt_instances')
-        pair_ids, gt_actions = np.nonzero(pair_actions > 0)
-        gt_subject_ids = pair_subjects[pair_ids]
-        gt_object_ids = pair_objects[pair_ids]
-        if (gt_labels[gt_subject_ids] != 0).any():
-            raise ValueError(
-                f'HOIMetric: image {name}: a ground-truth subject is not a person '
-                f'(labels {sorted(set(gt_labels[gt_subject_ids].tolist()))})')
+        pair_ids, gt_actions = np.nonzero(to_numpy(pairs['actions']) > 0)
+        gt_subject_ids = to_numpy(pairs['subject_ids'], np.int64).reshape(-1)[pair_ids]
+        gt_object_ids = to_numpy(pairs['object_ids'], np.int64).reshape(-1)[pair_ids]
         gt_objects = gt_labels[gt_object_ids]
 
         pred = sample['pred_hois']
@@ -291,26 +286,27 @@ class HOIMetric(BaseMetric):
                 f'{self._vocabulary_name("objects", obj)}')
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        """mAP, rare and non-rare mAP and mean max recall (percent) over ``results``."""
+        """mAP, rare and non-rare mAP and mean max recall (percent) over ``results``, in
+        the Default and the Known Object setting."""
         logger = MMLogger.get_current_instance()
-        gt_categories = np.concatenate(
-            [r['gt_categories'] for r in results] + [np.zeros((0, 2), np.int64)]).astype(
-                np.int64)
-        pred_categories = np.concatenate(
-            [r['pred_categories'] for r in results] +
-            [np.zeros((0, 2), np.int64)]).astype(np.int64)
-        pred_scores = np.concatenate(
-            [r['pred_scores'] for r in results] + [np.zeros(0)])
-        pred_tp = np.concatenate(
-            [r['pred_tp'] for r in results] + [np.zeros(0, bool)])
+
+        def gather(key, empty):
+            return np.concatenate([r[key] for r in results] + [empty])
+
+        gt_categories = gather('gt_categories', np.zeros((0, 2), np.int32))
+        pred_categories = gather('pred_categories', np.zeros((0, 2), np.int32))
+        pred_scores = gather('pred_scores', np.zeros(0))
+        pred_tp = gather('pred_tp', np.zeros(0, bool))
+        known_object = gather('pred_known_object', np.zeros(0, bool))
         if len(gt_categories) == 0:
             raise ValueError(
                 f'HOIMetric: the {len(results)} evaluated images hold no ground-truth '
                 'interaction: mAP is undefined')
         num_objects = int(max(gt_categories[:, 1].max(),
                               pred_categories[:, 1].max(initial=0))) + 1
-        gt_codes = gt_categories[:, 0] * num_objects + gt_categories[:, 1]
-        pred_codes = pred_categories[:, 0] * num_objects + pred_categories[:, 1]
+        gt_codes = gt_categories[:, 0].astype(np.int64) * num_objects + gt_categories[:, 1]
+        pred_codes = (pred_categories[:, 0].astype(np.int64) * num_objects
+                      + pred_categories[:, 1])
         # categories in order of first appearance in the ground truth, as QPIC's list
         codes, first, num_gts = np.unique(gt_codes, return_index=True, return_counts=True)
         appearance = np.argsort(first, kind='stable')
@@ -328,32 +324,48 @@ class HOIMetric(BaseMetric):
             members = by_code[start:end]
             ap, max_recall = eleven_point_ap(pred_tp[members], pred_scores[members],
                                              int(n_gt))
+            # Known Object: only the images whose ground truth holds the object class;
+            # the ground truth of the category lies in those images by definition
+            known = members[known_object[members]]
+            ap_ko, max_recall_ko = eleven_point_ap(pred_tp[known], pred_scores[known],
+                                                   int(n_gt))
             self.per_category_results.append(
                 OrderedDict(action_id=category[0], object_id=category[1],
                             name=self._category_name(*category),
                             rare=None if rare is None else category in rare,
                             num_gts=int(n_gt), num_preds=int(end - start),
-                            ap=ap * 100, max_recall=max_recall * 100))
+                            ap=ap * 100, max_recall=max_recall * 100,
+                            num_preds_ko=len(known), ap_ko=ap_ko * 100,
+                            max_recall_ko=max_recall_ko * 100))
 
-        aps = [r['ap'] for r in self.per_category_results]
-        metrics = OrderedDict(mAP=float(np.mean(aps)))
+        metrics = OrderedDict()
+        for suffix in ('', '_ko'):
+            metrics.update(self._setting_means(suffix, rare))
         if rare is None:
             logger.info(
                 'HOIMetric: rare / non-rare mAP not reported: give train_ann_file '
                 '(the training annotation file) or rare_categories')
-        else:
-            rare_aps = [r['ap'] for r in self.per_category_results if r['rare']]
-            non_rare_aps = [r['ap'] for r in self.per_category_results if not r['rare']]
-            metrics['mAP_rare'] = float(np.mean(rare_aps)) if rare_aps else float('nan')
-            metrics['mAP_non_rare'] = (float(np.mean(non_rare_aps))
-                                       if non_rare_aps else float('nan'))
-        metrics['mean_max_recall'] = float(
-            np.mean([r['max_recall'] for r in self.per_category_results]))
         self._log_tables(metrics, rare, len(results), logger)
         if self.classwise:
             for r in self.per_category_results:
                 metrics['AP_' + r['name'].replace(' ', '_')] = r['ap']
         return metrics
+
+    def _setting_means(self, suffix: str, rare: Optional[set]) -> Dict[str, float]:
+        """``mAP{suffix}``, its rare and non-rare means and ``mean_max_recall{suffix}``
+        over :attr:`per_category_results` (``suffix`` '' Default, '_ko' Known Object)."""
+        results = self.per_category_results
+        aps = [r['ap' + suffix] for r in results]
+        means = OrderedDict([(f'mAP{suffix}', float(np.mean(aps)))])
+        if rare is not None:
+            for name, members in (('rare', [r for r in results if r['rare']]),
+                                  ('non_rare', [r for r in results if not r['rare']])):
+                means[f'mAP{suffix}_{name}'] = (
+                    float(np.mean([r['ap' + suffix] for r in members]))
+                    if members else float('nan'))
+        means[f'mean_max_recall{suffix}'] = float(
+            np.mean([r['max_recall' + suffix] for r in results]))
+        return means
 
     def _log_tables(self, metrics: dict, rare: Optional[set], num_images: int,
                     logger: MMLogger) -> None:
@@ -361,27 +373,32 @@ class HOIMetric(BaseMetric):
         num_categories = len(self.per_category_results)
         cut = 'no cut' if self.top_k is None else f'top {self.top_k}'
         nms = 'off' if self.triplet_nms_thr is None else f'{self.triplet_nms_thr}'
-        summary = PrettyTable(
-            ['categories', 'mAP', 'rare (n)', 'non-rare (n)', 'mean max recall'])
-        summary.add_row([
-            num_categories, f'{metrics["mAP"]:.2f}',
-            '-' if rare is None else f'{metrics["mAP_rare"]:.2f} ({num_rare})',
-            '-' if rare is None else
-            f'{metrics["mAP_non_rare"]:.2f} ({num_categories - num_rare})',
-            f'{metrics["mean_max_recall"]:.2f}'
+        counts = (['', ''] if rare is None else
+                  [f' ({num_rare})', f' ({num_categories - num_rare})'])
+        summary = PrettyTable([
+            'setting', 'mAP', 'rare' + counts[0], 'non-rare' + counts[1],
+            'mean max recall'
         ])
+        for name, suffix in (('Default', ''), ('Known Object', '_ko')):
+            summary.add_row([
+                name, f'{metrics["mAP" + suffix]:.2f}',
+                '-' if rare is None else f'{metrics[f"mAP{suffix}_rare"]:.2f}',
+                '-' if rare is None else f'{metrics[f"mAP{suffix}_non_rare"]:.2f}',
+                f'{metrics["mean_max_recall" + suffix]:.2f}'
+            ])
         print_log(
-            f'HOI detection on {num_images} images ({cut} per image, triplet NMS '
-            f'{nms}, IoU >= {self.iou_thr}; percent):\n' + summary.get_string(),
+            f'HOI detection on {num_images} images, {num_categories} categories '
+            f'({cut} per image, triplet NMS {nms}, IoU >= {self.iou_thr}; percent):\n'
+            + summary.get_string(),
             logger=logger)
         if self.classwise:
-            table = PrettyTable(
-                ['category', 'rare', 'gt', 'predictions', 'AP', 'max recall'])
+            table = PrettyTable(['category', 'rare', 'gt', 'predictions', 'AP',
+                                 'max recall', 'predictions KO', 'AP KO'])
             for r in self.per_category_results:
                 table.add_row([
                     r['name'], '-' if r['rare'] is None else ('rare' if r['rare'] else ''),
                     r['num_gts'], r['num_preds'], f'{r["ap"]:.2f}',
-                    f'{r["max_recall"]:.2f}'
+                    f'{r["max_recall"]:.2f}', r['num_preds_ko'], f'{r["ap_ko"]:.2f}'
                 ])
             print_log('HOI AP per category (percent):\n' + table.get_string(),
                       logger=logger)

@@ -10,14 +10,14 @@ Format (``docs/metrics.md``)::
 
 ``file_name`` is the image's ``file_name`` in the annotation file; boxes are absolute
 pixels of the original image; ``contact_mask`` is a single-channel 8-bit PNG (mode ``L``
-or ``P``) of part ids 0..17 (255 = no prediction there) at the original image size, its
-path relative to the directory of the predictions file.
+or ``P``) of part ids 0..17 at the original image size, its path relative to the
+directory of the predictions file (any other value is a prediction of no contact).
 
-Every problem raises :class:`pair_plugin.structures.PaIRFormatError` naming the file and
-the field.
+Every problem raises :class:`pair_plugin.structures.PaIRFormatError` naming the file, the
+entry's ``file_name`` and the field; the fields are checked with the annotation file's
+checkers.
 """
 import json
-import math
 import os
 import os.path as osp
 import posixpath
@@ -26,8 +26,9 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
-from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS, PaIRFormatError
-from .sample_arrays import to_numpy
+from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS, to_numpy
+from pair_plugin.structures.format_checks import (FieldChecker, load_json_file,
+                                                  read_label_png)
 
 #: the fields of one HOI of the file and of the arrays they are read into
 HOI_FIELDS = ('subject_bbox', 'object_bbox', 'object_id', 'action_id', 'score')
@@ -63,108 +64,59 @@ def write_prediction_mask(path: str, mask: np.ndarray) -> None:
     Image.fromarray(mask.astype(np.uint8)).save(path)
 
 
-def read_prediction_mask(pred_file: str, field: str, path: str,
-                         size_hw: Optional[Tuple[int, int]] = None) -> np.ndarray:
-    """Read a predicted contact mask PNG, checking mode, size and values.
+def read_prediction_mask(path: str, size_hw: Optional[Tuple[int, int]] = None,
+                         referenced_by: str = '') -> np.ndarray:
+    """Read a predicted contact mask PNG, checking its mode and size.
+
+    Its values are not checked: a value outside 0..17 (255 included) is a prediction of
+    no contact, which :class:`~pair_plugin.evaluation.ContactMetric` scores as a miss.
 
     Args:
-        pred_file (str): the predictions file (named in errors).
-        field (str): the field that names the mask (``[3].contact_mask``).
-        path (str): absolute path of the PNG.
+        path (str): the PNG file.
         size_hw (tuple, optional): the (h, w) it must have: the original image size.
+        referenced_by (str): the predictions file and entry that name it
+            (:func:`~pair_plugin.structures.format_checks.referenced_by`), for messages.
 
     Returns:
         np.ndarray: (H, W) uint8 part ids.
     """
-    if not osp.isfile(path):
-        raise PaIRFormatError(pred_file, field, f'mask file {path} does not exist')
-    try:
-        with Image.open(path) as image:
-            mode = image.mode
-            mask = np.array(image)
-    except (OSError, SyntaxError) as error:
-        raise PaIRFormatError(pred_file, field,
-                              f'cannot read mask {path}: {error}') from error
-    if mode not in ('L', 'P'):
-        raise PaIRFormatError(
-            pred_file, field, f'mask {path} has mode {mode}: a single-channel 8-bit '
-            'PNG (mode L or P) of part ids is needed')
-    if size_hw is not None and mask.shape != tuple(size_hw):
-        raise PaIRFormatError(
-            pred_file, field, f'mask {path} is {mask.shape[1]}x{mask.shape[0]} (w x h) '
-            f'but the image is {size_hw[1]}x{size_hw[0]}')
-    bad = (mask > NUM_PARTS) & (mask != IGNORE_INDEX)
-    if bad.any():
-        raise PaIRFormatError(
-            pred_file, field, f'mask {path} holds values '
-            f'{np.unique(mask[bad])[:5].tolist()}; part ids are 0..{NUM_PARTS} '
-            f'({IGNORE_INDEX} = no prediction)')
-    return mask
+    return read_label_png(path, 'predicted contact mask', size_hw,
+                          referenced_by=referenced_by)
 
 
-def _finite_number(value) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
-def _check_box(pred_file: str, field: str, box) -> List[float]:
-    if (not isinstance(box, list) or len(box) != 4
-            or not all(_finite_number(v) for v in box)):
-        raise PaIRFormatError(pred_file, field,
-                              f'a box is 4 finite numbers [x1, y1, x2, y2], got {box!r}')
-    if box[2] < box[0] or box[3] < box[1]:
-        raise PaIRFormatError(pred_file, field,
-                              f'x2 < x1 or y2 < y1 in {box} (x1y1x2y2 expected)')
-    return [float(v) for v in box]
-
-
-def _check_id(pred_file: str, field: str, value, count: Optional[int], what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise PaIRFormatError(pred_file, field,
-                              f'a 0-based {what} id (integer >= 0) expected, got {value!r}')
-    if count is not None and value >= count:
-        raise PaIRFormatError(pred_file, field,
-                              f'{what} id {value} out of range: the metainfo has {count}')
-    return value
-
-
-def _parse_hois(pred_file: str, where: str, hois, num_objects, num_actions) -> dict:
-    if not isinstance(hois, list):
-        raise PaIRFormatError(pred_file, f'{where}.hois',
-                              f'a list of HOIs expected, got {type(hois).__name__}')
-    columns = {field: [] for field in HOI_FIELDS}
+def _parse_hois(check: FieldChecker, where: str, hois, num_objects: Optional[int],
+                num_actions: Optional[int]) -> dict:
+    """The columns of one entry's ``hois`` (raises on the first problem)."""
+    if not check.array(hois, f'{where}.hois'):
+        check.raise_first()
     for j, hoi in enumerate(hois):
         field = f'{where}.hois[{j}]'
-        if not isinstance(hoi, dict):
-            raise PaIRFormatError(pred_file, field,
-                                  f'an object expected, got {type(hoi).__name__}')
-        missing = [k for k in HOI_FIELDS if k not in hoi]
-        if missing:
-            raise PaIRFormatError(pred_file, field, f'missing field(s) {missing}')
-        columns['subject_bbox'].append(
-            _check_box(pred_file, f'{field}.subject_bbox', hoi['subject_bbox']))
-        columns['object_bbox'].append(
-            _check_box(pred_file, f'{field}.object_bbox', hoi['object_bbox']))
-        columns['object_id'].append(_check_id(
-            pred_file, f'{field}.object_id', hoi['object_id'], num_objects, 'object'))
-        columns['action_id'].append(_check_id(
-            pred_file, f'{field}.action_id', hoi['action_id'], num_actions, 'action'))
-        if not _finite_number(hoi['score']):
-            raise PaIRFormatError(pred_file, f'{field}.score',
-                                  f'a finite number expected, got {hoi["score"]!r}')
-        columns['score'].append(float(hoi['score']))
+        if check.fields(hoi, field, HOI_FIELDS):
+            check.box(hoi['subject_bbox'], f'{field}.subject_bbox')
+            check.box(hoi['object_bbox'], f'{field}.object_bbox')
+            check.index(hoi['object_id'], f'{field}.object_id', 'object id',
+                        num_objects)
+            check.index(hoi['action_id'], f'{field}.action_id', 'action id',
+                        num_actions)
+            check.number(hoi['score'], f'{field}.score')
+        check.raise_first()
     return dict(
-        subject_bboxes=np.asarray(columns['subject_bbox'], np.float64).reshape(-1, 4),
-        object_bboxes=np.asarray(columns['object_bbox'], np.float64).reshape(-1, 4),
-        object_labels=np.asarray(columns['object_id'], np.int64),
-        action_labels=np.asarray(columns['action_id'], np.int64),
-        scores=np.asarray(columns['score'], np.float64))
+        subject_bboxes=np.asarray([h['subject_bbox'] for h in hois],
+                                  np.float64).reshape(-1, 4),
+        object_bboxes=np.asarray([h['object_bbox'] for h in hois],
+                                 np.float64).reshape(-1, 4),
+        object_labels=np.asarray([h['object_id'] for h in hois], np.int64),
+        action_labels=np.asarray([h['action_id'] for h in hois], np.int64),
+        scores=np.asarray([h['score'] for h in hois], np.float64))
 
 
 def read_predictions_file(pred_file: str,
                           num_objects: Optional[int] = None,
                           num_actions: Optional[int] = None) -> List[dict]:
     """Read and check a predictions file (masks are only located, not read).
+
+    The fields are checked with the annotation file's checkers
+    (:class:`~pair_plugin.structures.format_checks.FieldChecker`).
 
     Args:
         pred_file (str): path of the JSON file.
@@ -178,60 +130,36 @@ def read_predictions_file(pred_file: str,
         ``action_labels`` (K,) int64, ``scores`` (K,) float64), ``contact_mask``
         (absolute path or None; read it with :func:`read_prediction_mask`),
         ``part_scores`` ((17,) float64 or None).
+
+    Raises:
+        PaIRFormatError: the first problem, naming the file, the entry's ``file_name``
+            and the field.
     """
-    if not osp.isfile(pred_file):
-        raise PaIRFormatError(pred_file, '(file)', 'the predictions file does not exist')
-    try:
-        with open(pred_file, encoding='utf-8') as f:
-            content = json.load(f)
-    except json.JSONDecodeError as error:
-        raise PaIRFormatError(pred_file, f'line {error.lineno} column {error.colno}',
-                              f'malformed JSON: {error.msg}') from error
-    except UnicodeDecodeError as error:
-        raise PaIRFormatError(pred_file, '(file)',
-                              f'not UTF-8 text: {error}') from error
-    if not isinstance(content, list):
-        raise PaIRFormatError(pred_file, '(top level)',
-                              'a list of per-image predictions expected, got '
-                              f'{type(content).__name__}')
+    content = load_json_file(pred_file, 'predictions file', list,
+                             'an array of per-image predictions')
     root = osp.dirname(osp.abspath(pred_file))
+    check = FieldChecker(pred_file)
     records, seen = [], {}
     for i, entry in enumerate(content):
         where = f'[{i}]'
-        if not isinstance(entry, dict):
-            raise PaIRFormatError(pred_file, where,
-                                  f'an object expected, got {type(entry).__name__}')
-        for key in ('file_name', 'hois'):
-            if key not in entry:
-                raise PaIRFormatError(pred_file, f'{where}.{key}', 'missing field')
-        file_name = entry['file_name']
-        if not isinstance(file_name, str) or not file_name:
-            raise PaIRFormatError(pred_file, f'{where}.file_name',
-                                  f'a non-empty string expected, got {file_name!r}')
-        if file_name in seen:
-            raise PaIRFormatError(pred_file, f'{where}.file_name',
-                                  f'{file_name} already has predictions at '
-                                  f'[{seen[file_name]}]')
-        seen[file_name] = i
-        mask = entry.get('contact_mask')
-        if mask is not None:
-            if not isinstance(mask, str) or not mask:
-                raise PaIRFormatError(pred_file, f'{where}.contact_mask',
-                                      f'a path string or null expected, got {mask!r}')
-            mask = osp.normpath(osp.join(root, mask))
-        part_scores = entry.get('part_scores')
+        check.image = entry if isinstance(entry, dict) else None
+        if check.fields(entry, where, ('file_name', 'hois')) and check.name(
+                entry['file_name'], f'{where}.file_name'):
+            check.unique(entry['file_name'], f'{where}.file_name', 'file_name', seen,
+                         where)
+        mask = entry.get('contact_mask') if isinstance(entry, dict) else None
+        part_scores = entry.get('part_scores') if isinstance(entry, dict) else None
+        check.path_or_null(mask, f'{where}.contact_mask')
         if part_scores is not None:
-            if (not isinstance(part_scores, list) or len(part_scores) != NUM_PARTS
-                    or not all(_finite_number(v) for v in part_scores)):
-                raise PaIRFormatError(pred_file, f'{where}.part_scores',
-                                      f'{NUM_PARTS} finite numbers or null expected')
-            part_scores = np.asarray(part_scores, np.float64)
+            check.numbers(part_scores, f'{where}.part_scores', NUM_PARTS)
+        check.raise_first()
         records.append(dict(
-            file_name=file_name,
-            pred_hois=_parse_hois(pred_file, where, entry['hois'], num_objects,
+            file_name=entry['file_name'],
+            pred_hois=_parse_hois(check, where, entry['hois'], num_objects,
                                   num_actions),
-            contact_mask=mask,
-            part_scores=part_scores))
+            contact_mask=None if mask is None else osp.normpath(osp.join(root, mask)),
+            part_scores=(None if part_scores is None else
+                         np.asarray(part_scores, np.float64))))
     return records
 
 

@@ -1,4 +1,4 @@
-"""Reading the values of a data sample dict (tensors, boxes, arrays) as numpy arrays."""
+"""The values of a data sample (tensors, mmdet boxes, arrays, lists) as numpy arrays."""
 from typing import Any, Optional
 
 import numpy as np

@@ -5,29 +5,17 @@ import cv2
 import mmcv
 import numpy as np
 import torch
+from mmdet.structures.bbox import bbox_overlaps
 from mmengine.dist import master_only
 from mmengine.visualization import Visualizer
 
 from pair_plugin.registry import VISUALIZERS
 from pair_plugin.structures import (BODY_PARTS, IGNORE_INDEX, NUM_PARTS,
-                                    PART_PALETTE, PaIRDataSample, contact_map_ids)
+                                    PART_PALETTE, PaIRDataSample, to_numpy,
+                                    with_object_alias)
 
 #: one HOI triplet to draw: human box (4,), object box (4,), object id, action id, score
 Triplet = Tuple[np.ndarray, np.ndarray, int, int, Optional[float]]
-
-
-def _to_numpy(value) -> np.ndarray:
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    return np.asarray(value)
-
-
-def _present_ids(contact_map: np.ndarray) -> np.ndarray:
-    """The sorted ids in a contact map; negative ids are an error."""
-    ids = contact_map_ids(contact_map)
-    if ids.size and ids[0] < 0:
-        raise ValueError(f'contact map holds negative ids (down to {int(ids[0])})')
-    return ids
 
 
 class _BoxGroups:
@@ -41,22 +29,16 @@ class _BoxGroups:
 
     def index(self, box: np.ndarray) -> int:
         box = np.asarray(box, dtype=np.float64)
-        for i, other in enumerate(self.boxes):
-            if _iou(box, other) >= self.iou_thr:
-                return i
+        if self.boxes:
+            others = np.stack(self.boxes)
+            same = (others == box).all(axis=1)  # equal (even empty) boxes: one group
+            iou = bbox_overlaps(torch.from_numpy(box[None]),
+                                torch.from_numpy(others))[0].numpy()
+            joins = np.flatnonzero(same | (iou >= self.iou_thr))
+            if joins.size:
+                return int(joins[0])
         self.boxes.append(box)
         return len(self.boxes) - 1
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    """IoU of two x1y1x2y2 boxes (equal degenerate boxes count as 1)."""
-    if np.array_equal(a, b):
-        return 1.0
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-    return float(inter / union) if union > 0 else 0.0
 
 
 @VISUALIZERS.register_module()
@@ -195,8 +177,7 @@ class PaIRVisualizer(Visualizer):
 
     # ------------------------------------------------------------------ names
     def _object_name(self, label: int) -> str:
-        meta = self.dataset_meta or {}
-        names = meta.get('objects', meta.get('classes'))
+        names = with_object_alias(self.dataset_meta or {}).get('objects')
         if names is not None and 0 <= label < len(names):
             return str(names[label])
         return f'object {label}'
@@ -387,8 +368,8 @@ class PaIRVisualizer(Visualizer):
             raise ValueError(
                 f'contact map of size {contact_map.shape} does not match the image '
                 f'of size {image.shape[:2]}: both must be at the original image size')
-        ids = _present_ids(contact_map)
-        bad = ids[(ids > NUM_PARTS) & (ids != IGNORE_INDEX)]
+        ids = np.unique(contact_map)
+        bad = ids[((ids < 0) | (ids > NUM_PARTS)) & (ids != IGNORE_INDEX)]
         if len(bad):
             raise ValueError(
                 f'contact map holds ids {bad.tolist()} outside 0..{NUM_PARTS} and '
@@ -404,7 +385,7 @@ class PaIRVisualizer(Visualizer):
     def _draw_part_legend(self, contact_map: np.ndarray,
                           part_scores: Optional[np.ndarray]) -> None:
         """At the top right, one entry per part present: its name on its colour."""
-        present = [int(k) for k in _present_ids(contact_map) if 1 <= k <= NUM_PARTS]
+        present = [int(k) for k in np.unique(contact_map) if 1 <= k <= NUM_PARTS]
         if not present:
             return
         font_size = max(0.8 * self._label_font_size(), 6.0)
@@ -429,14 +410,14 @@ class PaIRVisualizer(Visualizer):
         triplets: List[Triplet] = []
         if 'gt_instances' not in data_sample:
             return triplets
-        bboxes = _to_numpy(data_sample.gt_instances.bboxes).reshape(-1, 4)
-        labels = _to_numpy(data_sample.gt_instances.labels).reshape(-1)
+        bboxes = to_numpy(data_sample.gt_instances.bboxes).reshape(-1, 4)
+        labels = to_numpy(data_sample.gt_instances.labels).reshape(-1)
         if 'gt_pairs' not in data_sample:
             return [(b, b, int(lab), -1, None) for b, lab in zip(bboxes, labels)]
         pairs = data_sample.gt_pairs
-        subjects = _to_numpy(pairs.subject_ids).reshape(-1)
-        objects = _to_numpy(pairs.object_ids).reshape(-1)
-        actions = _to_numpy(pairs.actions)  # (P, A)
+        subjects = to_numpy(pairs.subject_ids).reshape(-1)
+        objects = to_numpy(pairs.object_ids).reshape(-1)
+        actions = to_numpy(pairs.actions)  # (P, A)
         if actions.ndim != 2:
             raise ValueError(
                 f'gt_pairs.actions must be (P, A) multi-hot, got shape {actions.shape}')
@@ -451,18 +432,18 @@ class PaIRVisualizer(Visualizer):
         if 'pred_hois' not in data_sample:
             return []
         hois = data_sample.pred_hois
-        scores = _to_numpy(hois.scores).reshape(-1)
+        scores = to_numpy(hois.scores).reshape(-1)
         keep = np.flatnonzero(scores > score_thr)
-        subj = _to_numpy(hois.subject_bboxes).reshape(-1, 4)
-        obj = _to_numpy(hois.object_bboxes).reshape(-1, 4)
-        obj_labels = _to_numpy(hois.object_labels).reshape(-1)
-        act_labels = _to_numpy(hois.action_labels).reshape(-1)
+        subj = to_numpy(hois.subject_bboxes).reshape(-1, 4)
+        obj = to_numpy(hois.object_bboxes).reshape(-1, 4)
+        obj_labels = to_numpy(hois.object_labels).reshape(-1)
+        act_labels = to_numpy(hois.action_labels).reshape(-1)
         return [(subj[i], obj[i], int(obj_labels[i]), int(act_labels[i]),
                  float(scores[i])) for i in keep]
 
     @staticmethod
     def _contact_map(pixel_data) -> np.ndarray:
-        seg = _to_numpy(pixel_data.sem_seg)
+        seg = to_numpy(pixel_data.sem_seg)
         return seg.reshape(seg.shape[-2:])
 
     def _scale_for_drawing(self, image: np.ndarray, triplets: List[Triplet],
@@ -581,7 +562,7 @@ class PaIRVisualizer(Visualizer):
             if draw_pred and has_pred:
                 pred_map = (self._contact_map(data_sample.pred_sem_seg)
                             if 'pred_sem_seg' in data_sample else None)
-                part_scores = (_to_numpy(data_sample.pred_parts).reshape(-1)
+                part_scores = (to_numpy(data_sample.pred_parts).reshape(-1)
                                if 'pred_parts' in data_sample else None)
                 pred_img = self._draw_side(
                     image, self._pred_triplets(data_sample, pred_score_thr),

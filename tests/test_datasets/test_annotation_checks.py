@@ -109,11 +109,16 @@ def test_each_bad_content_is_reported(tmp_path, name, edit, field, message):
     assert match, [str(p) for p in problems]
     assert match[0].file == ann
     assert re.search(message, match[0].message), match[0].message
-    # the dataset refuses the same file, naming the same file and field
+    # the dataset refuses the same file, naming the same file, image and field
     with pytest.raises(PaIRFormatError) as info:
         PaIRDataset(ann_file=ann)
     assert info.value.file == ann
     assert info.value.field == problems[0].field
+    if field.startswith('images['):
+        index = int(field[len('images['):field.index(']')])
+        image = json.load(open(ann))['images'][index]
+        assert f"(id {image['id']}, file_name {image['file_name']!r})" in str(
+            match[0])
 
 
 def test_every_problem_is_listed_none_dropped(tmp_path):
@@ -156,15 +161,19 @@ def test_file_problems(tmp_path):
     Image.fromarray(bad_values).save(osp.join(root, 'masks/6.png'))
     problems = [str(p) for p in check_dataset(ann)]
     expected = [
-        rf'{ann}: images\[0\].file_name: no such image file: .*images/0.png',
-        r'images/1.png: \(file\): cannot read image',
-        rf'{ann}: images\[2\].width/height: 60x40 in the annotation, but '
-        r'.*images/2.png is 50x40',
-        rf'{ann}: images\[3\].contact_mask: no such contact mask: .*masks/3.png',
+        rf"{ann}: images\[0\] \(id 1, file_name 'images/0.png'\): file_name: no such "
+        r'image file: .*images/0.png',
+        r'images/1.png: \(file\): cannot read image: .* \(referenced by .*train.json '
+        r"images\[1\] \(id 2, file_name 'images/1.png'\): file_name\)",
+        rf"{ann}: images\[2\] \(id 3, file_name 'images/2.png'\): width/height: 60x40 "
+        r'in the annotation, but .*images/2.png is 50x40',
+        rf"{ann}: images\[3\] \(id 4, file_name 'images/3.png'\): contact_mask: no "
+        r'such contact mask: .*masks/3.png',
         r'masks/4.png: mode: expected a single-channel 8-bit PNG \(mode L or P\) '
         r'of part ids, got mode RGB',
-        r'masks/5.png: size: mask is 60x41 \(WxH\), but the image is 60x40',
-        r'masks/6.png: values: values \[18, 200\] are not part ids',
+        r'masks/5.png: size: contact mask is 60x41 \(WxH\), but the image is 60x40',
+        r'masks/6.png: values: values \[18, 200\] are not part ids .*\(referenced by '
+        r".*train.json images\[6\] \(id 7, file_name 'images/6.png'\): contact_mask\)",
     ]
     assert len(problems) == len(expected), problems
     for pattern, problem in zip(expected, problems):
@@ -201,6 +210,8 @@ def test_cli_exit_status_and_listing(tmp_path, capsys):
     assert checker.main([ann, '--quiet']) == 1
     out = capsys.readouterr()
     assert out.out.strip().splitlines() == [
-        f'{ann}: images[0].instances[1].bbox: x2 (12) < x1 (18)',
-        f'{ann}: images[1].id: duplicate image id 1 (also images[0])']
+        f"{ann}: images[0] (id 1, file_name 'images/a.png'): instances[1].bbox: "
+        'x2 (12) < x1 (18)',
+        f"{ann}: images[1] (id 1, file_name 'images/b.png'): id: duplicate image id 1 "
+        '(also images[0])']
     assert '2 problem(s)' in out.err

@@ -105,6 +105,21 @@ def test_bad_content_raises_first_problem_and_counts_the_rest(tmp_path):
     assert '(and 3 more problems; run tools/data/check_dataset.py' in err.message
 
 
+def test_a_pair_index_out_of_range_stops_at_the_dataset_naming_the_image(tmp_path):
+    """The model trusts the pairs: the dataset is where an index outside the image's
+    instances is caught, with the image's id and file_name beside the JSON path."""
+    image = dict(IMAGE_2, id=17, file_name='images/0017.png')
+    ann = write_dataset(tmp_path, images=[IMAGE_1, IMAGE_3, image])
+    edit_annotation(ann, lambda a: a['images'][2]['interactions'][0].update(object_id=2))
+    with pytest.raises(PaIRFormatError) as info:
+        PaIRDataset(ann_file=ann)
+    assert str(info.value) == (
+        f"{ann}: images[2] (id 17, file_name 'images/0017.png'): interactions[0]."
+        'object_id: instance index 2 out of range [0, 2)')
+    assert info.value.field == 'images[2].interactions[0].object_id'
+    assert info.value.image == dict(id=17, file_name='images/0017.png')
+
+
 def test_missing_and_malformed_annotation_file(tmp_path):
     with pytest.raises(PaIRFormatError, match='no such annotation file'):
         PaIRDataset(ann_file=str(tmp_path / 'annotations/none.json'))

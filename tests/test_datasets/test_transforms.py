@@ -9,6 +9,7 @@ from pair_plugin.registry import TRANSFORMS
 from pair_plugin.structures import PaIRDataSample, PaIRFormatError
 from pair_data_factory import (IMAGE_1, edit_annotation, image_1_mask,
                                write_dataset)
+from tests.helpers import CONFIGS
 
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadPaIRAnnotations')]
 
@@ -58,8 +59,9 @@ def test_load_without_contact_annotation(hand_dataset):
 def test_load_rejects_image_of_wrong_size(tmp_path):
     ann = write_dataset(tmp_path, images=[IMAGE_1])
     edit_annotation(ann, lambda a: a['images'][0].update(width=61))
-    with pytest.raises(PaIRFormatError, match=r'a\.png: size: image is 60x40 '
-                       r'\(WxH\), but the annotation says 61x40'):
+    with pytest.raises(PaIRFormatError, match=r"a\.png: size: image is 60x40 "
+                       r"\(WxH\), but the annotation says 61x40 \(image \(id 1, "
+                       r"file_name 'images/a.png'\)\)"):
         _load(ann)
 
 
@@ -67,7 +69,8 @@ def test_load_rejects_bad_mask_when_loading(tmp_path):
     ann = write_dataset(tmp_path, masks={'masks/a.png': np.zeros((40, 60, 3),
                                                                  np.uint8)})
     with pytest.raises(PaIRFormatError, match=r'masks/a\.png: mode: expected a '
-                       r'single-channel 8-bit PNG .* got mode RGB'):
+                       r'single-channel 8-bit PNG .* got mode RGB \(referenced by image '
+                       r"\(id 1, file_name 'images/a.png'\)\)"):
         _load(ann)
 
 
@@ -238,6 +241,9 @@ def test_pack_outputs_contract_types(hand_dataset):
                        torch.from_numpy(image_1_mask()).long())
     assert s.img_id == 1 and s.file_name == 'images/a.png'
     assert s.contact_annotated is True and s.ori_shape == (40, 60)
+    # the annotation's own instances, for the metrics' float64 boxes
+    assert s.instances[1] == dict(bbox=[12.0, 10.0, 18.0, 16.0], bbox_label=1,
+                                  ignore_flag=0)
 
 
 def test_pack_rounds_float_images_to_uint8(hand_dataset):
@@ -268,8 +274,7 @@ def test_pair_config_pipelines_keep_pairs_consistent(hand_dataset, config):
     resize + crop + resize) on the hand-made image: every draw stays consistent."""
     import os.path as osp
     from mmengine.config import Config
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    cfg = Config.fromfile(osp.join(repo, 'configs/_base_/datasets', config))
+    cfg = Config.fromfile(osp.join(CONFIGS, '_base_/datasets', config))
     ds = PaIRDataset(ann_file=hand_dataset, pipeline=cfg.train_pipeline)
     np.random.seed(1)
     seen_fewer_pairs = False

@@ -9,6 +9,12 @@ META = dict(objects=OBJECTS, classes=OBJECTS, actions=ACTIONS, hoi_categories=No
 PERSON_BOX = [0, 0, 9, 9]
 CUP_BOX = [20, 20, 29, 29]
 
+#: boxes that float32 cannot hold: the predicted object box has IoU exactly 0.5 with the
+#: ground-truth one in float64 (a match), 0.4999999864 once the ground truth is rounded
+#: to float32 (a miss): (21 x 21) / (21 x 42), inclusive pixels
+BOUNDARY_GT_BOX = [10.1, 0, 30.1, 20]
+BOUNDARY_PRED_BOX = [10.1, 0, 30.1, 41]
+
 
 def hoi_sample(gt_boxes=(), gt_labels=(), pairs=(), preds=(), num_actions=len(ACTIONS),
                name='img.jpg', as_tensors=True):
@@ -19,7 +25,8 @@ def hoi_sample(gt_boxes=(), gt_labels=(), pairs=(), preds=(), num_actions=len(AC
         gt_labels: N object ids.
         pairs: ``(subject, object, [action ids])`` per ground-truth pair.
         preds: ``(subject_box, object_box, object_id, action_id, score)`` per triplet.
-        as_tensors: give torch tensors (as the model does), else numpy arrays.
+        as_tensors: give torch tensors (as the model does), else numpy arrays; boxes and
+            scores in float64.
     """
     actions = np.zeros((len(pairs), num_actions), np.float32)
     for p, (_, _, acts) in enumerate(pairs):
@@ -29,7 +36,7 @@ def hoi_sample(gt_boxes=(), gt_labels=(), pairs=(), preds=(), num_actions=len(AC
         file_name=name,
         img_id=0,
         gt_instances=dict(
-            bboxes=convert(np.asarray(gt_boxes, np.float32).reshape(-1, 4)),
+            bboxes=convert(np.asarray(gt_boxes, np.float64).reshape(-1, 4)),
             labels=convert(np.asarray(gt_labels, np.int64))),
         gt_pairs=dict(
             subject_ids=convert(np.asarray([p[0] for p in pairs], np.int64)),
@@ -37,12 +44,12 @@ def hoi_sample(gt_boxes=(), gt_labels=(), pairs=(), preds=(), num_actions=len(AC
             actions=convert(actions)),
         pred_hois=dict(
             subject_bboxes=convert(np.asarray([p[0] for p in preds],
-                                              np.float32).reshape(-1, 4)),
+                                              np.float64).reshape(-1, 4)),
             object_bboxes=convert(np.asarray([p[1] for p in preds],
-                                             np.float32).reshape(-1, 4)),
+                                             np.float64).reshape(-1, 4)),
             object_labels=convert(np.asarray([p[2] for p in preds], np.int64)),
             action_labels=convert(np.asarray([p[3] for p in preds], np.int64)),
-            scores=convert(np.asarray([p[4] for p in preds], np.float32))))
+            scores=convert(np.asarray([p[4] for p in preds], np.float64))))
 
 
 def random_box(rng, size=60):

@@ -10,7 +10,8 @@ matrix with ``np.bincount``) on random maps. It follows the HOT code's rules as
   intersection and union per part, summed over the images; IoU = I / (U + 1e-10);
 - mIoU is the mean over the 17 parts, wIoU the weighted sum;
 - contact precision and the strict IoU use the prediction as it is;
-- a pixel that is 255 in either map counts nowhere.
+- a pixel that is 255 in the ground truth counts nowhere; a predicted value outside
+  0..17 (255 included) is no contact.
 
 Maps are lists of lists or 2-D arrays of ints. Results are fractions (not percent).
 """
@@ -48,8 +49,10 @@ def plain_contact_metrics(pairs, weights=None):
             for x in range(len(gt_map[0])):
                 g = int(gt_map[y][x])
                 p = int(pred_map[y][x])
-                if g == IGNORE or p == IGNORE:
+                if g == IGNORE:
                     continue
+                if not 0 <= p <= NUM_PARTS:
+                    p = 0
                 if g > 0:
                     gt_contact += 1
                     gt_part[g] += 1

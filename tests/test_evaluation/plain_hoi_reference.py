@@ -17,7 +17,10 @@ Adaptations to PaIR's inputs, none of which changes a rule:
 - an image without any ground-truth box takes the same path as the others (QPIC's
   special branch for it builds its triplet as a list, compares it with tuples and so
   never counts those predictions; here they are false positives);
-- ``top_k=None`` keeps every prediction.
+- ``top_k=None`` keeps every prediction;
+- ``known_object=True`` is the official HICO-DET evaluation's Known Object (``ko``) mode:
+  a prediction of object class o counts only in an image whose ground truth holds o in
+  an interaction.
 
 Inputs, one dict per image: ``gt`` = {'boxes': (N, 4), 'labels': (N,),
 'subject_ids': (P,), 'object_ids': (P,), 'actions': (P, A) multi-hot} and ``pred`` =
@@ -33,8 +36,9 @@ class PlainHOIEvaluator():
 
     def __init__(self, preds, gts, rare_triplets, non_rare_triplets,
                  correct_mat=None, top_k=100, nms_thr=None, nms_alpha=1.0,
-                 nms_beta=0.5, overlap_iou=0.5):
+                 nms_beta=0.5, overlap_iou=0.5, known_object=False):
         self.overlap_iou = overlap_iou
+        self.known_object = known_object
         self.max_hois = top_k
         self.use_nms_filter = nms_thr is not None
         self.thres_nms = nms_thr
@@ -108,7 +112,9 @@ class PlainHOIEvaluator():
                 bbox_pairs, bbox_overlaps = self.compute_iou_mat(gt_bboxes, pred_bboxes)
             else:
                 bbox_pairs, bbox_overlaps = {}, {}
-            self.compute_fptp(pred_hois, gt_hois, bbox_pairs, pred_bboxes, bbox_overlaps)
+            gt_objects = {gt_bboxes[hoi['object_id']]['category_id'] for hoi in gt_hois}
+            self.compute_fptp(pred_hois, gt_hois, bbox_pairs, pred_bboxes, bbox_overlaps,
+                              gt_objects)
         map = self.compute_map()
         return map
 
@@ -166,7 +172,8 @@ class PlainHOIEvaluator():
             ap = ap + p / 11.
         return ap
 
-    def compute_fptp(self, pred_hois, gt_hois, match_pairs, pred_bboxes, bbox_overlaps):
+    def compute_fptp(self, pred_hois, gt_hois, match_pairs, pred_bboxes, bbox_overlaps,
+                     gt_objects):
         pos_pred_ids = match_pairs.keys()
         vis_tag = np.zeros(len(gt_hois))
         pred_hois.sort(key=lambda k: (k.get('score', 0)), reverse=True)
@@ -197,6 +204,8 @@ class PlainHOIEvaluator():
                            pred_bboxes[pred_hoi['object_id']]['category_id'],
                            pred_hoi['category_id'])
                 if triplet not in self.gt_triplets:
+                    continue
+                if self.known_object and triplet[1] not in gt_objects:
                     continue
                 if is_match == 1 and vis_tag[gt_hois.index(max_gt_hoi)] == 0:
                     self.fp[triplet].append(0)

@@ -5,8 +5,10 @@ import math
 
 import numpy as np
 import pytest
-from evaluation_samples import (CUP_BOX, META, PERSON_BOX, hoi_sample,
-                                random_hoi_image, sample_from_random)
+from mmengine.logging import MMLogger
+from evaluation_samples import (BOUNDARY_GT_BOX, BOUNDARY_PRED_BOX, CUP_BOX, META,
+                                PERSON_BOX, hoi_sample, random_hoi_image,
+                                sample_from_random)
 from plain_hoi_reference import PlainHOIEvaluator
 
 from pair_plugin.evaluation import (HOIMetric, eleven_point_ap, hoi_box_iou,
@@ -63,6 +65,21 @@ def test_iou_zero_width_overlap_is_zero_as_qpic():
 def test_metric_iou_threshold_is_inclusive(obj_box, expected_ap):
     metrics, _ = run_metric([one_gt(preds=[exact(0.9, obj_box=obj_box)])])
     assert metrics['mAP'] == pytest.approx(expected_ap)
+
+
+def test_boxes_are_compared_in_float64_and_read_from_the_annotation():
+    person = [10.1, 0, 30.1, 20]
+    sample = hoi_sample([person, BOUNDARY_GT_BOX], [0, CUP], [(0, 1, [HOLD])],
+                        [(person, BOUNDARY_PRED_BOX, CUP, HOLD, 0.9)])
+    assert run_metric([sample])[0]['mAP'] == pytest.approx(100.0)  # IoU 0.5 exactly
+    # ground truth rounded to float32 (as the model's gt_instances hold it): a miss
+    sample['gt_instances']['bboxes'] = sample['gt_instances']['bboxes'].float()
+    assert run_metric([sample])[0]['mAP'] == 0.0
+    # the annotation's own boxes (metainfo ``instances``, which PackPaIRInputs packs)
+    # are the ones compared
+    sample['instances'] = [dict(bbox=person, bbox_label=0, ignore_flag=0),
+                           dict(bbox=BOUNDARY_GT_BOX, bbox_label=CUP, ignore_flag=0)]
+    assert run_metric([sample])[0]['mAP'] == pytest.approx(100.0)
 
 
 def test_accepts_mmdet_boxes_and_numpy_inputs():
@@ -230,16 +247,57 @@ def test_rare_categories_from_the_training_file(tmp_path):
 
 def test_without_training_information_rare_is_not_reported():
     metrics, _ = run_metric(rare_samples())
-    assert set(metrics) == {'mAP', 'mean_max_recall'}
+    assert set(metrics) == {'mAP', 'mean_max_recall', 'mAP_ko', 'mean_max_recall_ko'}
+
+
+# ----------------------------------------------------------------------------- Known Object
+def known_object_samples():
+    """(hold, cup) predicted in three images: a.jpg holds the cup (a true positive),
+    b.jpg has a cup instance but only sits on a chair (no cup in an interaction), c.jpg
+    carries its cup (a cup in an interaction, but not held)."""
+    return [
+        one_gt(HOLD, preds=[exact(0.9)], name='a.jpg'),
+        hoi_sample([PERSON_BOX, CUP_BOX, [30, 0, 39, 9]], [0, CUP, CHAIR],
+                   [(0, 2, [SIT])], [exact(0.95)], name='b.jpg'),
+        one_gt(CARRY, preds=[exact(0.8)], name='c.jpg'),
+    ]
+
+
+def test_known_object_counts_only_images_with_the_object_in_an_interaction():
+    metrics, metric = run_metric(known_object_samples(), rare_categories=[[HOLD, CUP]],
+                                 classwise=True)
+    # Default: (hold, cup) ranks FP 0.95 (b), TP 0.9 (a), FP 0.8 (c): precision 1/2 at
+    # recall 1 -> AP 50; (sit_on, chair) and (carry, cup) have no prediction -> 0
+    # Known Object: b.jpg has no cup in an interaction, so its FP is not counted:
+    # TP 0.9, FP 0.8 -> AP 100; c.jpg carries a cup, so its FP still counts
+    assert metrics['mAP'] == pytest.approx(50 / 3)
+    assert metrics['mAP_ko'] == pytest.approx(100 / 3)
+    assert metrics['mAP_rare'] == pytest.approx(50.0)
+    assert metrics['mAP_ko_rare'] == pytest.approx(100.0)
+    assert metrics['mAP_non_rare'] == metrics['mAP_ko_non_rare'] == 0.0
+    # the ground truth of a category lies in images that hold its object: same recall
+    assert metrics['mean_max_recall'] == metrics['mean_max_recall_ko'] == pytest.approx(
+        100 / 3)
+    hold_cup = metric.per_category_results[0]
+    assert (hold_cup['name'], hold_cup['num_preds'], hold_cup['num_preds_ko']) == (
+        'hold cup', 3, 2)
+    assert (hold_cup['ap'], hold_cup['ap_ko']) == pytest.approx((50.0, 100.0))
+    assert metrics['AP_hold_cup'] == pytest.approx(50.0)
+
+
+def test_known_object_is_reported_and_logged_without_rare_information(capsys):
+    MMLogger.get_instance('test_known_object_log')  # the current logger, on capsys
+    metrics, _ = run_metric(known_object_samples())
+    assert set(metrics) == {'mAP', 'mean_max_recall', 'mAP_ko', 'mean_max_recall_ko'}
+    rows = {cells[0]: cells[1:] for line in capsys.readouterr().out.splitlines()
+            if (cells := [c.strip() for c in line.split('|')[1:-1]])}
+    assert rows['Default'] == ['16.67', '-', '-', '33.33']
+    assert rows['Known Object'] == ['33.33', '-', '-', '33.33']
 
 
 def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match='not both'):
         HOIMetric(train_ann_file='x.json', rare_categories=[])
-    bad_subject = hoi_sample([CUP_BOX, CUP_BOX], [CUP, CUP], [(0, 1, [HOLD])], [],
-                             name='bad.jpg')
-    with pytest.raises(ValueError, match='bad.jpg.*not a person'):
-        run_metric([bad_subject])
     with pytest.raises(ValueError, match='no ground-truth interaction'):
         run_metric([hoi_sample(preds=[exact(0.9)])])
     meta = dict(META, hoi_categories=[(HOLD, CUP)])
@@ -275,6 +333,14 @@ def test_agrees_with_plain_qpic_transcription(top_k, nms_thr, masked):
         [t for t in gt_triplets if t not in rare_triplets], correct_mat=valid,
         top_k=top_k, nms_thr=nms_thr)
     expected = reference.evaluate()
+    known_object = PlainHOIEvaluator(
+        [p for _, p in images], [g for g, _ in images], rare_triplets,
+        [t for t in gt_triplets if t not in rare_triplets], correct_mat=valid,
+        top_k=top_k, nms_thr=nms_thr, known_object=True).evaluate()
+    assert metrics['mAP_ko'] == pytest.approx(known_object['mAP'] * 100, abs=1e-9)
+    assert metrics['mAP_ko_rare'] == pytest.approx(known_object['mAP rare'] * 100,
+                                                   abs=1e-9)
+    assert metrics['mAP_ko'] > metrics['mAP']
     assert len(metric.per_category_results) == len(reference.ap) > 5
     assert metrics['mAP'] == pytest.approx(expected['mAP'] * 100, abs=1e-9)
     assert metrics['mAP_rare'] == pytest.approx(expected['mAP rare'] * 100, abs=1e-9)

@@ -12,6 +12,7 @@ from pair_plugin.evaluation import (DumpPaIRPredictions, prediction_mask_path,
                                     write_prediction_mask, write_predictions_file)
 from pair_plugin.registry import METRICS
 from pair_plugin.structures import PaIRFormatError
+from pair_plugin.structures.format_checks import referenced_by
 
 HOI = dict(subject_bbox=[0, 0, 9, 9], object_bbox=[20.5, 20, 29, 29.25], object_id=1,
            action_id=2, score=0.91)
@@ -57,9 +58,8 @@ def test_round_trip(tmp_path):
     np.testing.assert_allclose(read[0]['part_scores'], np.linspace(0, 1, 17))
     assert read[1]['contact_mask'] is None and read[1]['part_scores'] is None
     assert read[0]['contact_mask'] == str(tmp_path / 'pred_masks/images/a.png')
-    np.testing.assert_array_equal(
-        read_prediction_mask(pred_file, '[0].contact_mask', read[0]['contact_mask'],
-                             (2, 3)), mask)
+    np.testing.assert_array_equal(read_prediction_mask(read[0]['contact_mask'], (2, 3)),
+                                  mask)
 
 
 def write_entries(tmp_path, entries):
@@ -69,27 +69,28 @@ def write_entries(tmp_path, entries):
 
 
 @pytest.mark.parametrize('entries, field, message', [
-    ({'file_name': 'a'}, '(top level)', 'a list of per-image predictions expected'),
-    ([{'hois': []}], '[0].file_name', 'missing field'),
-    ([{'file_name': 'a'}], '[0].hois', 'missing field'),
+    ({'file_name': 'a'}, '(root)', 'expected an array of per-image predictions, got '
+     'object'),
+    ([{'hois': []}], '[0].file_name', 'missing required field'),
+    ([{'file_name': 'a'}], '[0].hois', 'missing required field'),
     ([{'file_name': 'a', 'hois': [dict(HOI, score=None)]}], '[0].hois[0].score',
-     'a finite number expected'),
+     'expected a finite number, got None'),
     ([{'file_name': 'a', 'hois': [{k: v for k, v in HOI.items() if k != 'score'}]}],
-     '[0].hois[0]', "missing field(s) ['score']"),
+     '[0].hois[0].score', 'missing required field'),
     ([{'file_name': 'a', 'hois': [dict(HOI, subject_bbox=[0, 0, 9])]}],
-     '[0].hois[0].subject_bbox', 'a box is 4 finite numbers'),
+     '[0].hois[0].subject_bbox', 'expected [x1, y1, x2, y2] of 4 finite numbers'),
     ([{'file_name': 'a', 'hois': [dict(HOI, object_bbox=[10, 0, 9, 9])]}],
-     '[0].hois[0].object_bbox', 'x2 < x1 or y2 < y1'),
+     '[0].hois[0].object_bbox', 'x2 (9) < x1 (10)'),
     ([{'file_name': 'a', 'hois': [dict(HOI, object_id=5)]}], '[0].hois[0].object_id',
-     'object id 5 out of range: the metainfo has 2'),
+     'object id 5 out of range [0, 2)'),
     ([{'file_name': 'a', 'hois': [dict(HOI, action_id=True)]}],
-     '[0].hois[0].action_id', 'a 0-based action id'),
+     '[0].hois[0].action_id', 'expected an integer action id, got True'),
     ([{'file_name': 'a', 'hois': []}, {'file_name': 'a', 'hois': []}],
-     '[1].file_name', 'a already has predictions at [0]'),
+     '[1].file_name', "duplicate file_name 'a' (also [0])"),
     ([{'file_name': 'a', 'hois': [], 'part_scores': [0.5] * 16}], '[0].part_scores',
-     '17 finite numbers or null expected'),
+     'expected an array of 17 finite numbers'),
     ([{'file_name': 'a', 'hois': [], 'contact_mask': 3}], '[0].contact_mask',
-     'a path string or null expected'),
+     'expected a path string or null, got 3'),
 ])
 def test_bad_entries_name_the_file_and_field(tmp_path, entries, field, message):
     path = write_entries(tmp_path, entries)
@@ -100,38 +101,49 @@ def test_bad_entries_name_the_file_and_field(tmp_path, entries, field, message):
     assert message in error.value.message
 
 
+def test_errors_name_the_entry_file_name(tmp_path):
+    path = write_entries(tmp_path, [{'file_name': 'images/0017.jpg',
+                                     'hois': [dict(HOI, score=float('nan'))]}])
+    with pytest.raises(PaIRFormatError) as error:
+        read_predictions_file(path)
+    assert str(error.value) == (f"{path}: [0] (file_name 'images/0017.jpg'): "
+                                'hois[0].score: expected a finite number, got nan')
+
+
 def test_malformed_json_and_missing_file(tmp_path):
     path = tmp_path / 'pred.json'
     path.write_text('[{"file_name": "a", "hois": [}]')
     with pytest.raises(PaIRFormatError, match=r'pred.json: line 1 column 30: malformed '
                        'JSON'):
         read_predictions_file(str(path))
-    with pytest.raises(PaIRFormatError, match='nothing.json: \\(file\\): the predictions '
-                       'file does not exist'):
+    with pytest.raises(PaIRFormatError, match=r'nothing.json: \(file\): no such '
+                       'predictions file'):
         read_predictions_file(str(tmp_path / 'nothing.json'))
 
 
-def test_bad_masks_name_the_file_and_field(tmp_path):
-    pred_file = str(tmp_path / 'pred.json')
+def test_bad_masks_name_the_mask_and_where_it_was_named(tmp_path):
+    where = referenced_by('pred.json', '[0].contact_mask', dict(file_name='a.jpg'))
     good = tmp_path / 'good.png'
     write_prediction_mask(str(good), np.zeros((4, 6), np.uint8))
-    with pytest.raises(PaIRFormatError, match=r'\[0\].contact_mask: mask .*good.png is '
-                       r'6x4 \(w x h\) but the image is 5x4'):
-        read_prediction_mask(pred_file, '[0].contact_mask', str(good), (4, 5))
+    with pytest.raises(PaIRFormatError) as error:
+        read_prediction_mask(str(good), (4, 5), where)
+    assert str(error.value) == (
+        f'{good}: size: predicted contact mask is 6x4 (WxH), but the image is 5x4 '
+        "(referenced by pred.json [0] (file_name 'a.jpg'): contact_mask)")
     rgb = tmp_path / 'rgb.png'
     Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(rgb)
-    with pytest.raises(PaIRFormatError, match='has mode RGB: a single-channel 8-bit'):
-        read_prediction_mask(pred_file, '[0].contact_mask', str(rgb))
-    values = tmp_path / 'values.png'
-    Image.fromarray(np.full((4, 6), 40, np.uint8)).save(values)
-    with pytest.raises(PaIRFormatError, match=r'holds values \[40\]'):
-        read_prediction_mask(pred_file, '[0].contact_mask', str(values))
-    with pytest.raises(PaIRFormatError, match='does not exist'):
-        read_prediction_mask(pred_file, '[0].contact_mask', str(tmp_path / 'no.png'))
+    with pytest.raises(PaIRFormatError, match='rgb.png: mode: .* got mode RGB'):
+        read_prediction_mask(str(rgb))
+    with pytest.raises(PaIRFormatError, match='no such predicted contact mask'):
+        read_prediction_mask(str(tmp_path / 'no.png'))
     broken = tmp_path / 'broken.png'
     broken.write_bytes(b'not a png')
-    with pytest.raises(PaIRFormatError, match='cannot read mask'):
-        read_prediction_mask(pred_file, '[0].contact_mask', str(broken))
+    with pytest.raises(PaIRFormatError, match='cannot read predicted contact mask'):
+        read_prediction_mask(str(broken))
+    # values outside 0..17 are read as they are: ContactMetric scores them as misses
+    values = tmp_path / 'values.png'
+    Image.fromarray(np.full((4, 6), 255, np.uint8)).save(values)
+    assert (read_prediction_mask(str(values)) == 255).all()
     with pytest.raises(ValueError, match='values must be 0..17 or 255'):
         write_prediction_mask(str(tmp_path / 'x.png'), np.full((2, 2), 20))
 
@@ -163,9 +175,8 @@ def test_dump_metric_writes_the_file_and_masks(tmp_path):
     assert read[0]['pred_hois']['scores'].tolist() == [0.5]
     assert read[0]['part_scores'].tolist() == [0.25] * 17
     assert read[1]['contact_mask'] is None and read[1]['pred_hois']['scores'].size == 0
-    np.testing.assert_array_equal(
-        read_prediction_mask(out_file, '[0].contact_mask', read[0]['contact_mask']),
-        [[0, 3], [17, 0]])
+    np.testing.assert_array_equal(read_prediction_mask(read[0]['contact_mask']),
+                                  [[0, 3], [17, 0]])
     with pytest.raises(ValueError, match='must be a .json file'):
         DumpPaIRPredictions(out_file='x.pkl')
     with pytest.raises(ValueError, match='two records for images/b.jpg'):

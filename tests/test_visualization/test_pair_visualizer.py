@@ -164,6 +164,14 @@ def test_names_fall_back_to_ids_without_metainfo():
     assert drawn_texts(vis)[:3] == ['object 1', 'action 0', ' object 1']
 
 
+def test_object_names_from_mmdets_classes_alias():
+    vis = PaIRVisualizer.get_instance(unique_name(), draw_legend=False)
+    vis.dataset_meta = {k: v for k, v in META.items() if k != 'objects'}
+    vis.dataset_meta['classes'] = META['objects']
+    vis.add_datasample('img', gray_image(), pred_sample(), draw_gt=False)
+    assert drawn_texts(vis)[0] == META['objects'][1]
+
+
 def test_below_threshold_draws_no_box():
     vis = make_visualizer()
     vis.add_datasample('img', gray_image(), pred_sample(scores=(0.2, 0.1)),

@@ -12,11 +12,17 @@ a missing one as "no HOI and no contact predicted" and says how many there were)
 entry for an image that the annotation file does not hold is an error. Exit code 0 on
 success, 1 on a bad input file (the message names the file and the field).
 
-``--errors`` adds :class:`HOIErrorAnalysis`: for each object class, the share of the
-ground-truth triplets lost at each requirement of a match (human box, object box, object
-class, action) and the median best object-box IoU; ``--errors-plot errors.png`` draws
-those shares as one stacked bar per object class (docs/metrics.md, "Where the triplets
-are lost").
+The images go through the test pipeline's ``LoadPaIRAnnotations`` and
+``PackPaIRInputs`` and into mmengine's ``Evaluator``, as in ``tools/test.py``, with the
+file's predictions in place of the model's: both routes give the same numbers. HOI mAP
+is reported in HICO-DET's Default and Known Object settings.
+
+``--confusion-plot confusion.png`` draws the contact metric's part confusion matrix
+(rows: ground-truth label, normalised; columns: predicted label). ``--errors`` adds
+:class:`HOIErrorAnalysis`: for each object class, the share of the ground-truth triplets
+lost at each requirement of a match (human box, object box, object class, action) and
+the median best object-box IoU; ``--errors-plot errors.png`` draws those shares as one
+stacked bar per object class (docs/metrics.md, "Where the triplets are lost").
 """
 import argparse
 import json
@@ -25,14 +31,18 @@ import sys
 from datetime import datetime
 
 import numpy as np
+from mmengine.evaluator import Evaluator
 from mmengine.logging import MMLogger, print_log
+from mmengine.structures import InstanceData, PixelData
 from mmengine.utils import ProgressBar
 
-from pair_plugin.datasets import LoadPaIRAnnotations, PaIRDataset
+from pair_plugin.datasets import (LoadPaIRAnnotations, PackPaIRInputs,
+                                  PaIRDataset)
 from pair_plugin.evaluation import (HOI_ERROR_OUTCOMES, ContactMetric,
                                     HOIErrorAnalysis, HOIMetric, read_prediction_mask,
                                     read_predictions_file)
-from pair_plugin.structures import PaIRFormatError
+from pair_plugin.structures import BODY_PARTS, PaIRFormatError
+from pair_plugin.structures.format_checks import referenced_by
 
 
 def parse_args(argv=None):
@@ -80,6 +90,10 @@ def parse_args(argv=None):
     parser.add_argument(
         '--errors-plot', metavar='PNG',
         help='draw those shares, one stacked bar per object class (implies --errors)')
+    parser.add_argument(
+        '--confusion-plot', metavar='PNG',
+        help='draw the part confusion matrix of the contact maps (rows: ground truth, '
+        'normalised)')
     parser.add_argument('--classwise', action='store_true',
                         help='print and save the per-category / per-part results')
     parser.add_argument(
@@ -94,11 +108,13 @@ def parse_args(argv=None):
         parser.error('--no-hoi and --no-contact leave nothing to score')
     if args.train_ann_file and args.rare_categories:
         parser.error('give --train-ann-file or --rare-categories for rare categories')
+    if args.no_contact and args.confusion_plot:
+        parser.error('--confusion-plot draws the contact maps: drop --no-contact')
     return args
 
 
-def build_metrics(args, metainfo: dict) -> list:
-    """The metrics the options ask for, with the dataset's metainfo."""
+def build_metrics(args) -> list:
+    """The metrics the options ask for."""
     metrics = []
     if not args.no_hoi:
         rare = None
@@ -127,8 +143,6 @@ def build_metrics(args, metainfo: dict) -> list:
             part_weights=weights,
             eval_size=args.eval_size,
             classwise=args.classwise))
-    for metric in metrics:
-        metric.dataset_meta = metainfo
     return metrics
 
 
@@ -138,39 +152,30 @@ def empty_predictions() -> dict:
                 scores=np.zeros(0))
 
 
-def image_sample(results: dict, prediction: dict, pred_index: int, args) -> dict:
-    """The data-sample dict the metrics read, from a loaded image and its prediction."""
-    sample = dict(
-        img_id=results['img_id'],
-        file_name=results['file_name'],
-        ori_shape=(results['height'], results['width']),
-        contact_annotated=results['contact_annotated'],
-        gt_instances=dict(bboxes=results['gt_bboxes'].tensor.numpy(),
-                          labels=results['gt_bboxes_labels']),
-        gt_pairs=dict(subject_ids=results['gt_pair_subject_ids'],
-                      object_ids=results['gt_pair_object_ids'],
-                      actions=results['gt_pair_actions']),
-        pred_hois=prediction['pred_hois'])
-    if not args.no_contact and results['contact_annotated']:
-        sample['gt_sem_seg'] = dict(sem_seg=results['gt_seg_map'][None])
-        if pred_index is None:  # --allow-missing: no contact predicted anywhere
-            sample['pred_sem_seg'] = dict(
-                sem_seg=np.zeros_like(results['gt_seg_map'])[None])
-            return sample
-        if prediction['contact_mask'] is None:
-            raise PaIRFormatError(
-                args.pred_file, f'[{pred_index}].contact_mask',
-                f'{results["file_name"]} has a contact annotation but no predicted '
-                'mask (use --no-contact to score HOI only)')
-        mask = read_prediction_mask(args.pred_file, f'[{pred_index}].contact_mask',
-                                    prediction['contact_mask'],
-                                    (results['height'], results['width']))
-        sample['pred_sem_seg'] = dict(sem_seg=mask[None])
-    return sample
+def add_predictions(sample, prediction: dict, pred_index, args) -> None:
+    """Put an entry's predictions on the packed data sample, as the model would."""
+    sample.pred_hois = InstanceData(**prediction['pred_hois'])
+    if args.no_contact or not sample.contact_annotated:
+        return
+    height, width = sample.gt_sem_seg.shape
+    if pred_index is None:  # --allow-missing: no contact predicted anywhere
+        mask = np.zeros((height, width), np.uint8)
+    elif prediction['contact_mask'] is None:
+        raise PaIRFormatError(
+            args.pred_file, f'[{pred_index}].contact_mask',
+            'the image has a contact annotation but no predicted mask (use '
+            '--no-contact to score HOI only)', dict(file_name=sample.file_name))
+    else:
+        mask = read_prediction_mask(
+            prediction['contact_mask'], (height, width),
+            referenced_by(args.pred_file, f'[{pred_index}].contact_mask',
+                          dict(file_name=sample.file_name)))
+    sample.pred_sem_seg = PixelData(sem_seg=mask[None])
 
 
-def evaluate(args) -> dict:
-    """Score ``args.pred_file``; returns the metrics (and logs the tables)."""
+def evaluate(args):
+    """Score ``args.pred_file``; returns the metrics and the metric objects (and logs
+    the tables)."""
     # a new logger per run, named like mmengine's runs (a cached one would keep writing
     # to the stdout of an earlier in-process call)
     logger = MMLogger.get_instance(
@@ -178,7 +183,8 @@ def evaluate(args) -> dict:
     dataset = PaIRDataset(
         ann_file=osp.abspath(args.ann_file),
         data_root=args.data_root or '',
-        pipeline=[LoadPaIRAnnotations(with_seg=not args.no_contact)],
+        pipeline=[LoadPaIRAnnotations(with_seg=not args.no_contact),
+                  PackPaIRInputs()],
         test_mode=True)
     metainfo = dataset.metainfo
     predictions = read_predictions_file(args.pred_file, len(metainfo['objects']),
@@ -201,23 +207,21 @@ def evaluate(args) -> dict:
         print_log(f'{len(missing)} of {len(dataset)} images have no entry in '
                   f'{args.pred_file}: scored as having no prediction', logger=logger)
 
-    metrics = build_metrics(args, metainfo)
+    metrics = build_metrics(args)
+    evaluator = Evaluator(metrics)
+    evaluator.dataset_meta = metainfo
     print_log(f'scoring {len(dataset)} images of {args.ann_file}', logger=logger)
     bar = ProgressBar(len(dataset))
     for i in range(len(dataset)):
-        results = dataset[i]
-        index = by_name.get(results['file_name'])
+        sample = dataset[i]['data_samples']
+        index = by_name.get(sample.file_name)
         prediction = (predictions[index] if index is not None else
                       dict(pred_hois=empty_predictions(), contact_mask=None))
-        sample = image_sample(results, prediction, index, args)
-        for metric in metrics:
-            metric.process({}, [sample])
+        add_predictions(sample, prediction, index, args)
+        evaluator.process([sample])
         bar.update()
     print()
-    scores = {}
-    for metric in metrics:
-        scores.update(metric.evaluate(len(dataset)))
-    return scores, metrics
+    return evaluator.evaluate(len(dataset)), metrics
 
 
 def main(argv=None) -> int:
@@ -229,9 +233,13 @@ def main(argv=None) -> int:
         return 1
     print('\n'.join(f'{name}: {value:.4f}' for name, value in scores.items()))
     errors = next((m for m in metrics if isinstance(m, HOIErrorAnalysis)), None)
+    contact = next((m for m in metrics if isinstance(m, ContactMetric)), None)
     if args.errors_plot:
         plot_errors(errors, args.errors_plot)
         print(f'where the triplets are lost: {args.errors_plot}')
+    if args.confusion_plot:
+        plot_confusion(contact.confusion, args.confusion_plot)
+        print(f'part confusion matrix: {args.confusion_plot}')
     if args.out:
         report = dict(metrics=scores)
         for metric in metrics:
@@ -242,10 +250,58 @@ def main(argv=None) -> int:
                 report['hoi_categories'] = metric.per_category_results
             else:
                 report['contact_parts'] = metric.per_part_results
+                report['contact_confusion'] = dict(
+                    rows='prediction', columns='ground truth',
+                    labels=['none', *BODY_PARTS], pixels=metric.confusion.tolist())
         with open(args.out, 'w') as f:
             json.dump(report, f, indent=1)
         print(f'metrics written to {args.out}')
     return 0
+
+
+def confusion_shares(confusion: np.ndarray) -> np.ndarray:
+    """(18, 18) ``[g, p]``: the share of the ground-truth label g's pixels predicted
+    p (each row sums to 1; NaN for a label without pixels), from the metric's
+    ``[p, g]`` pixel counts."""
+    by_truth = np.asarray(confusion, np.float64).T
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return by_truth / by_truth.sum(axis=1, keepdims=True)
+
+
+def plot_confusion(confusion: np.ndarray, out_file: str) -> None:
+    """The part confusion matrix as a picture: one row per ground-truth label (no
+    contact, then the 17 parts) with the share of its pixels given each predicted
+    label (:func:`confusion_shares`), its pixel count beside its name, grey when it has
+    none.
+
+    Args:
+        confusion (np.ndarray): (18, 18) pixel counts, ``[p, g]`` = predicted p, truth g
+            (:attr:`ContactMetric.confusion`).
+        out_file (str): the image file to write.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    shares = confusion_shares(confusion)
+    pixels = np.asarray(confusion).sum(axis=0)
+    labels = ['no contact', *BODY_PARTS]
+    fig, ax = plt.subplots(figsize=(11, 9.5))
+    cmap = plt.get_cmap('Blues').with_extremes(bad='#dddddd')
+    shown = ax.imshow(np.ma.masked_invalid(shares * 100), cmap=cmap, vmin=0, vmax=100)
+    for g, p in zip(*np.nonzero(np.nan_to_num(shares) >= 0.005)):
+        ax.text(p, g, f'{shares[g, p] * 100:.0f}', ha='center', va='center', fontsize=7,
+                color='white' if shares[g, p] > 0.5 else 'black')
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha='right', fontsize=8)
+    ax.set_yticks(range(len(labels)),
+                  [f'{name} ({int(n):,})' for name, n in zip(labels, pixels)], fontsize=8)
+    ax.set_xlabel('predicted label')
+    ax.set_ylabel('ground-truth label (pixels)')
+    ax.set_title('Contact: % of each ground-truth label\'s pixels per predicted label')
+    fig.colorbar(shown, ax=ax, fraction=0.04, label='% of the row')
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=100)
+    plt.close(fig)
 
 
 #: bar colours of the outcomes (HOI_ERROR_OUTCOMES order): lost early = dark

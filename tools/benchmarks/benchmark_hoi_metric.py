@@ -9,7 +9,8 @@ and its time includes ``process`` (per image) and ``compute_metrics``. The refer
 ``tests/test_evaluation/plain_hoi_reference.py`` (QPIC's ``hico_eval.py`` with its Python
 loops), also used by the tests, so a repository checkout is needed. Prints both times, the
 speed ratio (target >= 10x) and the largest difference over mAP, rare / non-rare mAP,
-mean max recall and every per-category AP (target <= 1e-6, in percent).
+mean max recall and every per-category AP, in the Default and the Known Object setting
+(target <= 1e-6, in percent).
 """
 import argparse
 import os.path as osp
@@ -107,7 +108,7 @@ def run_metric(gts, preds, valid, rare, top_k, nms_thr):
     return time.perf_counter() - start, metrics, metric.per_category_results
 
 
-def run_reference(gts, preds, valid, rare, top_k, nms_thr):
+def run_reference(gts, preds, valid, rare, top_k, nms_thr, known_object=False):
     gt_triplets = sorted({(0, int(g['labels'][o]), int(a)) for g in gts
                           for o, acts in zip(g['object_ids'], g['actions'])
                           for a in np.nonzero(acts)[0]})
@@ -116,7 +117,7 @@ def run_reference(gts, preds, valid, rare, top_k, nms_thr):
     start = time.perf_counter()
     evaluator = PlainHOIEvaluator(
         preds, gts, rare_triplets, [t for t in gt_triplets if t not in rare_set],
-        correct_mat=valid, top_k=top_k, nms_thr=nms_thr)
+        correct_mat=valid, top_k=top_k, nms_thr=nms_thr, known_object=known_object)
     metrics = evaluator.evaluate()
     return time.perf_counter() - start, metrics, evaluator.ap
 
@@ -143,16 +144,22 @@ def main():
     print('plain reference (QPIC loops) ...')
     ref_time, ref_metrics, ref_ap = run_reference(gts, preds, valid, rare, top_k,
                                                   args.triplet_nms)
+    _, ko_metrics, ko_ap = run_reference(gts, preds, valid, rare, top_k,
+                                         args.triplet_nms, known_object=True)
     pairs = [('mAP', 'mAP'), ('mAP_rare', 'mAP rare'), ('mAP_non_rare', 'mAP non-rare'),
              ('mean_max_recall', 'mean max recall')]
     diffs = [abs(metrics[a] - ref_metrics[b] * 100) for a, b in pairs]
+    diffs += [abs(metrics[a.replace('mAP', 'mAP_ko') if 'mAP' in a else a + '_ko']
+                  - ko_metrics[b] * 100) for a, b in pairs]
     diffs += [abs(r['ap'] - ref_ap[(0, r['object_id'], r['action_id'])] * 100)
+              for r in per_category]
+    diffs += [abs(r['ap_ko'] - ko_ap[(0, r['object_id'], r['action_id'])] * 100)
               for r in per_category]
     if len(per_category) != len(ref_ap):
         raise SystemExit(f'category count differs: {len(per_category)} vs {len(ref_ap)}')
     print(f'images {args.images}, predictions per image {args.preds}, top-k {top_k}, '
           f'triplet NMS {args.triplet_nms}, categories {len(per_category)}')
-    print('metrics (percent): ' + ', '.join(f'{a} {metrics[a]:.4f}' for a, _ in pairs))
+    print('metrics (percent): ' + ', '.join(f'{a} {v:.4f}' for a, v in metrics.items()))
     print(f'HOIMetric          {metric_time:8.2f} s ({metric_time / args.images * 1e3:.3f}'
           ' ms per image)')
     print(f'plain reference    {ref_time:8.2f} s ({ref_time / args.images * 1e3:.3f}'

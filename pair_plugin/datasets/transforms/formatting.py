@@ -8,9 +8,12 @@ from mmengine.structures import InstanceData
 from pair_plugin.registry import TRANSFORMS
 from pair_plugin.structures import NUM_PARTS, PaIRDataSample
 
-#: the image meta keys packed by default
+#: the image meta keys packed by default; ``instances`` are the annotation's own
+#: instances (original image, the file's numbers), from which the HOI metrics read the
+#: ground-truth boxes in float64, as mmdet's ``CocoMetric`` reads them
 PAIR_META_KEYS = ('img_id', 'img_path', 'file_name', 'ori_shape', 'img_shape',
-                  'scale_factor', 'flip', 'flip_direction', 'contact_annotated')
+                  'scale_factor', 'flip', 'flip_direction', 'contact_annotated',
+                  'instances')
 
 
 @TRANSFORMS.register_module()
@@ -29,10 +32,12 @@ class PackPaIRInputs(PackDetInputs):
       ``contact_parts`` (P, 17) float32), ``gt_parts`` (17,) float32,
       ``gt_sem_seg.sem_seg`` (1, H, W) int64 (255 ignored), and the ``meta_keys``
       (``img_id``, ``img_path``, ``file_name``, ``ori_shape``, ``img_shape``,
-      ``scale_factor``, ``flip``, ``flip_direction``, ``contact_annotated``).
+      ``scale_factor``, ``flip``, ``flip_direction``, ``contact_annotated``,
+      ``instances``).
 
     Keys that were not loaded are left out of the data sample (an image-only pipeline
-    packs only ``inputs`` and the meta keys).
+    packs only ``inputs`` and the meta keys). The values were validated by the dataset
+    and are packed as they are.
 
     Args:
         meta_keys (tuple[str]): the keys copied into the data sample's metainfo.
@@ -46,10 +51,6 @@ class PackPaIRInputs(PackDetInputs):
         img = results.get('img')
         if img is not None and img.dtype != np.uint8:
             results['img'] = np.clip(np.rint(img), 0, 255).astype(np.uint8)
-        if 'gt_ignore_flags' in results and np.any(results['gt_ignore_flags']):
-            raise ValueError(
-                'PackPaIRInputs: gt_ignore_flags marks ignored boxes, but pairs '
-                'index all boxes; PaIR data has no ignored boxes')
         packed = super().transform(results)
         det_sample = packed['data_samples']
         sample = PaIRDataSample(metainfo=det_sample.metainfo)

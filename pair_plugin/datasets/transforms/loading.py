@@ -5,17 +5,22 @@ import numpy as np
 from mmdet.datasets.transforms import LoadAnnotations
 
 from pair_plugin.registry import TRANSFORMS
-from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS, contact_map_ids
+from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS
+from pair_plugin.structures.format_error import describe_image
 from ..annotation_checks import check_image_size, read_contact_mask
 
 
 def parts_in_contact_map(contact_map: np.ndarray) -> np.ndarray:
-    """The multi-hot (17,) float32 vector of the part ids present in a contact map."""
-    parts = np.zeros(NUM_PARTS, dtype=np.float32)
-    present = contact_map_ids(contact_map)
-    present = present[(present >= 1) & (present <= NUM_PARTS)].astype(np.int64)
-    parts[present - 1] = 1
-    return parts
+    """The multi-hot (17,) float32 vector of the part ids present in a uint8 contact
+    map."""
+    counts = np.bincount(contact_map.ravel(), minlength=IGNORE_INDEX + 1)
+    return (counts[1:NUM_PARTS + 1] > 0).astype(np.float32)
+
+
+def _image_reference(results: dict) -> str:
+    """``"image (id 17, file_name 'images/0017.jpg')"``: the image being loaded."""
+    image = dict(id=results.get('img_id'), file_name=results.get('file_name'))
+    return f'image ({describe_image(image)})'
 
 
 def image_parts(pair_parts: np.ndarray,
@@ -95,7 +100,7 @@ class LoadPaIRAnnotations(LoadAnnotations):
         else:
             results['gt_seg_map'] = read_contact_mask(
                 path, (height, width), self.backend_args,
-                referenced_by=f'image {results.get("img_path", "")}')
+                referenced_by=_image_reference(results))
         results['ignore_index'] = IGNORE_INDEX
 
     def _load_pairs(self, results: dict) -> None:
@@ -126,7 +131,8 @@ class LoadPaIRAnnotations(LoadAnnotations):
         if 'ori_shape' in results:
             check_image_size(results.get('img_path', '(image)'),
                              results['ori_shape'],
-                             (results['height'], results['width']))
+                             (results['height'], results['width']),
+                             _image_reference(results))
         results = super().transform(results)
         self._load_pairs(results)
         annotated = bool(results.get('contact_annotated',
