@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]
-# Works on GPUs (nccl) and, unchanged, on a CPU-only machine (gloo; GPUS = processes).
+# One process per GPU (nccl), as mmdet's.
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_train.sh CONFIG GPUS [train.py args...]
-# Works on GPUs (nccl) and, unchanged, on a CPU-only machine (gloo; GPUS = processes).
+# One process per GPU (nccl), as mmdet's.
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}

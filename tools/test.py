@@ -2,16 +2,18 @@
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from pair_plugin.engine import TRUST_ENV, setup_cpu_distributed
+from pair_plugin.datasets.missing_data import (missing_annotation_files,
+                                               missing_data_message)
+from pair_plugin.engine import TRUST_ENV
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Evaluate a PaIR-Net checkpoint (HOI mAP and contact metrics)')
     parser.add_argument('config', help='test config file path')
@@ -43,11 +45,11 @@ def parse_args():
         help='override settings of the config, key=value')
     parser.add_argument(
         '--launcher',
-        choices=['none', 'pytorch', 'slurm'],
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -69,8 +71,8 @@ def trigger_visualization_hook(cfg, args):
     return cfg
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     if args.trust_checkpoint:
         os.environ[TRUST_ENV] = '1'
 
@@ -100,9 +102,10 @@ def main():
             dict(type='DumpPaIRPredictions', out_file=args.out)
         ]
 
-    if setup_cpu_distributed(cfg, args.launcher):
-        print_log('no CUDA: started a gloo process group on the CPU',
-                  logger='current')
+    # without data, say how to get some before anything is built
+    missing = missing_annotation_files(cfg, ('test_dataloader', ))
+    if missing:
+        sys.exit(missing_data_message(missing, args.config))
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

@@ -2,16 +2,28 @@
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.logging import print_log
-from mmengine.registry import RUNNERS
+from mmengine.device import (is_cuda_available, is_mlu_available,
+                             is_musa_available, is_npu_available)
+from mmengine.registry import RUNNERS, VISBACKENDS
 from mmengine.runner import Runner
 
-from pair_plugin.engine import TRUST_ENV, enable_amp, setup_cpu_distributed
+from pair_plugin.datasets.missing_data import (missing_annotation_files,
+                                               missing_data_message)
+from pair_plugin.engine import TRUST_ENV
 
 
-def parse_args():
+def vis_backend_types() -> dict:
+    """mmengine's visualization backends by short name: ``{'tensorboard':
+    'TensorboardVisBackend', 'wandb': 'WandbVisBackend', ...}``."""
+    import mmengine.visualization  # noqa: F401  (registers the backends)
+    return {name[:-len('VisBackend')].lower(): name
+            for name in VISBACKENDS.module_dict if name.endswith('VisBackend')}
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a PaIR-Net model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -19,7 +31,7 @@ def parse_args():
         '--amp',
         action='store_true',
         default=False,
-        help='automatic mixed precision: fp16 on CUDA, bf16 on the CPU')
+        help='enable automatic-mixed-precision training (needs a GPU)')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -37,6 +49,13 @@ def parse_args():
         help='unpickle checkpoints in full (runs any code stored in them); by '
         'default only the types mmengine writes are allowed')
     parser.add_argument(
+        '--vis-backends',
+        nargs='+',
+        metavar='NAME',
+        help='log to these mmengine visualization backends as well as the '
+        "config's: " + ', '.join(sorted(vis_backend_types())) +
+        ' (or a registered type name)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -44,23 +63,33 @@ def parse_args():
         'train_dataloader.batch_size=2 "model.backbone.depth=18"')
     parser.add_argument(
         '--launcher',
-        choices=['none', 'pytorch', 'slurm'],
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
     # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.vis_backends:
+        known = vis_backend_types()
+        unknown = [n for n in args.vis_backends
+                   if n.lower() not in known and n not in VISBACKENDS.module_dict]
+        if unknown:
+            parser.error(f'--vis-backends: unknown {", ".join(unknown)}; known: '
+                         f'{", ".join(sorted(known))}')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
-def main():
-    args = parse_args()
-    if args.trust_checkpoint:
-        os.environ[TRUST_ENV] = '1'
+def amp_device_available() -> bool:
+    """Whether mmengine's ``AmpOptimWrapper`` can run here (GPU, NPU, MLU or MUSA)."""
+    return (is_cuda_available() or is_npu_available() or is_mlu_available()
+            or is_musa_available())
 
-    cfg = Config.fromfile(args.config)
+
+def merge_args(cfg: Config, args) -> Config:
+    """Apply the command line to the config; stops with a one-line message when a
+    flag cannot work here (``--amp`` without a GPU)."""
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -72,8 +101,22 @@ def main():
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
 
-    if args.amp:
-        enable_amp(cfg)
+    # enable automatic-mixed-precision training
+    if args.amp is True:
+        if not amp_device_available():
+            sys.exit('tools/train.py: --amp needs a GPU (mmengine\'s AmpOptimWrapper '
+                     'does not run on the CPU); train without --amp here')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+
+    if args.vis_backends:
+        known = vis_backend_types()
+        backends = list(cfg.visualizer.get('vis_backends') or [])
+        for name in args.vis_backends:
+            backend_type = known.get(name.lower(), name)
+            if all(b.get('type') != backend_type for b in backends):
+                backends.append(dict(type=backend_type))
+        cfg.visualizer.vis_backends = backends
 
     if args.auto_scale_lr:
         if 'auto_scale_lr' in cfg and 'base_batch_size' in cfg.auto_scale_lr:
@@ -88,10 +131,20 @@ def main():
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    return cfg
 
-    if setup_cpu_distributed(cfg, args.launcher):
-        print_log('no CUDA: started a gloo process group for DDP on the CPU',
-                  logger='current')
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.trust_checkpoint:
+        os.environ[TRUST_ENV] = '1'
+
+    cfg = merge_args(Config.fromfile(args.config), args)
+
+    # without data, say how to get some before anything is built
+    missing = missing_annotation_files(cfg, ('train_dataloader', 'val_dataloader'))
+    if missing:
+        sys.exit(missing_data_message(missing, args.config))
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

@@ -4,6 +4,7 @@ import json
 import os
 import os.path as osp
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -22,14 +23,20 @@ def tiny(tmp_path_factory):
     return root, data, cfg
 
 
-def test_train_honours_work_dir_and_cfg_options(tiny):
+def test_train_honours_work_dir_cfg_options_and_vis_backends(tiny):
     root, _, cfg = tiny
     work_dir = root / 'wd_options'
     out = run([
         PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir',
-        str(work_dir), '--cfg-options', 'train_cfg.max_epochs=2',
-        'model.test_cfg.max_per_img=7', 'optim_wrapper.optimizer.lr=0.000321'
+        str(work_dir), '--vis-backends', 'tensorboard', '--cfg-options',
+        'train_cfg.max_epochs=2', 'model.test_cfg.max_per_img=7',
+        'optim_wrapper.optimizer.lr=0.000321'
     ], cwd=str(root))
+    # TensorBoard's event file beside the config's scalars.json
+    vis_data = glob.glob(str(work_dir / '*' / 'vis_data'))
+    assert len(vis_data) == 1
+    assert glob.glob(osp.join(vis_data[0], 'events.out.tfevents.*'))
+    assert osp.isfile(osp.join(vis_data[0], 'scalars.json'))
     # the overrides reached the run: two epochs, the dumped config holds the values
     assert (work_dir / 'epoch_2.pth').is_file()
     assert not (work_dir / 'epoch_3.pth').exists()
@@ -126,3 +133,26 @@ def test_mim_finds_a_config_by_its_package_relative_path(pip_installed,
     assert root == str(pip_installed / 'pair_plugin')
     assert osp.isfile(osp.join(root, '.mim', 'configs', 'pairnet_r50_pair1.py'))
     assert callable(get_installed_path)
+
+
+@pytest.mark.skipif(
+    shutil.which('mim', path=osp.dirname(sys.executable)) is None,
+    reason='mim is not installed beside this interpreter (run tools/setup_env.sh)')
+def test_mim_train_of_a_paper_config_without_data_says_what_to_do(
+        pip_installed, tmp_path):
+    mim = osp.join(osp.dirname(sys.executable), 'mim')
+    proc = subprocess.run(
+        [mim, 'train', 'pair_plugin', 'configs/pairnet_r50_pair1.py', '--work-dir',
+         str(tmp_path / 'wd')], cwd=str(tmp_path), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(pip_installed), OMP_NUM_THREADS='1'))
+    out = proc.stdout
+    assert proc.returncode != 0
+    assert 'data/pair1/annotations/train.json' in out and 'not public' in out
+    assert 'docs/dataset.md' in out
+    # stopped before the runner: no environment or config dump, no model, no traceback
+    # of the script (mim 0.3.9 adds its own CalledProcessError traceback to any failure)
+    assert 'System environment' not in out and 'PaIRNet' not in out
+    assert 'tools/train.py", line' not in out
+    assert out.count('Traceback (most recent call last)') <= 1
+    assert not (tmp_path / 'wd').exists()
