@@ -96,16 +96,23 @@ def test_deterministic_by_seed(tmp_path):
                                                       'annotations/train.json')
 
 
-def test_cli_writes_the_splits(tmp_path, capsys):
+def test_cli_writes_the_splits_and_plain_progress_lines(tmp_path, capsys):
     out = tmp_path / 'syn'
     load_tool('tools/data/generate_synthetic.py').main(
-        ['--out', str(out), '--num-train', '2', '--num-val', '1',
-         '--num-test', '1', '--img-size', '96', '--seed', '1'])
-    for split, n in (('train', 2), ('val', 1), ('test', 1)):
+        ['--out', str(out), '--num-train', '30', '--num-val', '1',
+         '--num-test', '0', '--img-size', '64', '--seed', '1'])
+    for split, n in (('train', 30), ('val', 1), ('test', 0)):
         ann = json.loads((out / 'annotations' / f'{split}.json').read_text())
         assert len(ann['images']) == n
-        assert ann['images'][0]['width'] == 96
-    assert 'train: ' in capsys.readouterr().out
+        assert all(img['width'] == 64 for img in ann['images'])
+    printed = capsys.readouterr().out
+    assert 'train: ' in printed
+    # not a terminal: a line per 10 % of a split instead of a bar's carriage returns
+    assert '\r' not in printed
+    train_lines = [line for line in printed.splitlines()
+                   if line.startswith('generating train: ')]
+    assert len(train_lines) == 10 and train_lines[-1].startswith(
+        'generating train: 30/30 (100%)')
 
 
 def test_training_dataloader_yields_correct_batches(synthetic_root):

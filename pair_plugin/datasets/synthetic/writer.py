@@ -15,9 +15,10 @@ import os
 import os.path as osp
 from typing import Dict, Optional
 
-from mmengine.utils import ProgressBar
-from PIL import Image
 import numpy as np
+from PIL import Image
+
+from pair_plugin.progress import track_progress
 
 from .scene import CONTACT_BAND, generate_scene
 from .vocabulary import synthetic_metainfo
@@ -39,7 +40,7 @@ def generate_split(out_dir: str, split: str, num_images: int, img_size: int = 25
         img_size (int): image width in pixels (heights vary from 3/4 to 5/4 of it).
         seed (int): the random seed.
         metainfo (dict, optional): defaults to :func:`synthetic_metainfo`.
-        progress (bool): show a progress bar.
+        progress (bool): show progress.
         contact_band (float): the width of the contact band, as a fraction of a
             standing person's height (body pixels this close to the object of one of
             the person's pairs are contact). Defaults to ``CONTACT_BAND`` (0.08).
@@ -56,8 +57,8 @@ def generate_split(out_dir: str, split: str, num_images: int, img_size: int = 25
     for d in (img_dir, mask_dir, ann_dir):
         os.makedirs(d, exist_ok=True)
     images = []
-    bar = ProgressBar(num_images) if progress and num_images else None
-    for i in range(num_images):
+    for i in track_progress(range(num_images), title=f'generating {split}',
+                            enabled=progress):
         rng = np.random.default_rng([seed, split_index, i])
         scene = generate_scene(rng, img_size, band_frac=contact_band)
         name = f'{i:06d}'
@@ -83,10 +84,6 @@ def generate_split(out_dir: str, split: str, num_images: int, img_size: int = 25
                                                  for a in it['actions']),
                                contact_parts=it['contact_parts'])
                           for it in scene.interactions]))
-        if bar is not None:
-            bar.update()
-    if bar is not None:
-        print()
     ann_file = osp.join(ann_dir, f'{split}.json')
     with open(ann_file, 'w') as f:
         json.dump(dict(metainfo=metainfo, images=images), f)
