@@ -1,4 +1,5 @@
 """tools/data/browse_dataset.py draws the ground truth to one PNG per image."""
+import os
 import os.path as osp
 
 import numpy as np
@@ -7,12 +8,15 @@ from PIL import Image
 from tests.helpers import REPO, load_tool
 
 
-
-def test_browse_annotation_file(hand_dataset, tmp_path):
-    out = tmp_path / 'browse'
+def test_browse_annotation_file(hand_dataset, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     written = load_tool('tools/data/browse_dataset.py').main(
-        [hand_dataset, '--out-dir', str(out), '--max-images', '0'])
+        [hand_dataset, '--out-dir', 'browse', '--max-images', '0'])
     assert [osp.basename(p) for p in written] == [
+        'images_a.png', 'images_b.png', 'images_c.png']
+    # the folder it names is where the files are, as an absolute path
+    assert f'wrote 3 images to {tmp_path / "browse"}' in capsys.readouterr().out
+    assert sorted(os.listdir(tmp_path / 'browse')) == [
         'images_a.png', 'images_b.png', 'images_c.png']
     drawn = np.array(Image.open(written[0]).convert('RGB')).astype(int)
     assert drawn.shape == (40, 60, 3)  # one panel at the original size
@@ -40,3 +44,11 @@ def test_browse_config_split_after_pipeline(tmp_path):
         assert len(written) <= n and written
         for path in written:
             assert Image.open(path).size[0] >= 96
+
+
+def test_output_names_are_visible_and_distinct():
+    output_stem = load_tool('tools/data/browse_dataset.py').output_stem
+    taken = set()
+    names = [output_stem(name, taken) for name in (
+        '../../coco/val2014/.x.jpg', 'a/b_c.jpg', 'a_b/c.jpg', '..', 'img.png')]
+    assert names == ['coco_val2014_x', 'a_b_c', 'a_b_c_2', 'image', 'img']

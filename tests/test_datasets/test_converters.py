@@ -1,22 +1,28 @@
 """HICO-DET / V-COCO (QPIC layout) + HOT masks → PaIR, on hand-written samples and on
 the real files of ``../shared/data/real`` (skipped when that folder is absent)."""
 import json
+import os
 import os.path as osp
+import shutil
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 from PIL import Image
 
 from pair_plugin.datasets import PaIRDataset, check_dataset
-from pair_plugin.datasets.converters import (HOTMaskIndex, convert_hico_det,
-                                             convert_vcoco, join_key,
-                                             pair_contact_parts)
+from pair_plugin.datasets.converters import (HOTMaskIndex, config_lines,
+                                             convert_hico_det, convert_vcoco,
+                                             join_key, pair_contact_parts)
+from pair_plugin.registry import DATASETS
 from pair_plugin.datasets.converters.hoi_vocabularies import (
     COCO_91_IDS, HICO_HOI_CATEGORIES, HICO_VERBS, VCOCO_ACTIONS)
 from pair_plugin.structures import PaIRFormatError
 from tests.helpers import REAL_DATA, load_tool
 
 REAL = REAL_DATA
+#: what the converted sets are loaded with here: the image and its ground truth
+LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadPaIRAnnotations')]
 needs_real = pytest.mark.skipif(
     not osp.isdir(REAL), reason=f'real sample data not found at {REAL}')
 
@@ -123,7 +129,9 @@ def test_convert_hico_det_with_hot(hico_sample):
     assert ann['metainfo']['actions'][87] == 'sit_on'
     assert len(ann['metainfo']['hoi_categories']) == 600
     img = ann['images'][0]
-    assert img['file_name'] == '../hico/images/train2015/HICO_train2015_00000001.jpg'
+    # relative to the image folder, which the config names (data_prefix)
+    assert img['file_name'] == 'HICO_train2015_00000001.jpg'
+    assert report['img_prefix'] == osp.abspath(hico_sample['img_dir'])
     assert (img['width'], img['height']) == (100, 80)
     assert img['contact_mask'] == 'masks/train/HICO_train2015_00000001.png'
     # person 0, cup 41, chair 56 (0-based COCO-80); duplicates merged; chair clipped
@@ -139,13 +147,17 @@ def test_convert_hico_det_with_hot(hico_sample):
     assert img2['contact_mask'] is None
     assert img2['interactions'] == [dict(subject_id=0, object_id=1,
                                          action_ids=[76], contact_parts=[])]
-    # the copied mask is the HOT mask; the result loads and checks clean
+    # the copied mask is the HOT mask
     out_mask = np.array(Image.open(osp.join(hico_sample['out'],
                                             img['contact_mask'])))
     assert out_mask[37, 45] == 9 and out_mask.shape == (80, 100)
-    assert check_dataset(report['ann_file']) == []
-    ds = PaIRDataset(ann_file=report['ann_file'])
+    # the printed config lines load the images from their folder, the masks from out
+    cfg = Config.fromstring('\n'.join(config_lines(report)), '.py')
+    ds = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=LOAD))
     assert len(ds) == 2 and ds.metainfo['actions'][36] == 'hold'
+    item = ds[0]
+    assert item['img'].shape == (80, 100, 3)
+    assert item['gt_seg_map'][37, 45] == 9
 
 
 def test_convert_hico_det_cli(hico_sample, capsys):
@@ -157,6 +169,48 @@ def test_convert_hico_det_cli(hico_sample, capsys):
     assert rc == 0
     assert 'train.json: 2 images, 3 pairs, 0 contact masks' in out
     assert 'skipped image' in out and 'HICO_train2015_00000003.jpg' in out
+    # the summary ends with the config lines that load the result
+    lines = out.split('to use it, in your config:\n')[1]
+    cfg = Config.fromstring('\n'.join(line[4:] for line in lines.splitlines()), '.py')
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.ann_file == 'annotations/train.json'
+    assert dataset.data_prefix.img_path.rstrip('/') == osp.abspath(
+        hico_sample['img_dir'])
+
+
+def test_convert_copy_and_link_make_a_self_contained_set(hico_sample, tmp_path):
+    originals = {}
+    for mode in ('copy', 'link'):
+        out = str(tmp_path / mode)
+        report = convert_hico_det(hico_sample['qpic'], hico_sample['img_dir'], out,
+                                  'train', hot_mask_dir=hico_sample['hot'],
+                                  progress=False, images=mode)
+        assert report['problems'] == [] and report['img_prefix'] == ''
+        names = [img['file_name'] for img in
+                 json.load(open(report['ann_file']))['images']]
+        assert names == ['images/train/HICO_train2015_00000001.jpg',
+                         'images/train/HICO_train2015_00000002.jpg']
+        placed = osp.join(out, names[0])
+        assert osp.islink(placed) == (mode == 'link')
+        originals[mode] = open(placed, 'rb').read()
+        assert not any('data_prefix' in line for line in config_lines(report))
+    source = osp.join(hico_sample['img_dir'], 'HICO_train2015_00000001.jpg')
+    assert originals['copy'] == originals['link'] == open(source, 'rb').read()
+    # the copied set moves as one folder: images, masks and annotations together
+    moved = str(tmp_path / 'elsewhere' / 'hico_pair')
+    shutil.move(str(tmp_path / 'copy'), moved)
+    assert check_dataset(osp.join(moved, 'annotations', 'train.json')) == []
+
+
+@pytest.mark.parametrize('name', ['../other/x.jpg', '/abs/x.jpg', 'a/../../x.jpg'])
+def test_convert_rejects_image_names_outside_the_image_folder(hico_sample, name):
+    qpic = json.load(open(hico_sample['qpic']))
+    qpic[1]['file_name'] = name
+    _write_json(hico_sample['qpic'], qpic)
+    with pytest.raises(PaIRFormatError, match='inside the image folder') as info:
+        convert_hico_det(hico_sample['qpic'], hico_sample['img_dir'],
+                         hico_sample['out'], 'train', progress=False)
+    assert info.value.field == '[1].file_name'
 
 
 @pytest.mark.parametrize('edit,field,message', [
@@ -217,7 +271,7 @@ def test_convert_vcoco_sample(tmp_path):
     Image.fromarray(mask).save(hot / 'vcoco_000000000042.png')
     report = convert_vcoco(str(tmp_path / 'test_vcoco.json'), str(img_dir),
                            str(tmp_path / 'out'), 'test', hot_mask_dir=str(hot),
-                           progress=False)
+                           progress=False, images='copy')
     assert report['problems'] == [] and report['skipped_entries'] == 1
     ann = json.load(open(report['ann_file']))
     assert 'hoi_categories' not in ann['metainfo']
@@ -254,7 +308,9 @@ def test_real_vcoco_matches_the_original_vcoco_labels(tmp_path):
         progress=False)
     assert report['problems'] == [] and report['skipped'] == []
     assert report['images'] == 9 and report['pairs'] == 19
-    assert check_dataset(report['ann_file']) == []
+    # no masks: the image folder can stand in for the data root
+    assert check_dataset(report['ann_file'],
+                         data_root=osp.join(REAL, 'vcoco_real/images')) == []
     ours = json.load(open(report['ann_file']))
     by_name = {img['file_name'].split('/')[-1]: img for img in ours['images']}
     ref = json.load(open(osp.join(
@@ -288,7 +344,8 @@ def test_real_hico_det(tmp_path):
         osp.join(REAL, 'hicodet_real/images/test2015'), str(tmp_path), 'test',
         progress=False)
     assert report['problems'] == [] and report['images'] == 1
-    assert check_dataset(report['ann_file']) == []
+    assert check_dataset(report['ann_file'], data_root=osp.join(
+        REAL, 'hicodet_real/images/test2015')) == []
     img = json.load(open(report['ann_file']))['images'][0]
     ref = json.load(open(osp.join(
         REAL, 'hicodet_real/annotations/instances_test2015_subset.json')))
@@ -302,3 +359,33 @@ def test_real_hico_det(tmp_path):
                            ['category_id']] == obj  # chair
     assert img['instances'][inter['subject_id']]['bbox'] == ref['annotation'][0][
         'boxes_h'][0]
+
+
+@needs_real
+@pytest.mark.parametrize('images', ['in_place', 'copy'])
+def test_real_vcoco_set_moved_elsewhere_still_loads_and_browses(tmp_path, images):
+    img_dir = osp.join(REAL, 'vcoco_real/images')
+    report = convert_vcoco(
+        osp.join(REAL, 'vcoco_real/annotations/test_vcoco_qpic_derived_test.json'),
+        img_dir, str(tmp_path / 'converted'), 'test', progress=False, images=images)
+    moved = tmp_path / 'moved' / 'vcoco_pair'
+    shutil.move(str(tmp_path / 'converted'), str(moved))
+    ann = json.load(open(moved / 'annotations' / 'test.json'))
+    assert not any('..' in img['file_name'].split('/') for img in ann['images'])
+    # the printed lines with data_root pointing at the new folder
+    cfg = Config.fromstring('\n'.join(config_lines(report)), '.py')
+    dataset_cfg = dict(cfg.test_dataloader.dataset, data_root=str(moved))
+    dataset = DATASETS.build(dict(dataset_cfg, pipeline=LOAD))
+    assert len(dataset) == 9
+    first = dataset[0]
+    assert first['img'].shape[:2] == (first['height'], first['width'])
+
+    browse = ['--img-prefix', img_dir] if images == 'in_place' else []
+    out_dir = tmp_path / 'browse'
+    written = load_tool('tools/data/browse_dataset.py').main(
+        [str(moved / 'annotations' / 'test.json'), '--out-dir', str(out_dir),
+         '--max-images', '3', '--max-draw-size', '320', *browse])
+    visible = sorted(name for name in os.listdir(out_dir) if not name.startswith('.'))
+    assert len(written) == 3 and visible == sorted(osp.basename(p) for p in written)
+    assert all(name.startswith(('COCO_val2014_', 'images_test_COCO_val2014_'))
+               for name in visible)

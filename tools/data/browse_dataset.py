@@ -5,6 +5,7 @@
     python tools/data/browse_dataset.py configs/pairnet_r18_synthetic.py \
         --split train --out-dir work_dirs/browse_aug   # after the training pipeline
 
+One PNG per image, named after its file_name (path separators become "_"), in --out-dir.
 Human boxes in red, object boxes in green, action and object names at the human box,
 contact parts in their PART_PALETTE colours with a legend (PaIRVisualizer). From an
 annotation file the images are drawn at their original size; from a config, the
@@ -19,8 +20,8 @@ import mmcv
 import numpy as np
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
-from mmengine.utils import ProgressBar
 
+from pair_plugin.progress import track_progress
 from pair_plugin.registry import DATASETS, VISUALIZERS
 
 #: the pipeline of an annotation file: the original image and its ground truth
@@ -42,6 +43,10 @@ def parse_args(argv=None):
     parser.add_argument('--data-root', default=None,
                         help='with an annotation file: the folder its paths are '
                         'relative to (default: the parent of its folder)')
+    parser.add_argument('--img-prefix', default=None,
+                        help='with an annotation file: the folder its file_names '
+                        'are relative to, when not the data root (the '
+                        "data_prefix img_path of a converter's config lines)")
     parser.add_argument('--max-images', type=int, default=20,
                         help='draw at most this many images (default: 20; '
                         '0 = all)')
@@ -60,9 +65,31 @@ def build_dataset(args):
             cfg.merge_from_dict(args.cfg_options)
         dataset_cfg = cfg[f'{args.split}_dataloader'].dataset
         return DATASETS.build(dataset_cfg)
+    data_prefix = dict(img_path=args.img_prefix or '', seg_map_path='')
     return DATASETS.build(dict(type='PaIRDataset', ann_file=args.source,
                                data_root=args.data_root or '',
-                               pipeline=PLAIN_PIPELINE))
+                               data_prefix=data_prefix, pipeline=PLAIN_PIPELINE))
+
+
+def output_stem(file_name: str, taken: set) -> str:
+    """A visible file name stem for an image: its path parts joined by ``_``.
+
+    Leading dots of each part are removed and ``.``, ``..`` and empty parts dropped, so
+    no output is a hidden file; a stem already ``taken`` gets ``_2``, ``_3``, ... appended.
+
+    >>> output_stem('images/train/000001.jpg', set())
+    'images_train_000001'
+    >>> output_stem('../../coco/.hidden.jpg', set())
+    'coco_hidden'
+    """
+    parts = [p.lstrip('.') for p in file_name.replace('\\', '/').split('/')]
+    stem = osp.splitext('_'.join(p for p in parts if p))[0] or 'image'
+    candidate, n = stem, 1
+    while candidate in taken:
+        n += 1
+        candidate = f'{stem}_{n}'
+    taken.add(candidate)
+    return candidate
 
 
 def sample_image(inputs, data_sample) -> np.ndarray:
@@ -83,16 +110,16 @@ def main(argv=None):
                                         name='browse_dataset',
                                         max_draw_size=args.max_draw_size))
     visualizer.dataset_meta = dataset.metainfo
-    os.makedirs(args.out_dir, exist_ok=True)
+    out_dir = osp.abspath(args.out_dir)
+    os.makedirs(out_dir, exist_ok=True)
     count = len(dataset) if args.max_images <= 0 else min(args.max_images,
                                                           len(dataset))
-    bar = ProgressBar(count)
-    written = []
-    for idx in range(count):
+    written, taken = [], set()
+    for idx in track_progress(range(count), title='drawing'):
         item = dataset[idx]
         sample = item['data_samples']
-        stem = osp.splitext(sample.file_name.replace('/', '_'))[0]
-        out_file = osp.join(args.out_dir, f'{stem}.png')
+        stem = output_stem(sample.file_name, taken)
+        out_file = osp.join(out_dir, f'{stem}.png')
         if 'gt_pairs' in sample and len(sample.gt_pairs) == 0:
             # no interaction: the visualizer then draws every instance's box
             del sample.gt_pairs
@@ -100,8 +127,7 @@ def main(argv=None):
                                   sample, draw_gt=True, draw_pred=False,
                                   out_file=out_file)
         written.append(out_file)
-        bar.update()
-    print(f'\nwrote {len(written)} images to {args.out_dir}')
+    print(f'wrote {len(written)} images to {out_dir}')
     return written
 
 

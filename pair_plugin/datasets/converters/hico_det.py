@@ -14,7 +14,7 @@ def hico_det_metainfo() -> dict:
 
 def convert_hico_det(qpic_file: str, img_dir: str, out_dir: str, split: str,
                      hot_mask_dir: Optional[str] = None,
-                     progress: bool = True) -> Dict:
+                     progress: bool = True, images: str = 'in_place') -> Dict:
     """Convert ``trainval_hico.json`` / ``test_hico.json`` (verbs 1..117).
 
     See :func:`~pair_plugin.datasets.converters.qpic_layout.convert_qpic` for the
@@ -22,4 +22,4 @@ def convert_hico_det(qpic_file: str, img_dir: str, out_dir: str, split: str,
     """
     return convert_qpic(qpic_file, img_dir, out_dir, split, hico_det_metainfo(),
                         verb_id_base=1, hot_mask_dir=hot_mask_dir,
-                        progress=progress)
+                        progress=progress, images=images)

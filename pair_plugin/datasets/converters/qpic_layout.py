@@ -23,6 +23,13 @@ with HICO-DET verbs numbered 1..117 and V-COCO actions 0..28. The conversion
   (HOT masks are per image, not per pair: this is the converter's rule); images without
   a HOT mask get ``contact_mask: null``.
 
+``file_name`` is written relative to an image root, never with a ``..`` component:
+by default the images stay in ``img_dir``, which the dataset config then names as
+``data_prefix=dict(img_path=...)`` (:func:`config_lines` prints the lines); with
+``images='copy'`` or ``'link'`` they are copied or symlinked to
+``<out>/images/<split>/`` and the converted set is self-contained (image root = data
+root), so the whole folder can move.
+
 Any other bad input (an unknown object or verb id, a subject that is not a person, a
 malformed file) raises :class:`~pair_plugin.structures.PaIRFormatError` naming the
 QPIC file and the entry.
@@ -30,12 +37,14 @@ QPIC file and the entry.
 import json
 import os
 import os.path as osp
+import posixpath
+import shutil
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-from mmengine.utils import ProgressBar
 from PIL import Image
 
+from pair_plugin.progress import track_progress
 from pair_plugin.structures import NUM_PARTS, PaIRFormatError
 from ..annotation_checks import (check_annotation_content, read_contact_mask,
                                  read_image_size)
@@ -46,6 +55,8 @@ from .hot_masks import HOTMaskIndex
 PAIR_MARGIN_FRAC = 0.1
 #: and at least this many pixels
 PAIR_MARGIN_MIN = 4
+#: where the images are: left in ``img_dir``, or copied / symlinked under the output
+IMAGE_MODES = ('in_place', 'copy', 'link')
 
 
 def pair_contact_parts(mask: np.ndarray, subject_box: Sequence[float],
@@ -96,6 +107,30 @@ def _field(entry: dict, key: str, path: str, where: str):
     return entry[key]
 
 
+def _relative_image_name(name, path: str, where: str) -> str:
+    """``name`` as a normalised relative POSIX path; absolute paths and ``..`` raise."""
+    if not isinstance(name, str) or not name:
+        raise PaIRFormatError(path, f'{where}.file_name',
+                              f'expected a non-empty string, got {name!r}')
+    norm = posixpath.normpath(name.replace('\\', '/'))
+    if posixpath.isabs(norm) or norm.split('/')[0] == '..':
+        raise PaIRFormatError(
+            path, f'{where}.file_name', f'{name!r} must be a path inside the image '
+            'folder (relative, without "..")')
+    return norm
+
+
+def _place_image(src: str, dst: str, mode: str) -> None:
+    """Copy or symlink one image to ``dst`` (replacing what is there)."""
+    os.makedirs(osp.dirname(dst), exist_ok=True)
+    if osp.lexists(dst):
+        os.remove(dst)
+    if mode == 'copy':
+        shutil.copyfile(src, dst)
+    else:
+        os.symlink(osp.abspath(src), dst)
+
+
 def convert_qpic(qpic_file: str,
                  img_dir: str,
                  out_dir: str,
@@ -103,26 +138,37 @@ def convert_qpic(qpic_file: str,
                  metainfo: dict,
                  verb_id_base: int,
                  hot_mask_dir: Optional[str] = None,
-                 progress: bool = True) -> Dict:
+                 progress: bool = True,
+                 images: str = 'in_place') -> Dict:
     """Convert one QPIC/CDN annotation file to ``<out_dir>/annotations/<split>.json``.
 
     Args:
         qpic_file (str): the QPIC/CDN json.
         img_dir (str): the folder of its images (``file_name`` is relative to it).
-        out_dir (str): the PaIR data root; image paths are written relative to it.
-        split (str): the split name (annotation and mask file names).
+        out_dir (str): the PaIR data root (annotations, masks, copied images).
+        split (str): the split name (annotation, mask and image folder names).
         metainfo (dict): ``objects`` (80), ``actions``, optional ``hoi_categories``.
         verb_id_base (int): the id of the first verb in the file (HICO-DET 1, V-COCO 0).
         hot_mask_dir (str, optional): HOT's mask folder, joined by file name.
-        progress (bool): show a progress bar.
+        progress (bool): show progress.
+        images (str): ``'in_place'`` (default): ``file_name`` stays relative to
+            ``img_dir``, the image root the dataset config names; ``'copy'`` /
+            ``'link'``: the images are copied / symlinked to
+            ``<out_dir>/images/<split>/`` and ``file_name`` is relative to
+            ``out_dir``.
 
     Returns:
-        dict: ``ann_file``, ``images``, ``pairs``, ``contact_masks``,
-        ``merged_instances``, ``merged_entries``, ``clipped_boxes``,
-        ``skipped`` (list of ``(file, reason)``), ``mask_skips`` (list of
-        ``(file, reason)``: images kept without their HOT mask), ``problems`` (what
-        the checker finds in the result; empty when valid).
+        dict: ``ann_file``, ``data_root``, ``split``, ``img_prefix`` (the image root
+        the dataset config must name: the absolute ``img_dir``, or ``''`` for the
+        data root), ``images``, ``pairs``, ``contact_masks``, ``merged_instances``,
+        ``merged_entries``, ``clipped_boxes``, ``skipped`` (list of
+        ``(file, reason)``), ``mask_skips`` (list of ``(file, reason)``: images kept
+        without their HOT mask), ``problems`` (what the checker finds in the result;
+        empty when valid).
     """
+    if images not in IMAGE_MODES:
+        raise ValueError(f'convert_qpic: images must be one of {IMAGE_MODES}, '
+                         f'got {images!r}')
     data = load_qpic_file(qpic_file)
     num_actions = len(metainfo['actions'])
     hot = HOTMaskIndex(hot_mask_dir) if hot_mask_dir else None
@@ -133,13 +179,12 @@ def convert_qpic(qpic_file: str,
     report = dict(images=0, pairs=0, contact_masks=0, merged_instances=0,
                   merged_entries=0, clipped_boxes=0, skipped_entries=0,
                   skipped=[], mask_skips=[])
-    images = []
-    bar = ProgressBar(len(data)) if progress and data else None
-    for i, entry in enumerate(data):
-        if bar is not None:
-            bar.update()
+    images_out = []
+    title = f'converting {osp.basename(qpic_file)}'
+    for i, entry in enumerate(track_progress(data, title=title, enabled=progress)):
         where = f'[{i}]'
-        name = _field(entry, 'file_name', qpic_file, where)
+        name = _relative_image_name(_field(entry, 'file_name', qpic_file, where),
+                                    qpic_file, where)
         img_path = osp.join(img_dir, name)
         try:
             height, width = read_image_size(img_path, decode=False)
@@ -224,20 +269,23 @@ def convert_qpic(qpic_file: str,
                                      action_ids=sorted(actions),
                                      contact_parts=parts))
         report['pairs'] += len(interactions)
+        if images != 'in_place':
+            name = f'images/{split}/{name}'
+            _place_image(img_path, osp.join(out_dir, name), images)
         img_id = entry.get('img_id')
-        images.append(dict(
+        images_out.append(dict(
             id=img_id if isinstance(img_id, int) else i + 1,
-            file_name=osp.relpath(img_path, out_dir).replace(os.sep, '/'),
-            width=width, height=height, contact_mask=mask_rel,
+            file_name=name, width=width, height=height, contact_mask=mask_rel,
             instances=instances, interactions=interactions))
-    if bar is not None:
-        print()
-    ann = dict(metainfo=metainfo, images=images)
+    ann = dict(metainfo=metainfo, images=images_out)
     ann_file = osp.join(out_dir, 'annotations', f'{split}.json')
     with open(ann_file, 'w') as f:
         json.dump(ann, f)
-    report['images'] = len(images)
+    report['images'] = len(images_out)
     report['ann_file'] = ann_file
+    report['data_root'] = out_dir
+    report['split'] = split
+    report['img_prefix'] = (osp.abspath(img_dir) if images == 'in_place' else '')
     report['problems'] = check_annotation_content(ann, ann_file)
     return report
 
@@ -260,4 +308,28 @@ def format_report(report: Dict) -> str:
         lines.append(f'no contact mask for {name}: {reason}')
     for problem in report['problems']:
         lines.append(f'PROBLEM {problem}')
+    lines.append('to use it, in your config:')
+    lines.extend('    ' + line for line in config_lines(report))
     return '\n'.join(lines)
+
+
+def config_lines(report: Dict) -> List[str]:
+    """The dataset config lines that load a split converted by :func:`convert_qpic`.
+
+    The dataloader is ``train_dataloader`` for a split whose name starts with
+    ``train``, ``val_dataloader`` for ``val...``, else ``test_dataloader``.
+    """
+    split = report['split']
+    loader = ('train_dataloader' if split.startswith('train') else
+              'val_dataloader' if split.startswith('val') else 'test_dataloader')
+    data_root = report['data_root'].rstrip('/\\') + '/'
+    lines = [f'{loader} = dict(dataset=dict(',
+             f"    type='PaIRDataset', data_root={data_root!r},",
+             f"    ann_file='annotations/{split}.json'"]
+    if report['img_prefix']:
+        img_prefix = report['img_prefix'].rstrip('/\\') + '/'
+        lines[-1] += ','
+        lines.append(f"    data_prefix=dict(img_path={img_prefix!r}, "
+                     "seg_map_path='')")
+    lines[-1] += '))'
+    return lines
