@@ -20,6 +20,9 @@ DATA=${PAIR_DATA:-data/synthetic}
 # absolute paths: mim runs the scripts from the installed package
 case $WORK_DIR in /*) ;; *) WORK_DIR=$ROOT/$WORK_DIR ;; esac
 case $DATA in /*) ;; *) DATA=$ROOT/$DATA ;; esac
+# openmim 0.3.9 imports pkg_resources, which setuptools >= 81 warns about on import (four
+# times per mim call); only that warning is silenced
+export PYTHONWARNINGS="ignore:pkg_resources is deprecated as an API:UserWarning"
 T0=$(date +%s)
 say() { printf '\n[main_job %4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
 
