@@ -147,9 +147,10 @@ class FieldChecker:
         """
         if not is_int(value):
             return self.error(field, f'expected an integer {what}, got {value!r}')
-        if value < low or (high is not None and value >= high):
-            bound = f'[{low}, {high})' if high is not None else f'(below {low})'
-            return self.error(field, f'{what} {value} out of range {bound}')
+        if high is None and value < low:
+            return self.error(field, f'{what} {value} is below {low}')
+        if high is not None and not low <= value < high:
+            return self.error(field, f'{what} {value} out of range [{low}, {high})')
         return True
 
     def index_list(self, values, field: str, what: str, high: Optional[int],

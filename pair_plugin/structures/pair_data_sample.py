@@ -20,6 +20,9 @@ class PaIRDataSample(DetDataSample):
       1..17 part, 255 ignored.
     - metainfo ``contact_annotated`` (bool): False when the image has no contact
       annotation at all; its part and segmentation losses are then skipped.
+    - metainfo ``instances`` (list[dict]): the annotation file's own instances (``bbox``
+      at the original size, as the file holds it), from which the HOI metrics read the
+      ground-truth boxes in float64.
 
     Predictions (``K`` triplets):
 

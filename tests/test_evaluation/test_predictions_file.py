@@ -181,3 +181,20 @@ def test_dump_metric_writes_the_file_and_masks(tmp_path):
         DumpPaIRPredictions(out_file='x.pkl')
     with pytest.raises(ValueError, match='two records for images/b.jpg'):
         write_predictions_file(str(tmp_path / 'dup.json'), [samples[1], samples[1]])
+
+
+def test_a_bad_box_reads_the_same_in_both_files(tmp_path):
+    """The annotation checker and the predictions reader share their field checkers."""
+    from pair_plugin.datasets import check_annotation_content
+    box = [10, 0, 9, 9]
+    ann = dict(metainfo=dict(objects=['person', 'cup'], actions=['hold']),
+               images=[dict(id=1, file_name='a.jpg', width=40, height=40,
+                            contact_mask=None, instances=[dict(bbox=box, category_id=0)],
+                            interactions=[])])
+    (problem, ) = check_annotation_content(ann, 'ann.json')
+    path = write_entries(tmp_path, [{'file_name': 'a.jpg',
+                                     'hois': [dict(HOI, subject_bbox=box)]}])
+    with pytest.raises(PaIRFormatError) as error:
+        read_predictions_file(path)
+    assert problem.message == error.value.message == 'x2 (9) < x1 (10)'
+    assert problem.image['file_name'] == error.value.image['file_name'] == 'a.jpg'
