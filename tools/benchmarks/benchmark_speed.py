@@ -11,6 +11,7 @@
 # PaIR-Net's forward and training step with channels_last and AMP. Prints Markdown tables
 # and writes them, with the machine they ran on, into --out (docs/benchmarks.md).
 import argparse
+import importlib.util
 import os
 import os.path as osp
 import platform
@@ -28,6 +29,17 @@ from pair_plugin.structures import PaIRDataSample
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PAIRNET_CFG = osp.join(ROOT, 'configs', 'pairnet_r50_pair1.py')
+
+
+def _load_get_flops():
+    spec = importlib.util.spec_from_file_location(
+        'get_flops', osp.join(ROOT, 'tools', 'analysis', 'get_flops.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+get_flops = _load_get_flops()
 
 
 def detr_config_path() -> str:
@@ -79,49 +91,11 @@ def count_params(model) -> float:
     return sum(p.numel() for p in model.parameters()) / 1e6
 
 
-def flop_analyzer(module: torch.nn.Module, inputs: tuple):
-    """mmengine's ``FlopAnalyzer`` of ``module`` on ``inputs``, knowing PaIR-Net's ops.
-
-    The IIM's attention is one scaled_dot_product_attention, which mmengine leaves out: it
-    is counted as the two batched products it is.
-    """
-    from mmengine.analysis import FlopAnalyzer
-
-    analyzer = FlopAnalyzer(module, inputs)
-    analyzer.set_op_handle(**{'aten::scaled_dot_product_attention': sdpa_flop_jit})
-    analyzer.unsupported_ops_warnings(False)
-    analyzer.uncalled_modules_warnings(False)
-    return analyzer
-
-
 def count_flops(model, shape, device) -> float:
-    """GFLOPs of ``model._forward`` on one image (mmengine's FlopAnalyzer)."""
-
-    class Forward(torch.nn.Module):
-
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, x):
-            return self.inner._forward(x, [sample_for(shape, 'plain')])
-
+    """GFLOPs of ``model``'s tensor forward on one image (tools/analysis/get_flops.py)."""
     x = torch.randn(1, 3, *shape, device=device)
-    return flop_analyzer(Forward(model).eval(), (x, )).total() / 1e9
-
-
-def sdpa_flop_jit(inputs, outputs) -> int:
-    """Multiply-adds of ``scaled_dot_product_attention``: Q Kᵀ and then (weights) V.
-
-    What mmengine counts for the two batched products of the unfused attention, so that
-    fusing it does not change a model's FLOPs. Shapes (..., L, E), (..., S, E), (..., S, Ev).
-    """
-    from mmengine.analysis.jit_handles import get_shape
-    q, k, v = (get_shape(x) for x in inputs[:3])
-    batch = 1
-    for size in q[:-2]:
-        batch *= size
-    return batch * q[-2] * k[-2] * (q[-1] + v[-1])
+    analyzer = get_flops.flop_analyzer(model.eval(), x, [sample_for(shape, 'plain')])
+    return analyzer.total() / 1e9
 
 
 def sample_for(shape, kind: str, num_actions: int = 117):
