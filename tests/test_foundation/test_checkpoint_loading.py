@@ -6,7 +6,6 @@ failure or points at a port nothing listens on.
 """
 import os
 import os.path as osp
-import pickle
 from urllib.error import URLError
 
 import numpy as np
@@ -46,14 +45,6 @@ def _mmengine_like_checkpoint():
         'message_hub': hub.state_dict(),
         'optimizer': {'state': {}, 'param_groups': [{'lr': 1e-4}]},
     }
-
-
-def test_plain_torch_load_refuses_mmengine_checkpoints(tmp_path):
-    """The problem being solved: torch's default refuses HistoryBuffer."""
-    path = tmp_path / 'ckpt.pth'
-    torch.save(_mmengine_like_checkpoint(), path)
-    with pytest.raises(pickle.UnpicklingError, match='Unsupported global'):
-        torch.load(path)
 
 
 def test_mmengine_loader_reads_mmengine_types_weights_only(tmp_path):
