@@ -1,6 +1,7 @@
 """Hand-made PaIR datasets for the data tests (imported by name: tests have no packages)."""
 import copy
 import json
+import os
 import os.path as osp
 
 import numpy as np
@@ -86,10 +87,7 @@ def write_dataset(root, images=None, metainfo=METAINFO, split='train',
 
 
 def _mkdir(path):
-    import os
     os.makedirs(osp.dirname(path), exist_ok=True)
-
-
 
 
 def edit_annotation(ann_file: str, edit) -> None:
