@@ -10,7 +10,7 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-from pair_plugin.datasets import PaIRDataset, check_dataset
+from pair_plugin.datasets import check_dataset
 from pair_plugin.datasets.converters import (HOTMaskIndex, config_lines,
                                              convert_hico_det, convert_vcoco,
                                              join_key, pair_contact_parts)

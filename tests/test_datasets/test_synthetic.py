@@ -18,7 +18,6 @@ from pair_plugin.structures import PaIRDataSample
 from tests.helpers import REPO, load_tool
 
 
-
 @pytest.fixture(scope='module')
 def synthetic_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('synthetic')
@@ -86,14 +85,10 @@ def test_deterministic_by_seed(tmp_path):
         generate_synthetic_dataset(str(tmp_path / name), 3, 0, 0, img_size=96,
                                    seed=seed, progress=False)
     read = lambda n, f: (tmp_path / n / f).read_bytes()  # noqa: E731
-    assert read('a', 'annotations/train.json') == read('b',
-                                                      'annotations/train.json')
-    assert read('a', 'images/train/000002.jpg') == read('b',
-                                                       'images/train/000002.jpg')
-    assert read('a', 'masks/train/000001.png') == read('b',
-                                                      'masks/train/000001.png')
-    assert read('a', 'annotations/train.json') != read('c',
-                                                      'annotations/train.json')
+    for name in ('annotations/train.json', 'images/train/000002.jpg',
+                 'masks/train/000001.png'):
+        assert read('a', name) == read('b', name), name
+    assert read('a', 'annotations/train.json') != read('c', 'annotations/train.json')
 
 
 def test_cli_writes_the_splits_and_plain_progress_lines(tmp_path, capsys):

@@ -1,12 +1,10 @@
 """Resume with nothing lost: a crashed run resumed with --resume ends with the same weights."""
 import os.path as osp
-import subprocess
 
 import pytest
 import torch
 
-from tests.helpers import (PYTHON, REPO, make_tiny_dataset, run,
-                            write_tiny_config)
+from tests.helpers import PYTHON, REPO, make_tiny_dataset, run, write_tiny_config
 
 
 @pytest.fixture(scope='module')

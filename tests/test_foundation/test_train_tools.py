@@ -11,8 +11,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import (PYTHON, REPO, make_tiny_dataset, run,
-                            write_tiny_config)
+from tests.helpers import PYTHON, REPO, make_tiny_dataset, run, write_tiny_config
 
 
 @pytest.fixture(scope='module')
