@@ -20,6 +20,20 @@ def _as_comparable(key, value):
     return list(value)
 
 
+def _image_and_mask_prefixes(data_prefix: dict) -> dict:
+    """``data_prefix`` with both of its keys, mmdet's names (``img``, ``seg``) accepted."""
+    prefixes = dict(img_path='', seg_map_path='')
+    for key, value in data_prefix.items():
+        name = dict(img='img_path', seg='seg_map_path').get(key, key)
+        if name not in prefixes:
+            raise ValueError(f'PaIRDataset: data_prefix.{key} is not one of img_path '
+                             '(img), seg_map_path (seg)')
+        if name != key and name in data_prefix:
+            raise ValueError(f'PaIRDataset: data_prefix gives both {key} and {name}')
+        prefixes[name] = value
+    return prefixes
+
+
 @DATASETS.register_module()
 class PaIRDataset(BaseDataset):
     """A PaIR-format annotation file (see ``docs/dataset.md``) as an mmengine dataset.
@@ -49,9 +63,10 @@ class PaIRDataset(BaseDataset):
         data_root (str): the folder that ``file_name`` and ``contact_mask`` are relative
             to. Defaults to the parent of the annotation file's folder
             (``<root>/annotations/<split>.json``).
-        data_prefix (dict): ``img_path`` and ``seg_map_path`` prefixes inside
-            ``data_root`` (default: none; the paths in the file already include
-            ``images/...`` and ``masks/...``).
+        data_prefix (dict): the folders that the images' ``file_name`` and the
+            ``contact_mask`` paths are relative to: ``img_path`` (or mmdet's ``img``) and
+            ``seg_map_path`` (or ``seg``), each relative to ``data_root`` unless absolute;
+            a key left out is ``data_root`` itself.
         filter_cfg (dict, optional): ``filter_empty_interactions=True`` drops images
             without any interaction (training only; the count is logged).
         backend_args (dict, optional): mmengine file backend arguments.
@@ -81,7 +96,7 @@ class PaIRDataset(BaseDataset):
             ann_file=ann_file,
             metainfo=metainfo,
             data_root=data_root,
-            data_prefix=dict(data_prefix),
+            data_prefix=_image_and_mask_prefixes(data_prefix),
             filter_cfg=filter_cfg,
             **kwargs)
 
@@ -157,13 +172,12 @@ class PaIRDataset(BaseDataset):
         ]
         return dict(
             img_id=img['id'],
-            img_path=osp.join(self.data_prefix.get('img_path', ''),
-                              img['file_name']),
+            img_path=osp.join(self.data_prefix['img_path'], img['file_name']),
             file_name=img['file_name'],
             height=img['height'],
             width=img['width'],
             seg_map_path=(None if mask is None else osp.join(
-                self.data_prefix.get('seg_map_path', ''), mask)),
+                self.data_prefix['seg_map_path'], mask)),
             contact_annotated=mask is not None,
             instances=instances,
             interactions=interactions)

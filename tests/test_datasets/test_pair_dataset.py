@@ -86,6 +86,22 @@ def test_data_root_and_relative_ann_file(hand_dataset, tmp_path):
                                                        'images/a.png')
 
 
+def test_data_prefix_in_mmdets_or_mmsegs_names_and_data_root_for_a_key_left_out(tmp_path):
+    ann = write_dataset(tmp_path)
+    root = str(tmp_path)
+    for prefix in (dict(img='pictures/'), dict(img_path='pictures/')):
+        data = PaIRDataset(ann_file=ann, data_root=root, data_prefix=prefix)[0]
+        assert data['img_path'] == osp.join(root, 'pictures', 'images/a.png')
+        assert data['seg_map_path'] == osp.join(root, 'masks/a.png')
+    data = PaIRDataset(ann_file=ann, data_root=root,
+                       data_prefix=dict(seg='/elsewhere/contact'))[0]
+    assert data['seg_map_path'] == '/elsewhere/contact/masks/a.png'
+    with pytest.raises(ValueError, match='gives both img and img_path'):
+        PaIRDataset(ann_file=ann, data_prefix=dict(img='a', img_path='b'))
+    with pytest.raises(ValueError, match=r'data_prefix.imgs is not one of'):
+        PaIRDataset(ann_file=ann, data_prefix=dict(imgs='a'))
+
+
 def test_bad_content_raises_first_problem_and_counts_the_rest(tmp_path):
     ann = write_dataset(tmp_path)
 
