@@ -25,9 +25,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.fileio import exists, get
-from mmengine.utils import ProgressBar
 from PIL import Image
 
+from pair_plugin.progress import track_progress
 from pair_plugin.structures import (IGNORE_INDEX, NUM_PARTS, PaIRFormatError,
                                     objects_key)
 from pair_plugin.structures.format_checks import (FieldChecker, is_int,
@@ -345,7 +345,8 @@ def check_dataset(ann_file: str,
                   check_files: bool = True,
                   decode_images: bool = True,
                   progress: bool = False,
-                  backend_args: Optional[dict] = None) -> List[PaIRFormatError]:
+                  backend_args: Optional[dict] = None,
+                  img_prefix: Optional[str] = None) -> List[PaIRFormatError]:
     """Check an annotation file, and optionally every image and mask it references.
 
     Args:
@@ -358,6 +359,9 @@ def check_dataset(ann_file: str,
             mask mode and values).
         decode_images (bool): decode image pixels, not only headers.
         progress (bool): show a progress bar over the images.
+        backend_args (dict, optional): mmengine file backend arguments.
+        img_prefix (str, optional): the folder that ``file_name`` is relative to, when
+            it is not ``data_root`` (the dataset config's ``data_prefix.img_path``).
 
     Returns:
         list[PaIRFormatError]: every problem found; empty means the dataset is valid.
@@ -372,19 +376,16 @@ def check_dataset(ann_file: str,
         return problems
     if data_root is None:
         data_root = default_data_root(ann_file)
-    bar = ProgressBar(len(images)) if progress and images else None
-    for i, img in enumerate(images):
-        if bar is not None:
-            bar.update()
+    for i, img in track_progress(list(enumerate(images)), title=f'checking {ann_file}',
+                                 enabled=progress):
         if isinstance(img, dict):
-            problems.extend(_check_image_files(ann_file, data_root, i, img,
-                                               decode_images, backend_args))
-    if bar is not None:
-        print()
+            problems.extend(_check_image_files(
+                ann_file, data_root, img_prefix or data_root, i, img, decode_images,
+                backend_args))
     return problems
 
 
-def _check_image_files(ann_file: str, data_root: str, i: int, img: dict,
+def _check_image_files(ann_file: str, data_root: str, img_prefix: str, i: int, img: dict,
                        decode_images: bool,
                        backend_args: Optional[dict]) -> List[PaIRFormatError]:
     """The problems of the image and mask files of ``images[i]``."""
@@ -394,7 +395,7 @@ def _check_image_files(ann_file: str, data_root: str, i: int, img: dict,
     expected = (height, width) if is_int(width) and is_int(height) else None
     name = img.get('file_name')
     if isinstance(name, str) and name:
-        path = osp.join(data_root, name)
+        path = osp.join(img_prefix, name)
         try:
             hw = read_image_size(path, decode_images, backend_args)
         except PaIRFormatError as exc:

@@ -13,8 +13,8 @@ from collections import Counter
 from typing import Dict, Optional, Tuple
 
 import numpy as np
-from mmengine.utils import ProgressBar
 
+from pair_plugin.progress import track_progress
 from pair_plugin.structures import NUM_PARTS
 from pair_plugin.structures.format_checks import referenced_by
 from .annotation_checks import (default_data_root, load_valid_annotation,
@@ -69,10 +69,8 @@ def count_part_images(ann_file: str,
         data_root = default_data_root(ann_file)
     counts = np.zeros(NUM_PARTS, dtype=np.int64)
     images = ann['images']
-    bar = ProgressBar(len(images)) if progress and images else None
-    for i, img in enumerate(images):
-        if bar is not None:
-            bar.update()
+    for i, img in track_progress(list(enumerate(images)), title=f'reading the masks of '
+                                 f'{ann_file}', enabled=progress):
         if img['contact_mask'] is None:
             continue
         mask = read_contact_mask(

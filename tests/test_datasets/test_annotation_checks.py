@@ -215,3 +215,15 @@ def test_cli_exit_status_and_listing(tmp_path, capsys):
         f"{ann}: images[1] (id 1, file_name 'images/b.png'): id: duplicate image id 1 "
         '(also images[0])']
     assert '2 problem(s)' in out.err
+
+
+def test_cli_checks_images_under_their_own_prefix(tmp_path, capsys):
+    """A converted set whose images stayed in place: masks under the data root, images
+    under the prefix its conversion printed."""
+    checker = load_tool('tools/data/check_dataset.py')
+    ann = write_dataset(tmp_path / 'set', images=[IMAGE_1, IMAGE_2])
+    os.makedirs(tmp_path / 'photos')
+    os.rename(tmp_path / 'set' / 'images', tmp_path / 'photos' / 'images')
+    assert checker.main([ann, '--quiet']) == 1
+    assert 'no such image file' in capsys.readouterr().out
+    assert checker.main([ann, '--quiet', '--img-prefix', str(tmp_path / 'photos')]) == 0

@@ -34,13 +34,13 @@ import numpy as np
 from mmengine.evaluator import Evaluator
 from mmengine.logging import MMLogger, print_log
 from mmengine.structures import InstanceData, PixelData
-from mmengine.utils import ProgressBar
 
 from pair_plugin.datasets import (LoadPaIRAnnotations, PackPaIRInputs,
                                   PaIRDataset)
 from pair_plugin.evaluation import (HOI_ERROR_OUTCOMES, ContactMetric,
                                     HOIErrorAnalysis, HOIMetric, read_prediction_mask,
                                     read_predictions_file)
+from pair_plugin.progress import track_progress
 from pair_plugin.structures import BODY_PARTS, PaIRFormatError
 from pair_plugin.structures.format_checks import referenced_by
 
@@ -211,16 +211,13 @@ def evaluate(args):
     evaluator = Evaluator(metrics)
     evaluator.dataset_meta = metainfo
     print_log(f'scoring {len(dataset)} images of {args.ann_file}', logger=logger)
-    bar = ProgressBar(len(dataset))
-    for i in range(len(dataset)):
+    for i in track_progress(range(len(dataset)), title='scoring'):
         sample = dataset[i]['data_samples']
         index = by_name.get(sample.file_name)
         prediction = (predictions[index] if index is not None else
                       dict(pred_hois=empty_predictions(), contact_mask=None))
         add_predictions(sample, prediction, index, args)
         evaluator.process([sample])
-        bar.update()
-    print()
     return evaluator.evaluate(len(dataset)), metrics
 
 

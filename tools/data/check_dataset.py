@@ -19,6 +19,10 @@ def parse_args(argv=None):
     parser.add_argument('--data-root', default=None,
                         help='folder the image and mask paths are relative to '
                         '(default: the parent of the annotation file\'s folder)')
+    parser.add_argument('--img-prefix', default=None,
+                        help='folder the image paths are relative to, when it is not '
+                        'the data root (a converted set whose images stayed in place: '
+                        'the data_prefix img_path its conversion printed)')
     parser.add_argument('--no-files', action='store_true',
                         help='check the JSON only, not the image and mask files')
     parser.add_argument('--no-decode', action='store_true',
@@ -33,7 +37,8 @@ def main(argv=None) -> int:
     data_root = args.data_root or default_data_root(args.ann_file)
     problems = check_dataset(
         args.ann_file, data_root, check_files=not args.no_files,
-        decode_images=not args.no_decode, progress=not args.quiet)
+        decode_images=not args.no_decode, progress=not args.quiet,
+        img_prefix=args.img_prefix)
     for problem in problems:
         print(problem)
     if problems:
