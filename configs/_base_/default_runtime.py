@@ -17,7 +17,7 @@ custom_hooks = [dict(type='RandomStateHook')]
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # nccl on GPUs; tools/train.py starts a gloo group itself on a machine without CUDA
+    # nccl, for GPUs
     dist_cfg=dict(backend='nccl'))
 
 vis_backends = [dict(type='LocalVisBackend')]

@@ -130,7 +130,7 @@ def sample_for(shape, kind: str, num_actions: int = 117):
 
 
 def autocast(device: str, amp: bool):
-    """bf16 autocast on the CPU, fp16 on CUDA (what ``tools/train.py --amp`` uses)."""
+    """Autocast in bf16 on the CPU, fp16 on CUDA (``tools/train.py --amp``: fp16 on CUDA)."""
     device_type = 'cuda' if device.startswith('cuda') else 'cpu'
     dtype = torch.float16 if device_type == 'cuda' else torch.bfloat16
     return torch.autocast(device_type, dtype=dtype, enabled=amp)

@@ -97,8 +97,8 @@ def generate_synthetic_dataset(out_dir: str, num_train: int = 1200,
                                contact_band: float = CONTACT_BAND) -> Dict[str, str]:
     """Generate the train, val and test splits; returns ``{split: annotation file}``.
 
-    Arguments as :func:`generate_split`. The defaults (1200 / 100 / 100 images of width
-    256) take about 30 s.
+    Arguments as :func:`generate_split`; the defaults write 1200 / 100 / 100 images of
+    width 256.
     """
     metainfo = synthetic_metainfo()
     sizes = dict(train=num_train, val=num_val, test=num_test)
