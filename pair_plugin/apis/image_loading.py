@@ -1,9 +1,11 @@
-"""Reading any photo a user hands to the inference API or the demo."""
+"""Reading any photo or array a user hands to the inference API or the demos."""
 import os.path as osp
 
 import numpy as np
+from mmcv.transforms import BaseTransform
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from pair_plugin.registry import TRANSFORMS
 from pair_plugin.structures import PaIRFormatError
 
 
@@ -47,3 +49,59 @@ def load_image(path: str) -> np.ndarray:
     if array.ndim != 3 or array.shape[0] == 0 or array.shape[1] == 0:
         raise PaIRFormatError(path, 'image', f'decoded to an empty array {array.shape}')
     return np.ascontiguousarray(array[..., ::-1])
+
+
+def as_bgr_image(img: np.ndarray, name: str = 'image array') -> np.ndarray:
+    """A user's uint8 array as the (H, W, 3) BGR image the data pipeline expects.
+
+    Args:
+        img (np.ndarray): (H, W) grayscale, (H, W, 3) BGR or (H, W, 4) BGRA, uint8.
+        name (str): what to call the array in errors.
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8 BGR (gray repeated, alpha dropped).
+
+    Raises:
+        ValueError: another shape or dtype (names the array).
+    """
+    img = np.asarray(img)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    if img.ndim != 3 or img.shape[2] not in (3, 4) or 0 in img.shape[:2]:
+        raise ValueError(
+            f'{name}: an image array must be (H, W), (H, W, 3) BGR or (H, W, 4) BGRA, '
+            f'got shape {img.shape}')
+    if img.dtype != np.uint8:
+        raise ValueError(f'{name}: an image array must be uint8, got {img.dtype}')
+    return np.ascontiguousarray(img[..., :3])
+
+
+@TRANSFORMS.register_module()
+class LoadInferenceImage(BaseTransform):
+    """Load the image of an inference input, a file or an array (as mmdet's
+    ``InferencerLoader``).
+
+    Files are read with :func:`load_image` (EXIF orientation, grayscale, alpha, WebP,
+    16-bit); arrays are checked with :func:`as_bgr_image`.
+
+    Required keys: ``img`` (np.ndarray) or ``img_path`` (str); optional ``file_name``.
+
+    Added keys: ``img`` (H, W, 3) uint8 BGR, ``img_shape``, ``ori_shape`` (H, W),
+    ``img_path`` (None for an array) and ``file_name`` (``img_path`` when not given).
+    """
+
+    def transform(self, results: dict) -> dict:
+        path = results.get('img_path')
+        if results.get('img') is not None:
+            img = as_bgr_image(results['img'], results.get('file_name') or 'image array')
+        elif path is not None:
+            img = load_image(str(path))
+        else:
+            raise KeyError("LoadInferenceImage: an input needs 'img' or 'img_path', got "
+                           f'{sorted(results)}')
+        results['img'] = img
+        results['img_shape'] = results['ori_shape'] = img.shape[:2]
+        results['img_path'] = None if path is None else str(path)
+        if results.get('file_name') is None:
+            results['file_name'] = results['img_path']
+        return results

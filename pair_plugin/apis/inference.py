@@ -1,19 +1,18 @@
-"""Building a PaIR-Net from a config and a checkpoint, and running it on images.
+"""Building PaIR-Net for inference: the PyTorch model from a config and a checkpoint, or
+its exported graph in a deployment runtime, and the test pipeline that reads any image.
 
-As mmdet's ``init_detector`` / ``inference_detector``::
+As mmdet's ``init_detector``; :class:`~pair_plugin.apis.PaIRInferencer` builds on these::
 
     model = init_model('configs/pairnet_r18_synthetic.py', 'epoch_26.pth', device='cpu')
-    result = inference_pair(model, 'photo.jpg')       # a PaIRDataSample
-    result.pred_hois.scores, result.pred_sem_seg.sem_seg, result.pred_parts
+    deployed = init_deployed_model('configs/pairnet_r18_synthetic.py', 'pairnet.onnx')
 """
 import copy
+import json
 import os.path as osp
 import warnings
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import Optional, Union
 
-import numpy as np
-import torch
 import torch.nn as nn
 from mmcv.transforms import Compose
 from mmengine.config import Config, ConfigDict
@@ -22,15 +21,16 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from pair_plugin.registry import DATASETS, MODELS
-from pair_plugin.structures import PaIRDataSample, PaIRFormatError
-from .image_loading import load_image
+from pair_plugin.structures import PaIRFormatError
+from .deployed_model import DeployedPaIRNet
+from .image_loading import LoadInferenceImage
 
 #: pipeline steps that read annotations; there are none at inference
 ANNOTATION_LOADERS = ('LoadPaIRAnnotations', 'LoadAnnotations')
-#: pipeline steps that read the image from a file; replaced by one reading the array
-IMAGE_LOADERS = ('LoadImageFromFile', 'LoadImageFromNDArray')
+#: pipeline steps that read the image; replaced by ``LoadInferenceImage``
+IMAGE_LOADERS = ('LoadImageFromFile', 'LoadImageFromNDArray', 'LoadInferenceImage')
 
-ImagesType = Union[str, Path, np.ndarray, Sequence[Union[str, Path, np.ndarray]]]
+ConfigType = Union[str, Path, Config]
 
 
 def _type_name(step: dict) -> str:
@@ -75,17 +75,56 @@ def _config_dataset_meta(cfg: Config) -> dict:
         return meta
 
 
-def init_model(config: Union[str, Path, Config],
+def _with_names(dataset_meta: Optional[dict], config: Config, where: str) -> dict:
+    """``dataset_meta`` when it names the objects and actions, else the config's; warns
+    when neither does (names then fall back to ids in the pictures)."""
+    if not dataset_meta:
+        dataset_meta = _config_dataset_meta(config)
+    if not dataset_meta.get('objects') or not dataset_meta.get('actions'):
+        warnings.warn(
+            f'{where}: neither the {"checkpoint" if where == "init_model" else "model file"}'
+            ' nor the config gives the object and action names; predictions will show '
+            'class ids')
+    return dataset_meta
+
+
+def load_config(config: ConfigType, cfg_options: Optional[dict] = None) -> Config:
+    """A config file or object (copied), with ``cfg_options`` merged in."""
+    if isinstance(config, (str, Path)):
+        config = Config.fromfile(str(config))
+    elif isinstance(config, Config):
+        config = copy.deepcopy(config)
+    else:
+        raise TypeError(
+            f'config must be a file name or an mmengine Config, got {type(config)}')
+    if cfg_options is not None:
+        config.merge_from_dict(cfg_options)
+    return config
+
+
+def build_detector(config: Config) -> nn.Module:
+    """PaIR-Net from ``config.model``, in eval mode on the CPU, without downloading
+    pretrained backbone weights (the checkpoint holds the trained ones), SyncBN as BN."""
+    backbone = config.model.get('backbone')
+    if backbone is not None and 'init_cfg' in backbone:
+        backbone.init_cfg = None
+    init_default_scope(config.get('default_scope', 'pair_plugin'))
+    model = revert_sync_batchnorm(MODELS.build(config.model))
+    model.cfg = config
+    return model.eval()
+
+
+def init_model(config: ConfigType,
                checkpoint: Optional[str] = None,
                device: str = 'cpu',
                cfg_options: Optional[dict] = None) -> nn.Module:
     """Build PaIR-Net from a config and load a checkpoint (as mmdet's ``init_detector``).
 
-    The model gets ``model.cfg`` (the config, for :func:`inference_pair`) and
-    ``model.dataset_meta`` (``objects``, ``classes``, ``actions``, ``hoi_categories``):
-    from the checkpoint's ``meta.dataset_meta`` (written by the training runner), else
-    from the config's test dataset (its annotation file and ``metainfo``); a warning says
-    when neither has them (names then fall back to ids in the pictures).
+    The model gets ``model.cfg`` (the config) and ``model.dataset_meta`` (``objects``,
+    ``classes``, ``actions``, ``hoi_categories``): from the checkpoint's
+    ``meta.dataset_meta`` (written by the training runner), else from the config's test
+    dataset (its annotation file and ``metainfo``); a warning says when neither has them
+    (names then fall back to ids in the pictures).
 
     Args:
         config (str | Path | Config): the config file or object.
@@ -98,26 +137,16 @@ def init_model(config: Union[str, Path, Config],
         nn.Module: the model, in eval mode, on ``device``.
 
     Raises:
-        ValueError: ``checkpoint`` is a URL (only local files are loaded).
+        ValueError: ``checkpoint`` is a URL (only local files are loaded) or an exported
+            graph.
         FileNotFoundError: ``checkpoint`` does not exist.
     """
-    if isinstance(config, (str, Path)):
-        config = Config.fromfile(str(config))
-    elif not isinstance(config, Config):
-        raise TypeError(
-            f'config must be a file name or an mmengine Config, got {type(config)}')
-    else:
-        config = copy.deepcopy(config)
-    if cfg_options is not None:
-        config.merge_from_dict(cfg_options)
-    backbone = config.model.get('backbone')
-    if backbone is not None and 'init_cfg' in backbone:
-        # no download of pretrained weights: the checkpoint holds the trained ones
-        backbone.init_cfg = None
-    init_default_scope(config.get('default_scope', 'pair_plugin'))
-
-    model = MODELS.build(config.model)
-    model = revert_sync_batchnorm(model)
+    config = load_config(config, cfg_options)
+    if checkpoint is not None and str(checkpoint).lower().endswith(('.onnx', '.xml')):
+        raise ValueError(f'{checkpoint}: an exported graph, not a PyTorch checkpoint; '
+                         "run it with PaIRInferencer(..., backend='onnxruntime') or "
+                         'init_deployed_model')
+    model = build_detector(config)
 
     dataset_meta = None
     if checkpoint is not None:
@@ -132,100 +161,84 @@ def init_model(config: Union[str, Path, Config],
         meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
         if meta.get('dataset_meta'):
             dataset_meta = {k.lower(): v for k, v in meta['dataset_meta'].items()}
-    if dataset_meta is None:
-        dataset_meta = _config_dataset_meta(config)
-    if not dataset_meta.get('objects') or not dataset_meta.get('actions'):
-        warnings.warn(
-            'init_model: neither the checkpoint nor the config gives the object and '
-            'action names; predictions will show class ids')
-    model.dataset_meta = dataset_meta
-    model.cfg = config
+    model.dataset_meta = _with_names(dataset_meta, config, 'init_model')
     model.to(device)
-    model.eval()
     return model
 
 
-def build_inference_pipeline(cfg: Config) -> Compose:
-    """The config's test pipeline, reading the image from an array and no annotations.
+def init_deployed_model(config: Optional[ConfigType],
+                        model_file: str,
+                        backend: str = 'onnxruntime',
+                        device: str = 'cpu',
+                        num_threads: Optional[int] = None,
+                        cfg_options: Optional[dict] = None) -> DeployedPaIRNet:
+    """PaIR-Net's exported graph (``tools/deployment/export_onnx.py``, or its INT8 form)
+    in ONNX Runtime or OpenVINO, with the config's pre- and post-processing.
 
-    The image loader (``LoadImageFromFile``) becomes ``mmdet.LoadImageFromNDArray`` and
-    annotation loaders (``LoadPaIRAnnotations``, ``LoadAnnotations``) are dropped; the
-    resize, normalisation settings and ``PackPaIRInputs`` stay as in testing.
+    Args:
+        config (str | Path | Config, optional): the model's config; None takes the one
+            stored in the ``.onnx`` file by the export.
+        model_file (str): the graph (see :class:`DeployedPaIRNet`).
+        backend (str): ``'onnxruntime'`` or ``'openvino'``.
+        device (str): ``'cpu'``, or ``'cuda:N'`` for ONNX Runtime's CUDA provider.
+        num_threads (int, optional): the runtime's threads; its default when None.
+        cfg_options (dict, optional): overrides merged into the config.
+
+    Returns:
+        DeployedPaIRNet: with ``cfg`` and ``dataset_meta`` (from the file's metadata,
+        else the config's test dataset), in eval mode.
+    """
+    from .onnx_export import read_onnx_metadata
+    model_file = str(model_file)
+    if not osp.isfile(model_file):
+        raise FileNotFoundError(f'{model_file}: {backend} model file not found')
+    stored = (read_onnx_metadata(model_file) if model_file.lower().endswith('.onnx')
+              else _openvino_metadata(model_file))
+    if config is None:
+        if not stored['config']:
+            raise ValueError(f'{model_file}: holds no config; give the config file')
+        config = Config.fromstring(stored['config'], file_format='.py')
+    config = load_config(config, cfg_options)
+    detector = build_detector(config)
+    model = DeployedPaIRNet(detector, model_file, backend, device, num_threads)
+    model.cfg = config
+    model.dataset_meta = _with_names(stored['dataset_meta'], config, 'init_deployed_model')
+    return model.eval()
+
+
+def _openvino_metadata(xml_file: str) -> dict:
+    """``dataset_meta`` and ``config`` stored in an OpenVINO IR's ``rt_info``."""
+    import openvino as ov
+    from .onnx_export import META_CONFIG, META_DATASET
+    model = ov.Core().read_model(xml_file)
+    values = {}
+    for key in (META_DATASET, META_CONFIG):
+        path = key.split('.')
+        values[key] = (model.get_rt_info(path).astype(str)
+                       if model.has_rt_info(path) else None)
+    meta = values[META_DATASET]
+    return dict(dataset_meta=json.loads(meta) if meta else None,
+                config=values[META_CONFIG])
+
+
+def build_inference_pipeline(cfg: Config) -> Compose:
+    """The config's test pipeline, reading any image file or array and no annotations.
+
+    The image loader (``LoadImageFromFile``) becomes
+    :class:`~pair_plugin.apis.image_loading.LoadInferenceImage` and annotation loaders
+    (``LoadPaIRAnnotations``, ``LoadAnnotations``) are dropped; the resize, normalisation
+    settings and ``PackPaIRInputs`` stay as in testing.
     """
     dataset_cfg = _dataset_cfg(cfg)
     if dataset_cfg is None or 'pipeline' not in dataset_cfg:
         raise ValueError(
             'the config has no test_dataloader.dataset.pipeline to infer with')
-    steps = []
-    for step in copy.deepcopy(dataset_cfg['pipeline']):
-        name = _type_name(step)
-        if name in ANNOTATION_LOADERS:
-            continue
-        if name in IMAGE_LOADERS:
-            step = dict(type='mmdet.LoadImageFromNDArray')
-        steps.append(step)
-    if not steps or _type_name(steps[0]) != 'LoadImageFromNDArray':
+    steps = [
+        step for step in copy.deepcopy(dataset_cfg['pipeline'])
+        if _type_name(step) not in ANNOTATION_LOADERS
+    ]
+    if not steps or _type_name(steps[0]) not in IMAGE_LOADERS:
         raise ValueError(
             'the test pipeline must start with LoadImageFromFile, got '
             f'{[_type_name(s) for s in dataset_cfg["pipeline"]]}')
-    return Compose(steps)
-
-
-def _as_bgr(img: np.ndarray) -> np.ndarray:
-    img = np.asarray(img)
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    if img.ndim != 3 or img.shape[2] not in (3, 4):
-        raise ValueError(
-            f'an image array must be (H, W), (H, W, 3) BGR or (H, W, 4) BGRA, got '
-            f'shape {img.shape}')
-    if img.dtype != np.uint8:
-        raise ValueError(f'an image array must be uint8, got {img.dtype}')
-    return np.ascontiguousarray(img[..., :3])
-
-
-def inference_pair(model: nn.Module,
-                   imgs: ImagesType,
-                   test_pipeline: Optional[Compose] = None
-                   ) -> Union[PaIRDataSample, List[PaIRDataSample]]:
-    """Run PaIR-Net on one image or a list of images.
-
-    Args:
-        model (nn.Module): a model from :func:`init_model` (it needs ``model.cfg``).
-        imgs: an image file, a uint8 array ((H, W, 3) BGR as mmcv reads, (H, W) gray
-            or (H, W, 4) BGRA), or a list of them. Files are read with
-            :func:`~pair_plugin.apis.image_loading.load_image` (EXIF orientation,
-            grayscale, RGBA, WebP, 16-bit).
-        test_pipeline (Compose, optional): defaults to
-            :func:`build_inference_pipeline` of ``model.cfg``.
-
-    Returns:
-        PaIRDataSample or list[PaIRDataSample]: one per image (a list when ``imgs``
-        is a list or tuple) with ``pred_hois`` (boxes in the image's own pixels),
-        ``pred_sem_seg`` at the image's size and ``pred_parts``; metainfo
-        ``img_path`` is the file (None for an array) and ``ori_shape`` its size.
-    """
-    is_batch = isinstance(imgs, (list, tuple))
-    images = list(imgs) if is_batch else [imgs]
-    if test_pipeline is None:
-        test_pipeline = build_inference_pipeline(model.cfg)
-
-    results = []
-    for index, img in enumerate(images):
-        if isinstance(img, (str, Path)):
-            path = str(img)
-            array = load_image(path)
-        elif isinstance(img, np.ndarray):
-            path = None
-            array = _as_bgr(img)
-        else:
-            raise TypeError(
-                f'imgs[{index}]: expected a file name or a numpy array, got {type(img)}')
-        file_name = osp.basename(path) if path is not None else f'array_{index}'
-        data = test_pipeline(dict(img=array, img_id=index, file_name=file_name))
-        batch = dict(inputs=[data['inputs']], data_samples=[data['data_samples']])
-        with torch.no_grad():
-            result = model.test_step(batch)[0]
-        result.set_metainfo(dict(img_path=path, file_name=file_name))
-        results.append(result)
-    return results if is_batch else results[0]
+    return Compose([LoadInferenceImage()] + steps[1:])

@@ -94,7 +94,7 @@ def test_cfg_options_are_applied(trained):
 def test_inference_pipeline_reads_an_array_and_no_annotations(trained):
     pipeline = build_inference_pipeline(trained['model'].cfg)
     names = [type(t).__name__ for t in pipeline.transforms]
-    assert names == ['LoadImageFromNDArray', 'Resize', 'PackPaIRInputs']
+    assert names == ['LoadInferenceImage', 'Resize', 'PackPaIRInputs']
 
 
 def test_inference_on_an_array(trained):
@@ -151,7 +151,8 @@ def test_paths_and_lists(trained, tmp_path):
     results = inference_pair(trained['model'], [png, img, gray])
     assert isinstance(results, list) and len(results) == 3
     from_file, from_array, from_gray = results
-    assert from_file.img_path == png and from_file.file_name == 'p.png'
+    assert from_file.img_path == png and from_file.file_name == png
+    assert from_array.img_path is None and from_array.file_name == 'array_1'
     assert from_gray.pred_sem_seg.sem_seg.shape == (1, 90, 150)
     # a file and the array it holds give the same predictions
     assert torch.equal(from_file.pred_hois.scores, from_array.pred_hois.scores)
@@ -160,11 +161,12 @@ def test_paths_and_lists(trained, tmp_path):
 
 
 def test_bad_inputs(trained, tmp_path):
-    with pytest.raises(ValueError, match=r'must be \(H, W\), \(H, W, 3\) BGR'):
+    with pytest.raises(ValueError, match=r'array_0: an image array must be \(H, W\), '
+                       r'\(H, W, 3\) BGR'):
         inference_pair(trained['model'], np.zeros((4, 5, 2), np.uint8))
     with pytest.raises(ValueError, match='must be uint8'):
         inference_pair(trained['model'], np.zeros((4, 5, 3), np.float32))
-    with pytest.raises(TypeError, match=r'imgs\[1\]: expected a file name'):
+    with pytest.raises(TypeError, match=r'inputs\[1\]: expected an image file'):
         inference_pair(trained['model'], [photo(), 3])
     bad = tmp_path / 'bad.webp'
     bad.write_bytes(b'RIFF0000WEBPnope')

@@ -1,9 +1,12 @@
 # Run PaIR-Net on photos: a picture of the predictions and a JSON of the triplets each.
-"""PaIR-Net image demo.
+"""PaIR-Net image demo (through :class:`pair_plugin.apis.PaIRInferencer`).
 
     python tools/demo/image_demo.py photo.jpg [more.png | a_folder ...] \\
         configs/pairnet_r18_synthetic.py work_dirs/main_job/epoch_26.pth \\
         --out-dir outputs/demo --device cpu --score-thr 0.3
+    # the exported graph in ONNX Runtime (tools/deployment/export_onnx.py)
+    python tools/demo/image_demo.py photo.jpg configs/pairnet_r18_synthetic.py \\
+        pairnet.onnx --backend onnxruntime
 
 For every input image ``<stem>`` it writes to ``--out-dir``:
 
@@ -23,7 +26,8 @@ Any size, grayscale, RGBA, palette, 16-bit, EXIF-rotated JPEG and WebP input is 
 error naming it, unless ``--skip-unreadable``. Pictures of images whose longer side
 exceeds ``--max-draw-size`` (default 2048) are drawn scaled down by one factor, boxes
 and contact map together (the JSON and the contact PNG stay at full size); pass
-``--max-draw-size 0`` to draw at full size.
+``--max-draw-size 0`` to draw at full size. The time of reading, inference and drawing
+of each image is printed at the end.
 """
 import argparse
 import json
@@ -33,15 +37,13 @@ import sys
 import time
 
 import cv2
+import mmcv
 import numpy as np
-from mmengine.utils import ProgressBar
 
-from pair_plugin.apis import inference_pair, init_model, load_image
-from pair_plugin.registry import VISUALIZERS
+from pair_plugin.apis import PaIRInferencer, load_image
+from pair_plugin.apis.pair_inferencer import BACKENDS, IMAGE_EXTENSIONS
+from pair_plugin.progress import ProgressDisplay
 from pair_plugin.structures import PaIRFormatError
-
-#: file extensions taken from a folder
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
 
 def parse_args():
@@ -50,10 +52,18 @@ def parse_args():
         'the triplets per image')
     parser.add_argument('inputs', nargs='+', help='image files and/or folders of images')
     parser.add_argument('config', help='the model config file')
-    parser.add_argument('checkpoint', help='the checkpoint file (a local path)')
+    parser.add_argument('checkpoint',
+                        help='the checkpoint (.pth), or with --backend the exported '
+                        'graph (.onnx, .xml)')
+    parser.add_argument('--backend', choices=BACKENDS, default='pytorch',
+                        help='what runs the model')
     parser.add_argument('--out-dir', default='outputs/demo',
                         help='where the pictures and JSON files go')
     parser.add_argument('--device', default='cpu', help="e.g. 'cpu', 'cuda:0'")
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='images per forward pass')
+    parser.add_argument('--num-threads', type=int, default=None,
+                        help='threads of the onnxruntime / openvino backend')
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='draw and list the triplets scoring above this')
     parser.add_argument('--max-draw-size', type=int, default=2048,
@@ -102,28 +112,42 @@ def output_stems(files):
     return unique
 
 
-def hois_to_json(result, dataset_meta, score_thr):
-    """The ``hois`` entries of the predictions file, with the names added."""
-    hois = result.pred_hois
+def hois_with_names(entry, dataset_meta, score_thr):
+    """The ``hois`` of a predictions-file entry above ``score_thr``, rounded, with the
+    object and action names."""
     objects = dataset_meta.get('objects') or dataset_meta.get('classes') or ()
     actions = dataset_meta.get('actions') or ()
-    scores = hois.scores.detach().cpu().numpy()
-    subj = hois.subject_bboxes.detach().cpu().numpy()
-    obj = hois.object_bboxes.detach().cpu().numpy()
-    obj_labels = hois.object_labels.detach().cpu().numpy()
-    act_labels = hois.action_labels.detach().cpu().numpy()
-    entries = []
-    for i in np.flatnonzero(scores > score_thr):
-        o, a = int(obj_labels[i]), int(act_labels[i])
-        entries.append(dict(
-            subject_bbox=[round(float(v), 2) for v in subj[i]],
-            object_bbox=[round(float(v), 2) for v in obj[i]],
+    hois = []
+    for hoi in entry['hois']:
+        if hoi['score'] <= score_thr:
+            continue
+        o, a = hoi['object_id'], hoi['action_id']
+        hois.append(dict(
+            subject_bbox=[round(v, 2) for v in hoi['subject_bbox']],
+            object_bbox=[round(v, 2) for v in hoi['object_bbox']],
             object_id=o,
             object_name=objects[o] if o < len(objects) else f'object {o}',
             action_id=a,
             action_name=actions[a] if a < len(actions) else f'action {a}',
-            score=round(float(scores[i]), 4)))
-    return entries
+            score=round(hoi['score'], 4)))
+    return hois
+
+
+def read_batch(batch, skip_unreadable, failed):
+    """``(items for the inferencer, their stems)``; unreadable files raise, or with
+    ``skip_unreadable`` go to ``failed``."""
+    items, stems = [], []
+    for path, stem in batch:
+        try:
+            image = load_image(path)
+        except (PaIRFormatError, FileNotFoundError) as err:
+            if not skip_unreadable:
+                raise
+            failed.append((path, str(err)))
+            continue
+        items.append(dict(img=image, img_path=path, file_name=path))
+        stems.append(stem)
+    return items, stems
 
 
 def main():
@@ -133,67 +157,61 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
 
     start = time.perf_counter()
-    model = init_model(args.config, args.checkpoint, device=args.device)
+    inferencer = PaIRInferencer(
+        args.config, args.checkpoint, device=args.device, backend=args.backend,
+        num_threads=args.num_threads, show_progress=False,
+        visualizer=dict(alpha=args.alpha, max_draw_size=args.max_draw_size or None))
     load_s = time.perf_counter() - start
+    dataset_meta = inferencer.model.dataset_meta
 
-    vis_cfg = dict(model.cfg.get('visualizer', dict(type='PaIRVisualizer')))
-    vis_cfg.update(
-        name='image_demo', vis_backends=None, alpha=args.alpha,
-        max_draw_size=args.max_draw_size or None)
-    vis_cfg.pop('save_dir', None)
-    visualizer = VISUALIZERS.build(vis_cfg)
-    visualizer.dataset_meta = model.dataset_meta
-
-    timings = []
-    failed = []
-    progress = ProgressBar(len(files))
-    for path, stem in zip(files, stems):
+    timings, failed = [], []
+    progress = ProgressDisplay(len(files), 'image_demo')
+    jobs = list(zip(files, stems))
+    for first in range(0, len(jobs), args.batch_size):
+        batch = jobs[first:first + args.batch_size]
         t0 = time.perf_counter()
-        try:
-            image = load_image(path)
-        except (PaIRFormatError, FileNotFoundError) as err:
-            if not args.skip_unreadable:
-                raise
-            failed.append((path, str(err)))
-            progress.update()
-            continue
+        items, batch_stems = read_batch(batch, args.skip_unreadable, failed)
         t1 = time.perf_counter()
-        result = inference_pair(model, image)
-        t2 = time.perf_counter()
+        if items:
+            preds = inferencer(items, batch_size=len(items),
+                               return_datasamples=True)['predictions']
+            t2 = time.perf_counter()
+            pictures = inferencer.visualize(items, preds, return_vis=True,
+                                            pred_score_thr=args.score_thr)
+            for item, stem, pred, picture in zip(items, batch_stems, preds, pictures):
+                entry = inferencer.pred2dict(pred)
+                contact_file = f'{stem}_contact.png'
+                cv2.imwrite(osp.join(args.out_dir, contact_file), entry['contact_mask'])
+                record = dict(
+                    file_name=item['img_path'],
+                    width=int(item['img'].shape[1]),
+                    height=int(item['img'].shape[0]),
+                    hois=hois_with_names(entry, dataset_meta, args.score_thr),
+                    contact_mask=contact_file,
+                    part_scores=[round(p, 4) for p in entry['part_scores']])
+                with open(osp.join(args.out_dir, f'{stem}.json'), 'w') as f:
+                    json.dump(record, f, indent=1)
+                mmcv.imwrite(picture[..., ::-1], osp.join(args.out_dir, f'{stem}.png'))
+            t3 = time.perf_counter()
+            n = len(items)
+            for item in items:
+                timings.append((item['img_path'], item['img'].shape[1],
+                                item['img'].shape[0], (t1 - t0) / n, (t2 - t1) / n,
+                                (t3 - t2) / n))
+        progress.update(len(batch))
+    progress.close()
 
-        contact = result.pred_sem_seg.sem_seg[0].cpu().numpy().astype(np.uint8)
-        contact_file = f'{stem}_contact.png'
-        cv2.imwrite(osp.join(args.out_dir, contact_file), contact)
-        record = dict(
-            file_name=path,
-            width=int(image.shape[1]),
-            height=int(image.shape[0]),
-            hois=hois_to_json(result, model.dataset_meta, args.score_thr),
-            contact_mask=contact_file,
-            part_scores=[round(float(p), 4)
-                         for p in result.pred_parts.detach().cpu().numpy()])
-        with open(osp.join(args.out_dir, f'{stem}.json'), 'w') as f:
-            json.dump(record, f, indent=1)
-
-        visualizer.add_datasample(
-            stem, image[..., ::-1], result, draw_gt=False,
-            pred_score_thr=args.score_thr,
-            out_file=osp.join(args.out_dir, f'{stem}.png'))
-        t3 = time.perf_counter()
-        timings.append((path, image.shape[1], image.shape[0], len(record['hois']),
-                        t1 - t0, t2 - t1, t3 - t2))
-        progress.update()
-
-    print(f'\nmodel loaded in {load_s:.1f} s')
-    print(f'{"image":48s} {"size":>11s} {"hois":>5s} {"read s":>7s} '
-          f'{"infer s":>7s} {"draw s":>7s}')
-    for path, w, h, n, read_s, infer_s, draw_s in timings:
-        print(f'{osp.basename(path)[:48]:48s} {f"{w}x{h}":>11s} {n:5d} '
-              f'{read_s:7.2f} {infer_s:7.2f} {draw_s:7.2f}')
+    print(f'\nmodel loaded in {load_s:.1f} s ({args.backend}); per image, a batch of '
+          f'{args.batch_size} shares its time:')
+    print(f'{"image":48s} {"size":>11s} {"read s":>7s} {"infer s":>7s} {"draw s":>7s}')
+    for path, w, h, read_s, infer_s, draw_s in timings:
+        print(f'{osp.basename(path)[:48]:48s} {f"{w}x{h}":>11s} {read_s:7.2f} '
+              f'{infer_s:7.2f} {draw_s:7.2f}')
     if timings:
-        totals = np.array([t[4:] for t in timings]).sum(0)
+        totals = np.array([t[3:] for t in timings]).sum(0)
         print(f'{len(timings)} images: read {totals[0]:.1f} s, inference '
-              f'{totals[1]:.1f} s, drawing and writing {totals[2]:.1f} s')
+              f'{totals[1]:.1f} s ({totals[1] / len(timings):.3f} s per image), drawing '
+              f'and writing {totals[2]:.1f} s')
     for path, err in failed:
         print(f'skipped {path}: {err}', file=sys.stderr)
     print(f'results in {osp.abspath(args.out_dir)}')

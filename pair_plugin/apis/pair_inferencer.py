@@ -1,0 +1,409 @@
+"""PaIRInferencer: PaIR-Net on photos and arrays, in PyTorch or a deployment runtime."""
+import copy
+import math
+import os
+import os.path as osp
+from functools import partial
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch.nn as nn
+from mmengine.dataset import pseudo_collate
+from mmengine.infer.infer import BaseInferencer
+from mmengine.registry import FUNCTIONS, init_default_scope
+from mmengine.visualization import Visualizer
+
+from pair_plugin.evaluation.predictions_file import (DEFAULT_MASKS_DIR,
+                                                     prediction_mask_path,
+                                                     write_prediction_mask,
+                                                     write_predictions_file)
+from pair_plugin.progress import track_progress
+from pair_plugin.registry import VISUALIZERS
+from pair_plugin.structures import PaIRDataSample, to_numpy
+from .image_loading import LoadInferenceImage
+from .inference import (build_inference_pipeline, init_deployed_model, init_model,
+                        load_config)
+
+#: file extensions taken from a folder
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+#: the backends and where their model runs
+BACKENDS = ('pytorch', 'onnxruntime', 'openvino')
+#: what ``out_dir`` receives: the predictions file, its masks' folder, the pictures' folder
+PREDICTIONS_FILE = 'predictions.json'
+VIS_DIR = 'vis'
+
+InputType = Union[str, Path, np.ndarray, dict]
+InputsType = Union[InputType, Sequence[InputType]]
+
+
+class PaIRInferencer(BaseInferencer):
+    """PaIR-Net's predictions for image files, folders and arrays (as mmdet's
+    ``DetInferencer``), with the PyTorch model or its exported graph::
+
+        inferencer = PaIRInferencer('configs/pairnet_r18_synthetic.py', 'epoch_26.pth')
+        result = inferencer('photos/', batch_size=4, out_dir='outputs')
+        result['predictions'][0]   # {'file_name', 'hois', 'contact_mask', 'part_scores'}
+
+        onnx = PaIRInferencer('configs/pairnet_r18_synthetic.py', 'pairnet.onnx',
+                              backend='onnxruntime')
+
+    Every backend runs the same data preprocessor and :meth:`PaIRNet.postprocess`, so the
+    outputs agree to the graph's float rounding.
+
+    A call returns ``{'predictions': [...], 'visualization': [...]}``: per image, the entry
+    of the predictions file of ``docs/dataset.md`` (``file_name``; ``hois``: the top-K
+    ``subject_bbox``, ``object_bbox`` (x1y1x2y2, original pixels), ``object_id``,
+    ``action_id``, ``score``; ``contact_mask``: the mask's path relative to ``out_dir``
+    when predictions are saved, else the (H, W) uint8 part map itself; ``part_scores``: 17
+    floats), or the :class:`PaIRDataSample` with ``return_datasamples=True``; with
+    ``return_vis=True`` the drawn pictures (RGB arrays). With ``out_dir`` it writes
+    ``out_dir/predictions.json`` and its masks ``out_dir/pred_masks/`` (readable by
+    ``tools/analysis/eval_predictions.py``) and the pictures ``out_dir/vis/``.
+
+    ``file_name`` is the path as given, the name inside the folder for a folder's images,
+    ``array_<i>`` for the i-th array of a call, or a dict input's ``file_name``.
+
+    Args:
+        model (str | Path | Config | nn.Module, optional): the config file or object; or a
+            model of :func:`init_model` / :func:`init_deployed_model` (then ``weights``,
+            ``device``, ``backend`` and ``cfg_options`` are not used). None with an
+            ``.onnx`` file takes the config stored in it by the export.
+        weights (str, optional): ``.pth`` checkpoint (``'pytorch'``), ``.onnx`` graph
+            (``'onnxruntime'``, also INT8), ``.xml`` or ``.onnx`` (``'openvino'``).
+        device (str, optional): ``'cpu'``, ``'cuda:0'``, ...; None picks CUDA when there
+            is one.
+        backend (str): ``'pytorch'`` (default), ``'onnxruntime'`` or ``'openvino'``.
+        num_threads (int, optional): threads of the ONNX Runtime / OpenVINO runtime.
+        cfg_options (dict, optional): overrides merged into the config.
+        visualizer (dict, optional): overrides of the config's ``PaIRVisualizer`` (e.g.
+            ``alpha``, ``max_draw_size``).
+        scope (str): the registry scope. Defaults to 'pair_plugin'.
+        show_progress (bool): a progress bar over the batches (a plain line every 10 %
+            when the output is not a terminal).
+    """
+
+    preprocess_kwargs: set = set()
+    forward_kwargs: set = set()
+    visualize_kwargs: set = {
+        'return_vis', 'show', 'wait_time', 'draw_pred', 'pred_score_thr', 'img_out_dir',
+        'no_save_vis'
+    }
+    postprocess_kwargs: set = {
+        'print_result', 'pred_out_dir', 'return_datasamples', 'no_save_pred'
+    }
+
+    def __init__(self,
+                 model: Union[str, Path, dict, nn.Module, None] = None,
+                 weights: Optional[str] = None,
+                 device: Optional[str] = None,
+                 backend: str = 'pytorch',
+                 num_threads: Optional[int] = None,
+                 cfg_options: Optional[dict] = None,
+                 visualizer: Optional[dict] = None,
+                 scope: str = 'pair_plugin',
+                 show_progress: bool = True) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f'PaIRInferencer: backend must be one of {BACKENDS}, '
+                             f'not {backend!r}')
+        self.backend = backend
+        self.num_threads = num_threads
+        self.cfg_options = cfg_options
+        self.visualizer_options = dict(visualizer or {})
+        self._built_model = None
+        self._file_records: List[dict] = []
+        self.loader = LoadInferenceImage()
+        init_default_scope(scope)
+        if isinstance(model, nn.Module):
+            if not hasattr(model, 'cfg'):
+                raise ValueError('PaIRInferencer: a model object needs its config as '
+                                 '`model.cfg` (init_model and init_deployed_model set it)')
+            self._built_model = model
+            model = model.cfg
+        elif isinstance(model, Path) or (isinstance(model, str) and osp.isfile(model)):
+            model = load_config(str(model), cfg_options)
+        if weights is not None:
+            weights = str(weights)
+        super().__init__(model=model, weights=weights, device=device, scope=scope,
+                         show_progress=show_progress)
+
+    # ------------------------------------------------------------ building
+    def _init_model(self, cfg, weights: Optional[str], device: str = 'cpu') -> nn.Module:
+        """The PyTorch model (:func:`init_model`) or the deployed graph
+        (:func:`init_deployed_model`); without a config, the one stored in the graph."""
+        if self._built_model is not None:
+            return self._built_model
+        if self.backend == 'pytorch':
+            if not cfg:
+                raise ValueError('PaIRInferencer: give the config (model=...) with a '
+                                 'PyTorch checkpoint')
+            return init_model(cfg, weights, device=device, cfg_options=self.cfg_options)
+        if weights is None:
+            raise ValueError(f'PaIRInferencer: backend {self.backend!r} needs the model '
+                             'file as weights')
+        model = init_deployed_model(cfg or None, weights, self.backend, device,
+                                    self.num_threads, self.cfg_options)
+        if not cfg:
+            cfg.update(model.cfg._cfg_dict)
+        return model
+
+    def _init_pipeline(self, cfg) -> Callable:
+        return build_inference_pipeline(cfg)
+
+    def _init_collate(self, cfg) -> Callable:
+        """The test dataloader's ``collate_fn`` (mmengine's registry, as the Runner
+        builds it), else ``pseudo_collate``."""
+        collate_cfg = dict((cfg.get('test_dataloader') or {}).get('collate_fn') or {})
+        if not collate_cfg:
+            return pseudo_collate
+        collate_fn = collate_cfg.pop('type')
+        if isinstance(collate_fn, str):
+            collate_fn = FUNCTIONS.get(collate_fn)
+        return partial(collate_fn, **collate_cfg)
+
+    def _init_visualizer(self, cfg) -> Optional[Visualizer]:
+        """No visualizer yet: it is built when a picture is first asked for."""
+        return None
+
+    def _get_visualizer(self) -> Visualizer:
+        """The config's ``PaIRVisualizer`` (with ``visualizer`` overrides), drawing to
+        files or returning pictures, never to vis backends."""
+        if self.visualizer is None:
+            vis_cfg = copy.deepcopy(dict(self.cfg.get('visualizer') or {}))
+            vis_cfg.setdefault('type', 'PaIRVisualizer')
+            vis_cfg.pop('save_dir', None)
+            name = f'pair_inferencer_{id(self)}'
+            vis_cfg.update(self.visualizer_options, vis_backends=None, name=name)
+            self.visualizer = VISUALIZERS.build(vis_cfg)
+            self.visualizer.dataset_meta = getattr(self.model, 'dataset_meta', {}) or {}
+        return self.visualizer
+
+    # --------------------------------------------------------------- inputs
+    def _inputs_to_list(self, inputs: InputsType) -> List[dict]:
+        """Every input as a dict with ``img_path`` or ``img``, and ``file_name``.
+
+        A folder gives its image files (not recursive, sorted); a path must exist.
+        """
+        if isinstance(inputs, (str, Path)) and osp.isdir(str(inputs)):
+            folder = str(inputs)
+            names = sorted(
+                name for name in os.listdir(folder)
+                if osp.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+                and osp.isfile(osp.join(folder, name)))
+            if not names:
+                raise FileNotFoundError(f'{folder}: no image files '
+                                        f'({", ".join(IMAGE_EXTENSIONS)}) in this folder')
+            return [dict(img_path=osp.join(folder, name), file_name=name)
+                    for name in names]
+        if not isinstance(inputs, (list, tuple)):
+            inputs = [inputs]
+        items = []
+        for index, item in enumerate(inputs):
+            if isinstance(item, (str, Path)):
+                path = str(item)
+                if not osp.isfile(path):
+                    raise FileNotFoundError(f'{path}: no such image file')
+                items.append(dict(img_path=path, file_name=path))
+            elif isinstance(item, np.ndarray):
+                items.append(dict(img=item, file_name=f'array_{index}'))
+            elif isinstance(item, dict) and ('img' in item or 'img_path' in item):
+                item = dict(item)
+                item.setdefault('file_name', str(item['img_path'])
+                                if item.get('img_path') is not None else f'array_{index}')
+                items.append(item)
+            else:
+                raise TypeError(
+                    f'inputs[{index}]: expected an image file, a numpy array or a dict '
+                    f"with 'img' or 'img_path', got {type(item).__name__}")
+        return items
+
+    def preprocess(self, inputs: List[dict], batch_size: int = 1,
+                   **kwargs) -> Iterator[Tuple[List[dict], dict]]:
+        """Batches of ``(the loaded images, the collated model inputs)``.
+
+        Each image is read once (:class:`LoadInferenceImage`); the loaded dict keeps the
+        original image for drawing while a copy goes through the test pipeline.
+        """
+        if batch_size < 1:
+            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        for start in range(0, len(inputs), batch_size):
+            loaded = [self.loader(dict(item)) for item in inputs[start:start + batch_size]]
+            yield loaded, self.collate_fn([self.pipeline(dict(item)) for item in loaded])
+
+    # ----------------------------------------------------------------- call
+    def __call__(self,
+                 inputs: InputsType,
+                 batch_size: int = 1,
+                 return_vis: bool = False,
+                 show: bool = False,
+                 wait_time: float = 0,
+                 no_save_vis: bool = False,
+                 draw_pred: bool = True,
+                 pred_score_thr: float = 0.3,
+                 return_datasamples: bool = False,
+                 print_result: bool = False,
+                 no_save_pred: bool = False,
+                 out_dir: str = '',
+                 **kwargs) -> dict:
+        """Predict (and draw) every input.
+
+        Args:
+            inputs: an image file, a folder of images, a uint8 array ((H, W, 3) BGR as
+                mmcv reads, (H, W) gray, (H, W, 4) BGRA), a dict with ``img`` or
+                ``img_path`` (and optionally ``file_name``), or a list of them.
+            batch_size (int): images per forward pass (padded to the largest).
+            return_vis (bool): return the pictures.
+            show (bool): show each picture in a window.
+            wait_time (float): seconds to show it.
+            no_save_vis (bool): do not write pictures to ``out_dir``.
+            draw_pred (bool): draw the predictions.
+            pred_score_thr (float): draw the triplets scoring above it.
+            return_datasamples (bool): return :class:`PaIRDataSample` instead of dicts.
+            print_result (bool): print the predictions.
+            no_save_pred (bool): do not write the predictions file to ``out_dir``.
+            out_dir (str): where the predictions file, masks and pictures go; '' writes
+                nothing.
+
+        Returns:
+            dict: ``predictions`` (one per input, in order) and ``visualization``.
+        """
+        visualize_kwargs, postprocess_kwargs = self._dispatch_kwargs(**kwargs)[2:]
+        items = self._inputs_to_list(inputs)
+        save_pred = bool(out_dir) and not no_save_pred
+        if save_pred:
+            names = [item['file_name'] for item in items]
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f'the inputs name {repeated} more than once: the '
+                                 'predictions file needs unique file names')
+        self._file_records = []
+        results = dict(predictions=[], visualization=[])
+        batches = track_progress(
+            self.preprocess(items, batch_size), total=math.ceil(len(items) / batch_size),
+            title='PaIRInferencer', enabled=self.show_progress)
+        for loaded, data in batches:
+            preds = self.forward(data)
+            visualization = self.visualize(
+                loaded, preds, return_vis=return_vis, show=show, wait_time=wait_time,
+                draw_pred=draw_pred, pred_score_thr=pred_score_thr,
+                no_save_vis=no_save_vis, img_out_dir=out_dir, **visualize_kwargs)
+            batch_results = self.postprocess(
+                preds, visualization, return_datasamples=return_datasamples,
+                print_result=print_result, no_save_pred=no_save_pred, pred_out_dir=out_dir,
+                **postprocess_kwargs)
+            results['predictions'].extend(batch_results['predictions'])
+            if batch_results['visualization'] is not None:
+                results['visualization'].extend(batch_results['visualization'])
+        if save_pred:
+            write_predictions_file(osp.join(out_dir, PREDICTIONS_FILE), self._file_records)
+        return results
+
+    def visualize(self,
+                  inputs: List[dict],
+                  preds: List[PaIRDataSample],
+                  return_vis: bool = False,
+                  show: bool = False,
+                  wait_time: float = 0,
+                  draw_pred: bool = True,
+                  pred_score_thr: float = 0.3,
+                  no_save_vis: bool = False,
+                  img_out_dir: str = '',
+                  **kwargs) -> Optional[List[np.ndarray]]:
+        """Draw the predictions with ``PaIRVisualizer`` (RGB pictures), written to
+        ``img_out_dir/vis/<file_name without extension>.png`` when a folder is given.
+
+        Returns:
+            list[np.ndarray] or None: the pictures, when any is drawn.
+        """
+        if no_save_vis:
+            img_out_dir = ''
+        if not show and not img_out_dir and not return_vis:
+            return None
+        visualizer = self._get_visualizer()
+        pictures = []
+        for item, pred in zip(inputs, preds):
+            out_file = (osp.join(img_out_dir, prediction_mask_path(item['file_name'],
+                                                                   VIS_DIR))
+                        if img_out_dir else None)
+            visualizer.add_datasample(
+                item['file_name'], item['img'][..., ::-1], pred, draw_gt=False,
+                draw_pred=draw_pred, show=show, wait_time=wait_time, out_file=out_file,
+                pred_score_thr=pred_score_thr)
+            pictures.append(visualizer.get_image())
+        return pictures
+
+    def postprocess(self,
+                    preds: List[PaIRDataSample],
+                    visualization: Optional[List[np.ndarray]] = None,
+                    return_datasamples: bool = False,
+                    print_result: bool = False,
+                    no_save_pred: bool = False,
+                    pred_out_dir: str = '',
+                    **kwargs) -> Dict:
+        """The predictions-file entries (or the data samples) of a batch; with
+        ``pred_out_dir`` their contact masks are written and their records kept for the
+        predictions file."""
+        if no_save_pred:
+            pred_out_dir = ''
+        entries = [self.pred2dict(pred, pred_out_dir) for pred in preds]
+        if print_result:
+            print(entries)
+        return dict(predictions=preds if return_datasamples else entries,
+                    visualization=visualization)
+
+    def pred2dict(self, data_sample: PaIRDataSample, pred_out_dir: str = '') -> dict:
+        """One image's entry of the predictions file; with ``pred_out_dir`` its contact
+        mask is written to ``pred_out_dir/pred_masks/`` and the entry names it.
+
+        Returns:
+            dict: ``file_name``, ``hois`` (top-K, descending score), ``contact_mask``
+            (the mask's relative path, or the (H, W) uint8 map without
+            ``pred_out_dir``), ``part_scores`` (17 floats).
+        """
+        hois = data_sample.pred_hois
+        columns = {key: to_numpy(hois.get(key)) for key in (
+            'subject_bboxes', 'object_bboxes', 'object_labels', 'action_labels',
+            'scores')}
+        contact = to_numpy(data_sample.pred_sem_seg.sem_seg).reshape(
+            data_sample.pred_sem_seg.shape).astype(np.uint8)
+        part_scores = to_numpy(data_sample.pred_parts, np.float64).reshape(-1)
+        contact_mask = contact
+        if pred_out_dir:
+            contact_mask = prediction_mask_path(data_sample.file_name, DEFAULT_MASKS_DIR)
+            write_prediction_mask(osp.join(pred_out_dir, contact_mask), contact)
+            self._file_records.append(dict(
+                file_name=data_sample.file_name, pred_hois=columns,
+                contact_mask=contact_mask, part_scores=part_scores))
+        return dict(
+            file_name=data_sample.file_name,
+            hois=[dict(subject_bbox=[float(v) for v in s], object_bbox=[float(v) for v in o],
+                       object_id=int(obj), action_id=int(act), score=float(score))
+                  for s, o, obj, act, score in zip(
+                      columns['subject_bboxes'], columns['object_bboxes'],
+                      columns['object_labels'], columns['action_labels'],
+                      columns['scores'])],
+            contact_mask=contact_mask,
+            part_scores=part_scores.tolist())
+
+
+def inference_pair(model: nn.Module,
+                   imgs: InputsType) -> Union[PaIRDataSample, List[PaIRDataSample]]:
+    """Run a model of :func:`init_model` (or :func:`init_deployed_model`) on one image or a
+    list (as mmdet's ``inference_detector``; a thin wrapper of :class:`PaIRInferencer`).
+
+    Args:
+        model (nn.Module): the model, with ``model.cfg``.
+        imgs: an image file, a uint8 array ((H, W, 3) BGR, (H, W) gray, (H, W, 4) BGRA),
+            or a list of them.
+
+    Returns:
+        PaIRDataSample or list[PaIRDataSample]: one per image (a list when ``imgs`` is a
+        list or tuple) with ``pred_hois`` (boxes in the image's own pixels),
+        ``pred_sem_seg`` at the image's size and ``pred_parts``; metainfo ``img_path``
+        (None for an array), ``file_name`` and ``ori_shape``.
+    """
+    is_batch = isinstance(imgs, (list, tuple))
+    inferencer = PaIRInferencer(model, show_progress=False)
+    predictions = inferencer(list(imgs) if is_batch else [imgs],
+                             return_datasamples=True)['predictions']
+    return predictions if is_batch else predictions[0]
