@@ -5,12 +5,13 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.device import get_device
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from pair_plugin.datasets.missing_data import (missing_annotation_files,
                                                missing_data_message)
-from pair_plugin.engine import TRUST_ENV
+from pair_plugin.engine import TRUST_ENV, set_cpu_threads
 
 
 def parse_args(argv=None):
@@ -107,6 +108,7 @@ def main(argv=None):
     if missing:
         sys.exit(missing_data_message(missing, args.config))
 
+    set_cpu_threads(device_is_cpu=get_device() == 'cpu')
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:

@@ -5,14 +5,14 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.device import (is_cuda_available, is_mlu_available,
+from mmengine.device import (get_device, is_cuda_available, is_mlu_available,
                              is_musa_available, is_npu_available)
 from mmengine.registry import RUNNERS, VISBACKENDS
 from mmengine.runner import Runner
 
 from pair_plugin.datasets.missing_data import (missing_annotation_files,
                                                missing_data_message)
-from pair_plugin.engine import TRUST_ENV
+from pair_plugin.engine import TRUST_ENV, set_cpu_threads
 
 
 def vis_backend_types() -> dict:
@@ -146,6 +146,7 @@ def main(argv=None):
     if missing:
         sys.exit(missing_data_message(missing, args.config))
 
+    set_cpu_threads(device_is_cpu=get_device() == 'cpu')
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:

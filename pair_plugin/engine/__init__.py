@@ -1,3 +1,4 @@
+from .cpu_threads import set_cpu_threads
 from .checkpoint_loading import (SAFE_GLOBALS, TRUST_ENV,
                                  load_checkpoint_file)
 from .grouped_optim_constructor import (GroupedOptimWrapperConstructor,
@@ -6,7 +7,7 @@ from .main_process_logger_hook import MainProcessLoggerHook
 from .random_state_hook import RandomStateHook
 
 __all__ = [
-    'SAFE_GLOBALS', 'TRUST_ENV', 'load_checkpoint_file',
+    'SAFE_GLOBALS', 'TRUST_ENV', 'load_checkpoint_file', 'set_cpu_threads',
     'GroupedOptimWrapperConstructor',
     'merge_param_groups', 'MainProcessLoggerHook', 'RandomStateHook'
 ]

@@ -18,8 +18,8 @@ and writes into the work dir:
   ``tools/analysis/plot_curves.py``;
 
 and prints the table. The numbers of docs/benchmarks.md ("Learning on the synthetic set")
-come from this script. It is a benchmark, not a test: a run takes the config's schedule
-(about 15 minutes on a 2-core CPU).
+come from this script. It is a benchmark, not a test: a run takes the config's whole
+schedule.
 """
 import argparse
 import csv
@@ -38,6 +38,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from pair_plugin.datasets.synthetic import generate_synthetic_dataset
+from pair_plugin.engine import set_cpu_threads
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'pairnet_r18_synthetic.py')
@@ -63,8 +64,8 @@ def parse_args(argv=None):
                         'plot go (default: work_dirs/train_synthetic)')
     parser.add_argument('--plot', help='PNG of the curves (default: <work-dir>/curves.png)')
     parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: torch\'s own, one per core '
-                        'or OMP_NUM_THREADS)')
+                        help='torch CPU threads (default: as tools/train.py, '
+                        'OMP_NUM_THREADS or half the cores)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value, e.g. '
                         'train_cfg.max_epochs=4')
@@ -219,6 +220,8 @@ def main(argv=None) -> List[dict]:
     cfg = build_config(args)
     if args.threads:
         torch.set_num_threads(args.threads)
+    else:
+        set_cpu_threads(device_is_cpu=not torch.cuda.is_available())
     threads = torch.get_num_threads()
     header = dict(config=osp.relpath(osp.abspath(args.config), REPO),
                   data_root=args.data_root, cfg_options=args.cfg_options or {},
