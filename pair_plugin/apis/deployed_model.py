@@ -79,7 +79,11 @@ class DeployedPaIRNet(BaseModel):
             raise ValueError(f"DeployedPaIRNet: the openvino backend runs on 'cpu' here, "
                              f'not {device!r}')
         core = ov.Core()
-        config = {'INFERENCE_NUM_THREADS': num_threads} if num_threads else {}
+        # full fp32 (the CPU plugin would pick bf16 on CPUs with AMX); no "snippets"
+        # (its fused attention subgraph refuses the graph's symbolic image size)
+        config = dict(INFERENCE_PRECISION_HINT='f32', SNIPPETS_MODE='DISABLE')
+        if num_threads:
+            config['INFERENCE_NUM_THREADS'] = num_threads
         self.compiled = core.compile_model(core.read_model(model_file), 'CPU', config)
         self.request = self.compiled.create_infer_request()
         self.output_names = [out.get_any_name() for out in self.compiled.outputs]

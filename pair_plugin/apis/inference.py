@@ -229,6 +229,7 @@ def build_inference_pipeline(cfg: Config) -> Compose:
     (``LoadPaIRAnnotations``, ``LoadAnnotations``) are dropped; the resize, normalisation
     settings and ``PackPaIRInputs`` stay as in testing.
     """
+    init_default_scope(cfg.get('default_scope', 'pair_plugin'))
     dataset_cfg = _dataset_cfg(cfg)
     if dataset_cfg is None or 'pipeline' not in dataset_cfg:
         raise ValueError(

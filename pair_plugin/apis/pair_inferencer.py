@@ -224,8 +224,6 @@ class PaIRInferencer(BaseInferencer):
         Each image is read once (:class:`LoadInferenceImage`); the loaded dict keeps the
         original image for drawing while a copy goes through the test pipeline.
         """
-        if batch_size < 1:
-            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         for start in range(0, len(inputs), batch_size):
             loaded = [self.loader(dict(item)) for item in inputs[start:start + batch_size]]
             yield loaded, self.collate_fn([self.pipeline(dict(item)) for item in loaded])
@@ -268,6 +266,8 @@ class PaIRInferencer(BaseInferencer):
             dict: ``predictions`` (one per input, in order) and ``visualization``.
         """
         visualize_kwargs, postprocess_kwargs = self._dispatch_kwargs(**kwargs)[2:]
+        if batch_size < 1:
+            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         items = self._inputs_to_list(inputs)
         save_pred = bool(out_dir) and not no_save_pred
         if save_pred:

@@ -1,0 +1,138 @@
+"""Static INT8 quantization of the exported graph, calibrated on training images.
+
+Two runtimes' tools, both post-training and static (activation ranges measured on
+calibration images, weights per output channel):
+
+- ONNX Runtime (``onnxruntime.quantization.quantize_static``): QDQ format, unsigned 8-bit
+  activations and signed 8-bit weights, MinMax ranges; an ``.onnx`` file that runs with
+  ``backend='onnxruntime'``.
+- OpenVINO's NNCF (``nncf.quantize``, transformer preset with SmoothQuant): an OpenVINO IR
+  (``.xml`` + ``.bin``) that runs with ``backend='openvino'``.
+
+Calibration images come from a split of the config's dataset (the training split by
+default), through the test pipeline and the data preprocessor, one image per batch.
+"""
+import copy
+import json
+import os
+import os.path as osp
+from typing import Dict, Iterator, List, Optional
+
+import numpy as np
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+
+from pair_plugin.registry import DATASETS
+from .inference import build_detector, build_inference_pipeline
+from .onnx_export import INPUT_NAMES, META_CONFIG, META_DATASET, read_onnx_metadata
+
+#: the quantizers, and the file each one writes
+QUANTIZERS = {'openvino': '.xml', 'onnxruntime': '.onnx'}
+
+
+def config_with_data_root(cfg: Config, data_root: str) -> Config:
+    """A copy of ``cfg`` whose datasets and evaluators read ``data_root``."""
+    cfg = copy.deepcopy(cfg)
+    root = data_root.rstrip('/') + '/'
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(loader):
+            cfg[loader].dataset.data_root = root
+    for key in ('val_evaluator', 'test_evaluator'):
+        evaluators = cfg.get(key)
+        for evaluator in evaluators if isinstance(evaluators, list) else [evaluators]:
+            if evaluator and 'train_ann_file' in evaluator:
+                evaluator['train_ann_file'] = root + 'annotations/train.json'
+    return cfg
+
+
+def calibration_inputs(cfg: Config, num_images: int, split: str = 'train'
+                       ) -> List[Dict[str, np.ndarray]]:
+    """The graph's inputs for ``num_images`` images spread evenly over a split.
+
+    Args:
+        cfg (Config): the model's config (its ``<split>_dataloader`` names the data).
+        num_images (int): how many images (all of the split when it has fewer).
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+
+    Returns:
+        list[dict[str, np.ndarray]]: per image ``inputs`` (1, 3, H, W) float32 and
+        ``img_sizes`` (1, 2) int64, as the graph takes them.
+    """
+    loader = cfg.get(f'{split}_dataloader')
+    if not loader:
+        raise ValueError(f'the config has no {split}_dataloader to calibrate with')
+    dataset_cfg = copy.deepcopy(loader['dataset'])
+    dataset_cfg['pipeline'] = []
+    dataset_cfg.pop('filter_cfg', None)
+    dataset = DATASETS.build(dataset_cfg)
+    if len(dataset) == 0:
+        raise ValueError(f'the {split} split of {dataset_cfg.get("data_root")} is empty')
+    count = min(num_images, len(dataset))
+    indices = np.linspace(0, len(dataset) - 1, count).round().astype(int)
+    pipeline = build_inference_pipeline(cfg)
+    detector = build_detector(cfg)
+    samples = []
+    for index in indices:
+        info = dataset.get_data_info(int(index))
+        data = pseudo_collate([pipeline(dict(img_path=info['img_path'],
+                                             file_name=info.get('file_name')))])
+        data = detector.data_preprocessor(data, False)
+        img_sizes, _ = detector.img_sizes(data['inputs'], data['data_samples'])
+        samples.append(dict(zip(INPUT_NAMES, (data['inputs'].numpy(),
+                                              img_sizes.numpy()))))
+    return samples
+
+
+def quantize_onnxruntime(fp32_file: str, out_file: str,
+                         samples: List[Dict[str, np.ndarray]]) -> str:
+    """ONNX Runtime's static QDQ quantization of ``fp32_file`` into ``out_file``.
+
+    Every operator ONNX Runtime quantizes, per-channel signed weights, unsigned
+    activations with MinMax ranges over ``samples``; the metadata (names, config) is
+    carried over.
+    """
+    import onnx
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod,
+                                          QuantFormat, QuantType, quantize_static)
+
+    class Reader(CalibrationDataReader):
+
+        def __init__(self):
+            self.samples: Iterator = iter(samples)
+
+        def get_next(self) -> Optional[Dict[str, np.ndarray]]:
+            return next(self.samples, None)
+
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    quantize_static(
+        fp32_file, out_file, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+        calibrate_method=CalibrationMethod.MinMax)
+    stored = onnx.load(fp32_file, load_external_data=False).metadata_props
+    model = onnx.load(out_file)
+    onnx.helper.set_model_props(model, {p.key: p.value for p in stored})
+    onnx.save(model, out_file)
+    return out_file
+
+
+def quantize_openvino(fp32_file: str, out_file: str,
+                      samples: List[Dict[str, np.ndarray]]) -> str:
+    """NNCF's static quantization of ``fp32_file`` into an OpenVINO IR ``out_file``
+    (``.xml``, its weights in the ``.bin`` beside it).
+
+    The transformer preset (SmoothQuant before the attention's matrix products); weights
+    that stay in float keep 32 bits; names and config go into the IR's ``rt_info``.
+    """
+    import nncf
+    import openvino as ov
+    model = ov.Core().read_model(fp32_file)
+    quantized = nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples),
+                              model_type=nncf.ModelType.TRANSFORMER)
+    stored = read_onnx_metadata(fp32_file)
+    if stored['dataset_meta']:
+        quantized.set_rt_info(json.dumps(stored['dataset_meta']), META_DATASET.split('.'))
+    if stored['config']:
+        quantized.set_rt_info(stored['config'], META_CONFIG.split('.'))
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    ov.save_model(quantized, out_file, compress_to_fp16=False)
+    return out_file

@@ -1,0 +1,147 @@
+"""PaIRInferencer with the PyTorch backend: inputs, batches, the predictions file, the
+pictures, the progress lines and the errors."""
+import json
+import os
+import os.path as osp
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from pair_tiny_model import ACTIONS, OBJECTS, tiny_config
+from PIL import Image
+
+from pair_plugin.apis import PaIRInferencer, init_model
+from pair_plugin.evaluation.predictions_file import (read_prediction_mask,
+                                                     read_predictions_file)
+
+
+@pytest.fixture(scope='module')
+def model(tmp_path_factory):
+    cfg = tiny_config(str(tmp_path_factory.mktemp('no_data')))
+    torch.manual_seed(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        model = init_model(cfg)
+    model.dataset_meta = dict(objects=OBJECTS, classes=OBJECTS, actions=ACTIONS)
+    return model
+
+
+def photos(count=3, h=60, w=80, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(count)]
+
+
+def write_folder(folder, images):
+    os.makedirs(folder)
+    for i, img in enumerate(images):
+        Image.fromarray(img[..., ::-1]).save(osp.join(folder, f'p{i}.png'))
+    with open(osp.join(folder, 'notes.txt'), 'w') as f:
+        f.write('not an image')
+
+
+def test_a_folder_a_list_and_arrays_give_the_same_predictions(model, tmp_path):
+    images = photos()
+    folder = str(tmp_path / 'in')
+    write_folder(folder, images)
+    inferencer = PaIRInferencer(model, show_progress=False)
+    from_folder = inferencer(folder)['predictions']
+    assert [p['file_name'] for p in from_folder] == ['p0.png', 'p1.png', 'p2.png']
+    paths = [osp.join(folder, f'p{i}.png') for i in range(3)]
+    from_list = inferencer(paths)['predictions']
+    assert [p['file_name'] for p in from_list] == paths
+    from_arrays = inferencer(images)['predictions']
+    assert [p['file_name'] for p in from_arrays] == ['array_0', 'array_1', 'array_2']
+    one = inferencer(images[1])['predictions']
+    assert len(one) == 1
+    for a, b in zip(from_folder, from_arrays):
+        assert a['hois'] == b['hois']
+        np.testing.assert_array_equal(a['contact_mask'], b['contact_mask'])
+    assert one[0]['hois'] == from_arrays[1]['hois']
+
+
+def test_entries_have_the_predictions_file_form(model):
+    entry = PaIRInferencer(model, show_progress=False)(photos(1))['predictions'][0]
+    assert set(entry) == {'file_name', 'hois', 'contact_mask', 'part_scores'}
+    assert len(entry['hois']) == 10  # max_per_img
+    hoi = entry['hois'][0]
+    assert set(hoi) == {'subject_bbox', 'object_bbox', 'object_id', 'action_id', 'score'}
+    scores = [h['score'] for h in entry['hois']]
+    assert scores == sorted(scores, reverse=True)
+    for h in entry['hois']:
+        for key in ('subject_bbox', 'object_bbox'):
+            x1, y1, x2, y2 = h[key]
+            assert 0 <= x1 <= x2 <= 80 and 0 <= y1 <= y2 <= 60
+    assert entry['contact_mask'].shape == (60, 80)
+    assert entry['contact_mask'].dtype == np.uint8 and entry['contact_mask'].max() <= 17
+    assert len(entry['part_scores']) == 17
+    json.dumps({k: v for k, v in entry.items() if k != 'contact_mask'})
+
+
+def test_batches_give_the_predictions_of_single_images(model):
+    """Images of one size fill the batch without padding: batching changes nothing."""
+    images = photos(3)
+    inferencer = PaIRInferencer(model, show_progress=False)
+    single = inferencer(images, batch_size=1, return_datasamples=True)['predictions']
+    batched = inferencer(images, batch_size=2, return_datasamples=True)['predictions']
+    for a, b in zip(single, batched):
+        torch.testing.assert_close(a.pred_hois.scores, b.pred_hois.scores)
+        torch.testing.assert_close(a.pred_hois.subject_bboxes, b.pred_hois.subject_bboxes)
+        assert torch.equal(a.pred_sem_seg.sem_seg, b.pred_sem_seg.sem_seg)
+
+
+def test_out_dir_holds_a_predictions_file_masks_and_pictures(model, tmp_path):
+    images = photos(2, h=48, w=72)
+    out_dir = str(tmp_path / 'out')
+    inferencer = PaIRInferencer(model, show_progress=False)
+    result = inferencer(images, batch_size=2, out_dir=out_dir, return_vis=True,
+                        pred_score_thr=0.0)
+    assert sorted(os.listdir(out_dir)) == ['pred_masks', 'predictions.json', 'vis']
+    records = read_predictions_file(osp.join(out_dir, 'predictions.json'),
+                                    num_objects=len(OBJECTS), num_actions=len(ACTIONS))
+    for record, entry in zip(records, result['predictions']):
+        assert record['file_name'] == entry['file_name']
+        assert entry['contact_mask'] == f'pred_masks/{entry["file_name"]}.png'
+        mask = read_prediction_mask(record['contact_mask'], (48, 72))
+        fresh = inferencer(images[records.index(record)])['predictions'][0]
+        np.testing.assert_array_equal(mask, fresh['contact_mask'])
+        np.testing.assert_allclose(record['pred_hois']['scores'],
+                                   [h['score'] for h in entry['hois']])
+    assert sorted(os.listdir(osp.join(out_dir, 'vis'))) == ['array_0.png', 'array_1.png']
+    picture = np.asarray(Image.open(osp.join(out_dir, 'vis', 'array_0.png')))
+    assert picture.shape == (48, 72, 3)
+    np.testing.assert_array_equal(picture, result['visualization'][0])
+    # the picture is the image with the predictions drawn on it, not the image itself
+    assert not np.array_equal(picture, images[0][..., ::-1])
+    # no_save_pred / no_save_vis write nothing of theirs
+    quiet = str(tmp_path / 'quiet')
+    inferencer(images, out_dir=quiet, no_save_pred=True, no_save_vis=True)
+    assert not osp.exists(quiet) or os.listdir(quiet) == []
+
+
+def test_progress_is_reported_per_batch(model, capsys):
+    PaIRInferencer(model)(photos(3), batch_size=2)
+    out = capsys.readouterr().out
+    assert 'PaIRInferencer: 2/2 (100%)' in out
+
+
+def test_errors_name_what_is_wrong(model, tmp_path):
+    inferencer = PaIRInferencer(model, show_progress=False)
+    with pytest.raises(FileNotFoundError, match=r'absent\.jpg: no such image file'):
+        inferencer([str(tmp_path / 'absent.jpg')])
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match='no image files'):
+        inferencer(str(empty))
+    with pytest.raises(TypeError, match=r'inputs\[0\]: expected an image file'):
+        inferencer([3])
+    img = photos(1)[0]
+    with pytest.raises(ValueError, match=r"name \['same'\] more than once"):
+        inferencer([dict(img=img, file_name='same'), dict(img=img, file_name='same')],
+                   out_dir=str(tmp_path / 'o'))
+    with pytest.raises(ValueError, match='backend must be one of'):
+        PaIRInferencer(model, backend='tensorrt')
+    with pytest.raises(ValueError, match=r'model\.onnx: an exported graph'):
+        PaIRInferencer(model.cfg, str(tmp_path / 'model.onnx'))
+    with pytest.raises(ValueError, match='batch_size must be >= 1'):
+        inferencer(img, batch_size=0)

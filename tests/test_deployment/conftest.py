@@ -1,0 +1,69 @@
+"""One tiny PaIR-Net (:mod:`tiny_deploy_model`), its checkpoint and its ONNX graph,
+exported once per session for the deployment tests."""
+import importlib.util
+import sys
+import warnings
+
+import pytest
+import torch
+from mmengine.runner import save_checkpoint
+from mmengine.runner.checkpoint import weights_to_cpu
+from tiny_deploy_model import EXAMPLE_SIZE, make_branches_act, tiny_deploy_config
+
+from pair_plugin.apis import export_onnx, init_model
+from tests.helpers import load_tool, make_tiny_dataset
+
+
+@pytest.fixture(scope='session')
+def tiny_export(tmp_path_factory):
+    """dict: ``cfg`` and ``config_file``, ``model`` (eval), ``checkpoint``, ``onnx`` (the
+    graph),
+    ``data_root`` (a tiny synthetic set: 4 train, 1 val, 2 test images), ``root``."""
+    root = tmp_path_factory.mktemp('deploy')
+    data_root = make_tiny_dataset(str(root / 'data'), num_train=4, num_val=1,
+                                  num_test=2)
+    cfg = tiny_deploy_config(data_root)
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        model = init_model(cfg)
+    make_branches_act(model)
+    checkpoint = str(root / 'tiny.pth')
+    save_checkpoint(dict(meta=dict(dataset_meta=model.dataset_meta),
+                         state_dict=weights_to_cpu(model.state_dict())), checkpoint)
+    cfg.model.pgcs.roi_enhancer.score_thr = model.pgcs.roi_enhancer.score_thr
+    model.cfg = cfg
+    config_file = str(root / 'tiny_deploy.py')
+    cfg.dump(config_file)
+    onnx_file = str(root / 'tiny.onnx')
+    export_onnx(model, onnx_file, EXAMPLE_SIZE, dataset_meta=model.dataset_meta,
+                config_text=cfg.pretty_text)
+    return dict(cfg=cfg, config_file=config_file, model=model, checkpoint=checkpoint,
+                onnx=onnx_file, data_root=data_root, root=root)
+
+
+def run_tool(relative_path: str, *args) -> int:
+    """Run a script under ``tools/`` in this process with ``args`` as its command line."""
+    tool = load_tool(relative_path)
+    old = sys.argv
+    sys.argv = [relative_path, *map(str, args)]
+    try:
+        return tool.main()
+    finally:
+        sys.argv = old
+
+
+@pytest.fixture(scope='session')
+def int8_models(tiny_export):
+    """The tiny graph quantized by ``tools/deployment/quantize_onnx.py`` on two training
+    images: ``onnxruntime`` (.onnx), and ``openvino`` (.xml) when it is installed."""
+    models = {}
+    for quantizer, suffix in (('onnxruntime', '.onnx'), ('openvino', '.xml')):
+        if quantizer == 'openvino' and not importlib.util.find_spec('nncf'):
+            continue
+        out = str(tiny_export['root'] / f'tiny_int8{suffix}')
+        assert run_tool('tools/deployment/quantize_onnx.py', tiny_export['onnx'],
+                        '--data-root', tiny_export['data_root'], '--num-images', 2,
+                        '--quantizer', quantizer, '--out', out) == 0
+        models[quantizer] = out
+    return models
