@@ -87,13 +87,14 @@ def quantize_onnxruntime(fp32_file: str, out_file: str,
                          samples: List[Dict[str, np.ndarray]]) -> str:
     """ONNX Runtime's static QDQ quantization of ``fp32_file`` into ``out_file``.
 
-    Every operator ONNX Runtime quantizes, per-channel signed weights, unsigned
-    activations with MinMax ranges over ``samples``; the metadata (names, config) is
-    carried over.
+    Every operator ONNX Runtime quantizes in QDQ form but ``Where``, per-channel signed
+    weights, unsigned activations with MinMax ranges over ``samples``; the metadata
+    (names, config) is carried over.
     """
     import onnx
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod,
                                           QuantFormat, QuantType, quantize_static)
+    from onnxruntime.quantization.registry import QDQRegistry
 
     class Reader(CalibrationDataReader):
 
@@ -104,10 +105,13 @@ def quantize_onnxruntime(fp32_file: str, out_file: str,
             return next(self.samples, None)
 
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    # Where stays in float: the QLinearWhere that ONNX Runtime fuses it into fails with a
+    # broadcast error at some image sizes (e.g. a 6 x 8 feature map)
+    op_types = sorted(set(QDQRegistry) - {'Where'})
     quantize_static(
         fp32_file, out_file, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-        calibrate_method=CalibrationMethod.MinMax)
+        op_types_to_quantize=op_types, calibrate_method=CalibrationMethod.MinMax)
     stored = onnx.load(fp32_file, load_external_data=False).metadata_props
     model = onnx.load(out_file)
     onnx.helper.set_model_props(model, {p.key: p.value for p in stored})

@@ -1,17 +1,17 @@
 """One tiny PaIR-Net (:mod:`tiny_deploy_model`), its checkpoint and its ONNX graph,
 exported once per session for the deployment tests."""
 import importlib.util
-import sys
 import warnings
 
 import pytest
 import torch
 from mmengine.runner import save_checkpoint
 from mmengine.runner.checkpoint import weights_to_cpu
-from tiny_deploy_model import EXAMPLE_SIZE, make_branches_act, tiny_deploy_config
+from tiny_deploy_model import (EXAMPLE_SIZE, make_branches_act, run_tool,
+                               tiny_deploy_config)
 
 from pair_plugin.apis import export_onnx, init_model
-from tests.helpers import load_tool, make_tiny_dataset
+from tests.helpers import make_tiny_dataset
 
 
 @pytest.fixture(scope='session')
@@ -40,17 +40,6 @@ def tiny_export(tmp_path_factory):
                 config_text=cfg.pretty_text)
     return dict(cfg=cfg, config_file=config_file, model=model, checkpoint=checkpoint,
                 onnx=onnx_file, data_root=data_root, root=root)
-
-
-def run_tool(relative_path: str, *args) -> int:
-    """Run a script under ``tools/`` in this process with ``args`` as its command line."""
-    tool = load_tool(relative_path)
-    old = sys.argv
-    sys.argv = [relative_path, *map(str, args)]
-    try:
-        return tool.main()
-    finally:
-        sys.argv = old
 
 
 @pytest.fixture(scope='session')

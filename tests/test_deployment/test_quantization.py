@@ -37,6 +37,13 @@ def correlated(fp32: dict, int8: dict) -> dict:
             for name, value in fp32.items()}
 
 
+def runs_at_any_size(deployed) -> None:
+    """The INT8 graph runs, in one session, at sizes other than the calibration's."""
+    for h, w in ((64, 96), (96, 128), (160, 96)):
+        outs = deployed.run_graph(torch.randn(2, 3, h, w), torch.tensor([[h, w], [h, w]]))
+        assert outs['seg_logits'].shape == (2, 18, h, w)
+
+
 def graph_outputs(tiny_export, model_file, backend):
     sample = calibration_inputs(tiny_export['cfg'], 1, 'test')[0]
     inputs = {k: torch.from_numpy(v) for k, v in sample.items()}
@@ -54,6 +61,7 @@ def test_onnxruntime_int8_graph(tiny_export, int8_models):
     check_symbolic_inputs(path)  # still any batch and size
     assert read_onnx_metadata(path) == read_onnx_metadata(tiny_export['onnx'])
     fp32, int8, deployed = graph_outputs(tiny_export, path, 'onnxruntime')
+    runs_at_any_size(deployed)
     assert list(deployed.dataset_meta['actions']) == list(
         tiny_export['model'].dataset_meta['actions'])
     assert all(c > 0.9 for c in correlated(fp32, int8).values()), correlated(fp32, int8)
@@ -65,6 +73,7 @@ def test_openvino_int8_ir(tiny_export, int8_models):
     path = int8_models['openvino']
     assert osp.isfile(osp.splitext(path)[0] + '.bin')
     fp32, int8, deployed = graph_outputs(tiny_export, path, 'openvino')
+    runs_at_any_size(deployed)
     assert 'PaIRNet' in deployed.cfg.pretty_text  # the config travelled in rt_info
     assert list(deployed.dataset_meta['actions']) == list(
         tiny_export['model'].dataset_meta['actions'])

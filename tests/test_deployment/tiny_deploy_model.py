@@ -5,12 +5,13 @@ with random weights, set so that the H-O RoI Enhancer and the Mask-Guided RoI Fe
 on the test batch (:func:`make_branches_act`).
 """
 import os.path as osp
+import sys
 
 import torch
 from mmengine.config import Config
 
 from pair_plugin.apis.quantization import config_with_data_root
-from tests.helpers import CONFIGS, shrink_small_model
+from tests.helpers import CONFIGS, load_tool, shrink_small_model
 
 #: the traced example's size, and the sizes the graph is compared at
 EXAMPLE_SIZE = (96, 128)
@@ -74,3 +75,14 @@ def midway(values, share: float) -> float:
     ordered = values.flatten().sort().values
     index = max(1, int(share * len(ordered)))
     return float(ordered[index - 1] + ordered[index]) / 2
+
+
+def run_tool(relative_path: str, *args) -> int:
+    """Run a script under ``tools/`` in this process with ``args`` as its command line."""
+    tool = load_tool(relative_path)
+    old = sys.argv
+    sys.argv = [relative_path, *map(str, args)]
+    try:
+        return tool.main()
+    finally:
+        sys.argv = old

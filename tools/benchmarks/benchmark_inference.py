@@ -33,6 +33,7 @@ import os.path as osp
 import statistics
 import sys
 import time
+from functools import partial
 from typing import Callable, Dict, List, Tuple
 
 import numpy as np
@@ -100,7 +101,7 @@ def interleaved_times(fns: Dict[str, Callable], runs: int, warmup: int,
     return times
 
 
-def matmul_macs_per_second(device: str, runs: int, size: int = 4096) -> float:
+def matmul_macs_per_second(device: str, runs: int, size: int = 2048) -> float:
     """Multiply-adds per second of a ``size`` x ``size`` fp32 matrix product (median)."""
     a = torch.randn(size, size, device=device)
     b = torch.randn(size, size, device=device)
@@ -143,26 +144,27 @@ def eager_variants(model, inputs, img_sizes, padded,
     return fns
 
 
-def runtime_variants(detector, files: Dict[str, Tuple[str, str]], inputs, img_sizes,
-                     device: str, threads: int) -> Dict[str, Callable]:
-    """``run_graph`` of each deployed graph: ``files`` maps a row name to (backend,
-    file); on CUDA, ONNX Runtime's CUDA and TensorRT providers run the fp32 graph."""
-    fns = {}
+def deployed_graphs(detector, files: Dict[str, Tuple[str, str]], device: str,
+                    threads: int) -> Dict[str, Callable]:
+    """``run_graph(inputs, img_sizes)`` of each deployed graph: ``files`` maps a row name
+    to (backend, file); on CUDA, ONNX Runtime's CUDA and TensorRT providers run the fp32
+    graph."""
+    graphs = {}
     if device == 'cpu':
         for name, (backend, path) in files.items():
-            deployed = DeployedPaIRNet(detector, path, backend, 'cpu', threads)
-            fns[name] = (lambda d: lambda: d.run_graph(inputs, img_sizes))(deployed)
-        return fns
+            graphs[name] = DeployedPaIRNet(detector, path, backend, 'cpu',
+                                           threads).run_graph
+        return graphs
     import onnxruntime as ort
     fp32 = files['ONNX Runtime fp32'][1]
-    fns['ONNX Runtime CUDA fp32'] = (lambda d: lambda: d.run_graph(inputs, img_sizes))(
-        DeployedPaIRNet(detector, fp32, 'onnxruntime', device))
+    graphs['ONNX Runtime CUDA fp32'] = DeployedPaIRNet(detector, fp32, 'onnxruntime',
+                                                       device).run_graph
     if 'TensorrtExecutionProvider' in ort.get_available_providers():
         session = ort.InferenceSession(
             fp32, providers=['TensorrtExecutionProvider', 'CUDAExecutionProvider'])
-        feed = dict(zip(INPUT_NAMES, (inputs.cpu().numpy(), img_sizes.cpu().numpy())))
-        fns['ONNX Runtime TensorRT fp32'] = lambda: session.run(None, feed)
-    return fns
+        graphs['ONNX Runtime TensorRT fp32'] = lambda inputs, img_sizes: session.run(
+            None, dict(zip(INPUT_NAMES, (inputs.numpy(), img_sizes.numpy()))))
+    return graphs
 
 
 def deployed_files(args, cfg, model, shapes) -> Dict[str, Tuple[str, str]]:
@@ -204,9 +206,16 @@ def calibration_samples(args, cfg, model, shapes) -> List[Dict[str, np.ndarray]]
     return samples
 
 
+def milliseconds(seconds: float) -> str:
+    """Milliseconds to 3 significant digits, without an exponent."""
+    ms = 1e3 * seconds
+    return f'{ms:.0f}' if ms >= 100 else f'{ms:.1f}' if ms >= 10 else f'{ms:.2f}'
+
+
 def cell(times: List[float]) -> str:
-    return (f'{1e3 * statistics.median(times):.0f} '
-            f'({1e3 * min(times):.0f}-{1e3 * max(times):.0f})')
+    """``median (fastest-slowest)`` in milliseconds."""
+    return (f'{milliseconds(statistics.median(times))} '
+            f'({milliseconds(min(times))}-{milliseconds(max(times))})')
 
 
 def main():
@@ -229,6 +238,7 @@ def main():
     sync = torch.cuda.synchronize if args.device.startswith('cuda') else (lambda: None)
     rate = matmul_macs_per_second(args.device, args.runs)
 
+    graphs = deployed_graphs(model, files, args.device, threads)
     results, floors, macs = {}, {}, {}
     for shape in shapes:
         inputs, samples = get_flops.preprocessed_image(model, shape)
@@ -237,8 +247,8 @@ def main():
         floors[shape] = macs[shape] / rate
         img_sizes, padded = model.img_sizes(inputs, samples)
         fns = eager_variants(model, inputs, img_sizes, padded, args.device)
-        fns.update(runtime_variants(model, files, inputs.cpu(), img_sizes.cpu(),
-                                    args.device, threads))
+        for name, run_graph in graphs.items():
+            fns[name] = partial(run_graph, inputs.cpu(), img_sizes.cpu())
         results[shape] = interleaved_times(fns, args.runs, args.warmup, sync)
         print(f'{shape[0]}x{shape[1]}: ' + ', '.join(
             f'{name} {cell(t)} ms' for name, t in results[shape].items()), flush=True)
@@ -255,13 +265,13 @@ def main():
             cells.append(f'{cell(times)} | {base / median:.2f} | '
                          f'{median / floors[shape]:.1f}')
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
-    floor_cells = ' | '.join(f'{1e3 * floors[s]:.0f} | | 1.0' for s in shapes)
+    floor_cells = ' | '.join(f'{milliseconds(floors[s])} | | 1.0' for s in shapes)
     lines.append(f'| compute floor | {floor_cells} |')
     text = '\n'.join(lines) + (
         f'\n\n{args.config}, batch 1, {args.device}; {machine()}; median (fastest-'
         f'slowest) of {args.runs} runs after {args.warmup} warm-up runs, all backends '
         f'timed in turn. Multiply-adds: '
-        + ', '.join(f'{h}x{w} {macs[(h, w)] / 1e9:.1f} G' for h, w in shapes)
+        + ', '.join(f'{h}x{w} {macs[(h, w)] / 1e9:.3g} G' for h, w in shapes)
         + f'; fp32 matrix product {rate / 1e9:.0f} G multiply-adds/s.\n')
     print(text)
     if args.out:
