@@ -72,7 +72,7 @@ class PaIRInferencer(BaseInferencer):
         weights (str, optional): ``.pth`` checkpoint (``'pytorch'``), ``.onnx`` graph
             (``'onnxruntime'``, also INT8), ``.xml`` or ``.onnx`` (``'openvino'``).
         device (str, optional): ``'cpu'``, ``'cuda:0'``, ...; None picks CUDA when there
-            is one.
+            is one (and, for ONNX Runtime, its CUDA provider).
         backend (str): ``'pytorch'`` (default), ``'onnxruntime'`` or ``'openvino'``.
         num_threads (int, optional): threads of the ONNX Runtime / OpenVINO runtime.
         cfg_options (dict, optional): overrides merged into the config.
@@ -107,6 +107,7 @@ class PaIRInferencer(BaseInferencer):
             raise ValueError(f'PaIRInferencer: backend must be one of {BACKENDS}, '
                              f'not {backend!r}')
         self.backend = backend
+        self.auto_device = device is None
         self.num_threads = num_threads
         self.cfg_options = cfg_options
         self.visualizer_options = dict(visualizer or {})
@@ -141,11 +142,20 @@ class PaIRInferencer(BaseInferencer):
         if weights is None:
             raise ValueError(f'PaIRInferencer: backend {self.backend!r} needs the model '
                              'file as weights')
+        if self.auto_device and not self._runtime_has_cuda():
+            device = 'cpu'
         model = init_deployed_model(cfg or None, weights, self.backend, device,
                                     self.num_threads, self.cfg_options)
         if not cfg:
             cfg.update(model.cfg._cfg_dict)
         return model
+
+    def _runtime_has_cuda(self) -> bool:
+        """Whether the runtime backend can run on CUDA (ONNX Runtime's CUDA provider)."""
+        if self.backend != 'onnxruntime':
+            return False
+        import onnxruntime
+        return 'CUDAExecutionProvider' in onnxruntime.get_available_providers()
 
     def _init_pipeline(self, cfg) -> Callable:
         return build_inference_pipeline(cfg)

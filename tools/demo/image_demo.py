@@ -40,6 +40,8 @@ import cv2
 import mmcv
 import numpy as np
 
+from mmengine.config import DictAction
+
 from pair_plugin.apis import PaIRInferencer, load_image
 from pair_plugin.apis.pair_inferencer import BACKENDS, IMAGE_EXTENSIONS
 from pair_plugin.progress import ProgressDisplay
@@ -73,6 +75,9 @@ def parse_args():
                         help='opacity of the contact colours')
     parser.add_argument('--skip-unreadable', action='store_true',
                         help='report unreadable images and go on')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, xxx=yyy (e.g. the test resize: '
+                        'test_dataloader.dataset.pipeline.1.scale="(640,640)")')
     return parser.parse_args()
 
 
@@ -159,7 +164,7 @@ def main():
     start = time.perf_counter()
     inferencer = PaIRInferencer(
         args.config, args.checkpoint, device=args.device, backend=args.backend,
-        num_threads=args.num_threads, show_progress=False,
+        num_threads=args.num_threads, cfg_options=args.cfg_options, show_progress=False,
         visualizer=dict(alpha=args.alpha, max_draw_size=args.max_draw_size or None))
     load_s = time.perf_counter() - start
     dataset_meta = inferencer.model.dataset_meta

@@ -23,6 +23,8 @@ import time
 import cv2
 import mmcv
 
+from mmengine.config import DictAction
+
 from pair_plugin.apis import PaIRInferencer
 from pair_plugin.apis.pair_inferencer import BACKENDS
 from pair_plugin.progress import ProgressDisplay
@@ -57,6 +59,9 @@ def parse_args():
                         help='opacity of the contact colours')
     parser.add_argument('--max-frames', type=int, default=None,
                         help='stop after this many frames')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, xxx=yyy (e.g. the test resize: '
+                        'test_dataloader.dataset.pipeline.1.scale="(640,640)")')
     return parser.parse_args()
 
 
@@ -95,7 +100,7 @@ def main():
     start = time.perf_counter()
     inferencer = PaIRInferencer(
         args.config, args.checkpoint, device=args.device, backend=args.backend,
-        num_threads=args.num_threads, show_progress=False,
+        num_threads=args.num_threads, cfg_options=args.cfg_options, show_progress=False,
         visualizer=dict(alpha=args.alpha, max_draw_size=args.max_draw_size or None))
     load_s = time.perf_counter() - start
 
