@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from pair_plugin.structures import PaIRFormatError
+
 #: the graph's inputs, in order
 INPUT_NAMES = ('inputs', 'img_sizes')
 #: the axes of each input that must stay symbolic in the written graph
@@ -142,10 +144,27 @@ def export_onnx(detector: nn.Module,
     return heads.output_names
 
 
+def load_onnx_model(onnx_file: str):
+    """The ``onnx.ModelProto`` of a file (weights kept external), or an error naming it.
+
+    Raises:
+        FileNotFoundError: no such file.
+        PaIRFormatError: the file is not an ONNX model.
+    """
+    import onnx
+    from google.protobuf.message import DecodeError
+    if not osp.isfile(onnx_file):
+        raise FileNotFoundError(f'{onnx_file}: ONNX model file not found')
+    try:
+        return onnx.load(onnx_file, load_external_data=False)
+    except (DecodeError, OSError, ValueError) as err:
+        raise PaIRFormatError(onnx_file, 'onnx model',
+                              f'cannot be read as an ONNX model ({err})') from err
+
+
 def graph_input_dims(onnx_file: str) -> Dict[str, List]:
     """The dims of each graph input: a name (str) where symbolic, else the number."""
-    import onnx
-    model = onnx.load(onnx_file, load_external_data=False)
+    model = load_onnx_model(onnx_file)
     return {
         value.name: [dim.dim_param or dim.dim_value
                      for dim in value.type.tensor_type.shape.dim]
@@ -180,8 +199,7 @@ def check_symbolic_inputs(onnx_file: str) -> Dict[str, List]:
 def read_onnx_metadata(onnx_file: str) -> dict:
     """``dataset_meta`` (dict or None) and ``config`` (str or None) stored by
     :func:`export_onnx`."""
-    import onnx
-    model = onnx.load(onnx_file, load_external_data=False)
+    model = load_onnx_model(onnx_file)
     props = {prop.key: prop.value for prop in model.metadata_props}
     meta = props.get(META_DATASET)
     return dict(dataset_meta=json.loads(meta) if meta else None,

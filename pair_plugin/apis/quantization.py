@@ -24,7 +24,8 @@ from mmengine.dataset import pseudo_collate
 
 from pair_plugin.registry import DATASETS
 from .inference import build_detector, build_inference_pipeline
-from .onnx_export import INPUT_NAMES, META_CONFIG, META_DATASET, read_onnx_metadata
+from .onnx_export import (INPUT_NAMES, META_CONFIG, META_DATASET, load_onnx_model,
+                          read_onnx_metadata)
 
 #: the quantizers, and the file each one writes
 QUANTIZERS = {'openvino': '.xml', 'onnxruntime': '.onnx'}
@@ -112,7 +113,7 @@ def quantize_onnxruntime(fp32_file: str, out_file: str,
         fp32_file, out_file, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
         op_types_to_quantize=op_types, calibrate_method=CalibrationMethod.MinMax)
-    stored = onnx.load(fp32_file, load_external_data=False).metadata_props
+    stored = load_onnx_model(fp32_file).metadata_props
     model = onnx.load(out_file)
     onnx.helper.set_model_props(model, {p.key: p.value for p in stored})
     onnx.save(model, out_file)

@@ -9,9 +9,10 @@ import pytest
 import torch
 from tiny_deploy_model import OTHER_SIZES, padded_batch
 
-from pair_plugin.apis import (DeployedPaIRNet, ONNXMismatchError, check_symbolic_inputs,
-                              read_onnx_metadata, verify_onnx)
+from pair_plugin.apis import (DeployedPaIRNet, ONNXMismatchError, PaIRInferencer,
+                              check_symbolic_inputs, read_onnx_metadata, verify_onnx)
 from pair_plugin.models.heads.mask_guided_roi_feature import contact_enclosing_boxes
+from pair_plugin.structures import PaIRFormatError
 
 
 @pytest.fixture(scope='module')
@@ -123,3 +124,13 @@ def test_a_mismatch_names_the_output(tiny_export, deployed):
                        match=r'action_logits: the graph differs from PyTorch by up to '
                        r'0\.01.* on the batch 1x64x96'):
         verify_onnx(changed, deployed.run_graph, OTHER_SIZES)
+
+
+def test_an_unreadable_or_missing_model_file_is_named(tmp_path):
+    bad = tmp_path / 'bad.onnx'
+    bad.write_bytes(b'not a protobuf')
+    with pytest.raises(PaIRFormatError,
+                       match=r'bad\.onnx: onnx model: cannot be read as an ONNX model'):
+        PaIRInferencer(weights=str(bad), backend='onnxruntime')
+    with pytest.raises(FileNotFoundError, match=r'gone\.onnx: ONNX model file not found'):
+        read_onnx_metadata(str(tmp_path / 'gone.onnx'))
