@@ -9,6 +9,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Un
 
 import numpy as np
 import torch.nn as nn
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.infer.infer import BaseInferencer
 from mmengine.registry import FUNCTIONS, init_default_scope
@@ -121,8 +122,9 @@ class PaIRInferencer(BaseInferencer):
                                  '`model.cfg` (init_model and init_deployed_model set it)')
             self._built_model = model
             model = model.cfg
-        elif isinstance(model, Path) or (isinstance(model, str) and osp.isfile(model)):
-            model = load_config(str(model), cfg_options)
+        elif isinstance(model, (Path, Config)) or (isinstance(model, str)
+                                                   and osp.isfile(model)):
+            model = load_config(model, cfg_options)
         if weights is not None:
             weights = str(weights)
         super().__init__(model=model, weights=weights, device=device, scope=scope,
@@ -138,16 +140,17 @@ class PaIRInferencer(BaseInferencer):
             if not cfg:
                 raise ValueError('PaIRInferencer: give the config (model=...) with a '
                                  'PyTorch checkpoint')
-            return init_model(cfg, weights, device=device, cfg_options=self.cfg_options)
+            return init_model(cfg, weights, device=device)
         if weights is None:
             raise ValueError(f'PaIRInferencer: backend {self.backend!r} needs the model '
                              'file as weights')
         if self.auto_device and not self._runtime_has_cuda():
             device = 'cpu'
-        model = init_deployed_model(cfg or None, weights, self.backend, device,
-                                    self.num_threads, self.cfg_options)
-        if not cfg:
-            cfg.update(model.cfg._cfg_dict)
+        if cfg:  # the config's options are merged already
+            return init_deployed_model(cfg, weights, self.backend, device, self.num_threads)
+        model = init_deployed_model(None, weights, self.backend, device, self.num_threads,
+                                    self.cfg_options)
+        cfg.update(model.cfg._cfg_dict)
         return model
 
     def _runtime_has_cuda(self) -> bool:

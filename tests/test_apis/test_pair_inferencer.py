@@ -119,6 +119,15 @@ def test_out_dir_holds_a_predictions_file_masks_and_pictures(model, tmp_path):
     assert not osp.exists(quiet) or os.listdir(quiet) == []
 
 
+def test_cfg_options_reach_the_model_and_the_pipeline(model):
+    inferencer = PaIRInferencer(model.cfg, show_progress=False, cfg_options={
+        'model.test_cfg.max_per_img': 3,
+        'test_dataloader.dataset.pipeline.1.scale': (64, 48)})
+    sample = inferencer(photos(1), return_datasamples=True)['predictions'][0]
+    assert len(sample.pred_hois) == 3
+    assert sample.img_shape == (48, 64) and sample.ori_shape == (60, 80)
+
+
 def test_progress_is_reported_per_batch(model, capsys):
     PaIRInferencer(model)(photos(3), batch_size=2)
     out = capsys.readouterr().out
