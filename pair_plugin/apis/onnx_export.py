@@ -256,6 +256,7 @@ def verify_onnx(detector: nn.Module,
         ONNXMismatchError: the first output that differs, named with its batch.
     """
     detector.eval()
+    expected = ExportedHeads(detector).output_names
     generator = torch.Generator().manual_seed(seed)
     rows = []
     for input_size, images in verification_cases(sizes, size_divisor(detector)):
@@ -266,6 +267,10 @@ def verify_onnx(detector: nn.Module,
             eager = detector.forward_heads(inputs, img_sizes, padded)
         graph = run_graph(inputs, img_sizes)
         batch = f'{len(images)}x{input_size[0]}x{input_size[1]}'
+        missing = [name for name in expected if name not in graph]
+        if missing:
+            raise ONNXMismatchError(f'{", ".join(missing)}: not among the graph\'s '
+                                    f'outputs {sorted(graph)}')
         for name, value in graph.items():
             ref = eager[name][-1] if name in detector.STAGE_OUTPUTS else eager[name]
             ref, value = ref.float().numpy(), value.float().numpy()

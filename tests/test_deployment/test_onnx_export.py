@@ -125,6 +125,14 @@ def test_a_mismatch_names_the_output(tiny_export, deployed):
                        r'0\.01.* on the batch 1x64x96'):
         verify_onnx(changed, deployed.run_graph, OTHER_SIZES)
 
+    def without_parts(inputs, img_sizes):
+        outs = deployed.run_graph(inputs, img_sizes)
+        outs.pop('part_logits')
+        return outs
+
+    with pytest.raises(ONNXMismatchError, match="part_logits: not among the graph's"):
+        verify_onnx(tiny_export['model'], without_parts, OTHER_SIZES)
+
 
 def test_an_unreadable_or_missing_model_file_is_named(tmp_path):
     bad = tmp_path / 'bad.onnx'
