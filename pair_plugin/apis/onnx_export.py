@@ -31,8 +31,10 @@ DYNAMIC_AXES = {'inputs': (0, 2, 3), 'img_sizes': (0, )}
 #: keys of the ONNX metadata (``metadata_props``) written by :func:`export_onnx`
 META_DATASET = 'pair_plugin.dataset_meta'
 META_CONFIG = 'pair_plugin.config'
-#: outputs compared as boxes / logits with a tolerance (the contact map also by argmax)
+#: the output whose argmax is the contact map (also compared by its argmax)
 CONTACT_OUTPUT = 'seg_logits'
+#: the attribute of :class:`ExportedHeads` holding the model: node scopes start with it
+EXPORTED_DETECTOR = 'detector'
 
 
 class ONNXMismatchError(RuntimeError):

@@ -9,14 +9,19 @@ calibration images, weights per output channel):
 - OpenVINO's NNCF (``nncf.quantize``, transformer preset with SmoothQuant): an OpenVINO IR
   (``.xml`` + ``.bin``) that runs with ``backend='openvino'``.
 
+Both keep the prediction heads in float (:data:`FLOAT_MODULES`: little compute, the most
+accuracy lost in 8 bits); ONNX Runtime also the attention's products of two activations
+(NNCF's transformer preset treats those itself).
+
 Calibration images come from a split of the config's dataset (the training split by
 default), through the test pipeline and the data preprocessor, one image per batch.
 """
+import ast
 import copy
 import json
 import os
 import os.path as osp
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 from mmengine.config import Config
@@ -24,11 +29,39 @@ from mmengine.dataset import pseudo_collate
 
 from pair_plugin.registry import DATASETS
 from .inference import build_detector, build_inference_pipeline
-from .onnx_export import (INPUT_NAMES, META_CONFIG, META_DATASET, load_onnx_model,
-                          read_onnx_metadata)
+from .onnx_export import (EXPORTED_DETECTOR, INPUT_NAMES, META_CONFIG, META_DATASET,
+                          load_onnx_model, read_onnx_metadata)
 
 #: the quantizers, and the file each one writes
 QUANTIZERS = {'openvino': '.xml', 'onnxruntime': '.onnx'}
+#: modules of PaIRNet kept in float: the heads that give the scores, boxes and contact map
+FLOAT_MODULES = ('iim_head', 'cpam', 'pgcs.body_attention', 'pgcs.conv_seg',
+                 'mask_guided_feature')
+
+
+def nodes_of_modules(model, modules: Sequence[str] = FLOAT_MODULES) -> List[str]:
+    """Names of the graph's nodes computed inside ``modules`` (paths in :class:`PaIRNet`).
+
+    The exporter records each node's module path in its ``pkg.torch.onnx.name_scopes``
+    metadata (``['', 'detector.iim_head.action_cls', 'linear_85']``).
+    """
+    prefixes = tuple(f'{EXPORTED_DETECTOR}.{module}' for module in modules)
+    names = []
+    for node in model.graph.node:
+        props = {prop.key: prop.value for prop in node.metadata_props}
+        scopes = ast.literal_eval(props.get('pkg.torch.onnx.name_scopes', '[]'))
+        if any(scope == prefix or scope.startswith(prefix + '.') for scope in scopes
+               for prefix in prefixes):
+            names.append(node.name)
+    return names
+
+
+def activation_products(model) -> List[str]:
+    """Names of the ``MatMul`` nodes that multiply two activations (no weight): the
+    attention's query-key and weight-value products."""
+    weights = {init.name for init in model.graph.initializer}
+    return [node.name for node in model.graph.node
+            if node.op_type == 'MatMul' and not weights.intersection(node.input)]
 
 
 def config_with_data_root(cfg: Config, data_root: str) -> Config:
@@ -88,9 +121,9 @@ def quantize_onnxruntime(fp32_file: str, out_file: str,
                          samples: List[Dict[str, np.ndarray]]) -> str:
     """ONNX Runtime's static QDQ quantization of ``fp32_file`` into ``out_file``.
 
-    Every operator ONNX Runtime quantizes in QDQ form but ``Where``, per-channel signed
-    weights, unsigned activations with MinMax ranges over ``samples``; the metadata
-    (names, config) is carried over.
+    Every operator ONNX Runtime quantizes in QDQ form but ``Where``, outside the float
+    modules and products; per-channel signed weights, unsigned activations with MinMax
+    ranges over ``samples``; the metadata (names, config) is carried over.
     """
     import onnx
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod,
@@ -109,11 +142,13 @@ def quantize_onnxruntime(fp32_file: str, out_file: str,
     # Where stays in float: the QLinearWhere that ONNX Runtime fuses it into fails with a
     # broadcast error at some image sizes (e.g. a 6 x 8 feature map)
     op_types = sorted(set(QDQRegistry) - {'Where'})
+    fp32 = load_onnx_model(fp32_file)
     quantize_static(
         fp32_file, out_file, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-        op_types_to_quantize=op_types, calibrate_method=CalibrationMethod.MinMax)
-    stored = load_onnx_model(fp32_file).metadata_props
+        op_types_to_quantize=op_types, calibrate_method=CalibrationMethod.MinMax,
+        nodes_to_exclude=nodes_of_modules(fp32) + activation_products(fp32))
+    stored = fp32.metadata_props
     model = onnx.load(out_file)
     onnx.helper.set_model_props(model, {p.key: p.value for p in stored})
     onnx.save(model, out_file)
@@ -125,14 +160,20 @@ def quantize_openvino(fp32_file: str, out_file: str,
     """NNCF's static quantization of ``fp32_file`` into an OpenVINO IR ``out_file``
     (``.xml``, its weights in the ``.bin`` beside it).
 
-    The transformer preset (SmoothQuant before the attention's matrix products); weights
-    that stay in float keep 32 bits; names and config go into the IR's ``rt_info``.
+    The transformer preset (SmoothQuant before the attention's matrix products), the
+    float modules ignored (the OpenVINO operations named as the ONNX nodes); weights that
+    stay in float keep 32 bits; names and config go into the IR's ``rt_info``.
     """
     import nncf
     import openvino as ov
     model = ov.Core().read_model(fp32_file)
-    quantized = nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples),
-                              model_type=nncf.ModelType.TRANSFORMER)
+    in_float = set(nodes_of_modules(load_onnx_model(fp32_file)))
+    quantized = nncf.quantize(
+        model, nncf.Dataset(samples), subset_size=len(samples),
+        model_type=nncf.ModelType.TRANSFORMER,
+        ignored_scope=nncf.IgnoredScope(names=[
+            op.get_friendly_name() for op in model.get_ops()
+            if op.get_friendly_name() in in_float]))
     stored = read_onnx_metadata(fp32_file)
     if stored['dataset_meta']:
         quantized.set_rt_info(json.dumps(stored['dataset_meta']), META_DATASET.split('.'))

@@ -10,7 +10,7 @@ import torch
 
 from pair_plugin.apis import (check_symbolic_inputs, init_deployed_model,
                               read_onnx_metadata)
-from pair_plugin.apis.quantization import calibration_inputs
+from pair_plugin.apis.quantization import calibration_inputs, nodes_of_modules
 
 
 def test_calibration_inputs_are_preprocessed_training_images(tiny_export):
@@ -65,6 +65,25 @@ def test_onnxruntime_int8_graph(tiny_export, int8_models):
     assert list(deployed.dataset_meta['actions']) == list(
         tiny_export['model'].dataset_meta['actions'])
     assert all(c > 0.9 for c in correlated(fp32, int8).values()), correlated(fp32, int8)
+
+
+def test_onnxruntime_int8_keeps_the_heads_in_float(tiny_export, int8_models):
+    """The heads' layers keep float weights; the backbone's convolutions read int8
+    weights through DequantizeLinear."""
+    fp32 = onnx.load(tiny_export['onnx'])
+    int8 = onnx.load(int8_models['onnxruntime'])
+    float_weights = {init.name for init in int8.graph.initializer
+                     if init.data_type == onnx.TensorProto.FLOAT}
+    dequantized = {out for node in int8.graph.node if node.op_type == 'DequantizeLinear'
+                   for out in node.output}
+    heads = set(nodes_of_modules(fp32, ['iim_head', 'pgcs.conv_seg']))
+    layers = [n for n in int8.graph.node if n.op_type in ('MatMul', 'Gemm', 'Conv')]
+    head_layers = [n for n in layers if n.name in heads]
+    assert len(head_layers) >= 5  # the box FFNs, the object and action classifiers, S
+    assert all(float_weights.intersection(n.input) for n in head_layers)
+    backbone = set(nodes_of_modules(fp32, ['backbone']))
+    convs = [n for n in layers if n.name in backbone]
+    assert convs and all(dequantized.intersection(n.input) for n in convs)
 
 
 def test_openvino_int8_ir(tiny_export, int8_models):
