@@ -61,7 +61,8 @@ setup(
     packages=find_packages(include=['pair_plugin', 'pair_plugin.*']),
     include_package_data=True,
     install_requires=read_requirements('runtime.txt') + ['mmcv>=2.0.0,<2.2.0'],
-    extras_require={'tests': read_requirements('tests.txt')},
+    extras_require={'tests': read_requirements('tests.txt'),
+                    'deploy': read_requirements('deploy.txt')},
     cmdclass={'build_py': BuildPyWithMim},
     zip_safe=False,
 )
