@@ -7,7 +7,6 @@ does, but as real files, which mim needs).
 """
 import os
 import shutil
-
 from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
@@ -24,10 +23,7 @@ def read_version():
 
 def read_requirements(name):
     with open(os.path.join(HERE, 'requirements', name)) as f:
-        return [
-            line.split('#')[0].strip() for line in f
-            if line.split('#')[0].strip()
-        ]
+        return [line.split('#')[0].strip() for line in f if line.split('#')[0].strip()]
 
 
 class BuildPyWithMim(build_py):
@@ -43,8 +39,7 @@ class BuildPyWithMim(build_py):
             if os.path.isdir(dst):
                 shutil.rmtree(dst)
             if os.path.isdir(src):
-                shutil.copytree(
-                    src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+                shutil.copytree(src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
             else:
                 shutil.copyfile(src, dst)
 
@@ -61,8 +56,10 @@ setup(
     packages=find_packages(include=['pair_plugin', 'pair_plugin.*']),
     include_package_data=True,
     install_requires=read_requirements('runtime.txt') + ['mmcv>=2.0.0,<2.2.0'],
-    extras_require={'tests': read_requirements('tests.txt'),
-                    'deploy': read_requirements('deploy.txt')},
+    extras_require={
+        'tests': read_requirements('tests.txt'),
+        'deploy': read_requirements('deploy.txt')
+    },
     cmdclass={'build_py': BuildPyWithMim},
     zip_safe=False,
 )

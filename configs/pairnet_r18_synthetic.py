@@ -15,11 +15,7 @@ model = dict(
     # cup is about 12 px, a ball 20); a PGCS decoder to match (64 -> 32 -> 16 -> 16,
     # stride 16 -> 2, S at the input size)
     backbone=dict(
-        base_channels=16,
-        num_stages=3,
-        out_indices=(2, ),
-        strides=(1, 2, 2),
-        dilations=(1, 1, 1)),
+        base_channels=16, num_stages=3, out_indices=(2, ), strides=(1, 2, 2), dilations=(1, 1, 1)),
     pgcs=dict(
         channels=(32, 16, 16),
         # contact is about 1 % of the pixels: background weighted 0.1 in the
@@ -48,8 +44,13 @@ model = dict(
 # noisy from one iteration to the next, and the average is what it has learned
 custom_hooks = [
     dict(type='RandomStateHook'),
-    dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.005, gamma=200,
-         update_buffers=True, priority='ABOVE_NORMAL')
+    dict(
+        type='EMAHook',
+        ema_type='ExpMomentumEMA',
+        momentum=0.005,
+        gamma=200,
+        update_buffers=True,
+        priority='ABOVE_NORMAL')
 ]
 
 # a fixed seed (other seeds: --cfg-options randomness.seed=N; trained from scratch for a
@@ -59,5 +60,4 @@ randomness = dict(seed=0)
 # loss curves with 10-iteration resolution (tools/analysis/plot_curves.py); pictures
 # (tools/test.py --show-dir) from a triplet score of 0.2: a model trained this briefly
 # scores its triplets low
-default_hooks = dict(
-    logger=dict(interval=10), visualization=dict(score_thr=0.2))
+default_hooks = dict(logger=dict(interval=10), visualization=dict(score_thr=0.2))

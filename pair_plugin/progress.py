@@ -33,7 +33,10 @@ class ProgressDisplay:
             percent more of the tasks are done.
     """
 
-    def __init__(self, total: int, title: str = '', file: Optional[TextIO] = None,
+    def __init__(self,
+                 total: int,
+                 title: str = '',
+                 file: Optional[TextIO] = None,
                  step_percent: float = 10):
         if total <= 0:
             raise ValueError(f'ProgressDisplay: total must be > 0, got {total}')
@@ -44,8 +47,7 @@ class ProgressDisplay:
         self.title = title
         self.file = sys.stdout if file is None else file
         self.completed = 0
-        self._bar = (ProgressBar(total, file=self.file)
-                     if _is_terminal(self.file) else None)
+        self._bar = (ProgressBar(total, file=self.file) if _is_terminal(self.file) else None)
         self._start = time.monotonic()
         self._step = max(1, math.ceil(total * step_percent / 100))
         self._next_line_at = self._step
@@ -75,8 +77,11 @@ class ProgressDisplay:
         self.file.flush()
 
 
-def track_progress(tasks: Iterable[T], total: Optional[int] = None, title: str = '',
-                   enabled: bool = True, file: Optional[TextIO] = None,
+def track_progress(tasks: Iterable[T],
+                   total: Optional[int] = None,
+                   title: str = '',
+                   enabled: bool = True,
+                   file: Optional[TextIO] = None,
                    step_percent: float = 10) -> Iterator[T]:
     """Iterate over ``tasks``, counting each one done when the loop asks for the next.
 

@@ -28,12 +28,14 @@ def load_tool(relative_path: str):
     return module
 
 
-def make_tiny_dataset(root: str, num_train: int = 4, num_val: int = 3,
-                      num_test: int = 3, seed: int = 0) -> str:
+def make_tiny_dataset(root: str,
+                      num_train: int = 4,
+                      num_val: int = 3,
+                      num_test: int = 3,
+                      seed: int = 0) -> str:
     from pair_plugin.datasets.synthetic import generate_synthetic_dataset
     generate_synthetic_dataset(
-        root, num_train=num_train, num_val=num_val, num_test=num_test,
-        img_size=64, seed=seed)
+        root, num_train=num_train, num_val=num_val, num_test=num_test, img_size=64, seed=seed)
     return root
 
 
@@ -53,8 +55,7 @@ def shrink_small_model(model, num_object_classes: int, num_actions: int) -> None
     model.test_cfg.max_per_img = 10
 
 
-def write_tiny_config(path: str, data_root: str, max_epochs: int = 1,
-                      extra: str = '') -> str:
+def write_tiny_config(path: str, data_root: str, max_epochs: int = 1, extra: str = '') -> str:
     data_root = data_root.rstrip('/') + '/'
     text = f'''
 _base_ = [{osp.join(REPO, 'configs', 'pairnet_r18_synthetic.py')!r}]
@@ -121,12 +122,16 @@ def run(cmd, cwd=None, env_extra=None, timeout=600, pythonpath=True):
         env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
     env.update(env_extra or {})
     proc = subprocess.run(
-        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, timeout=timeout)
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout)
     if proc.returncode != 0:
-        raise AssertionError(
-            f'command failed ({proc.returncode}): {" ".join(map(str, cmd))}\n'
-            f'{proc.stdout[-6000:]}')
+        raise AssertionError(f'command failed ({proc.returncode}): {" ".join(map(str, cmd))}\n'
+                             f'{proc.stdout[-6000:]}')
     return proc.stdout
 
 
@@ -150,8 +155,7 @@ def run_distributed(cmd, attempts: int = 3, env_extra=None, **kwargs):
     """
     for attempt in range(attempts):
         try:
-            return run(cmd, env_extra=dict(env_extra or {}, PORT=str(free_port())),
-                       **kwargs)
+            return run(cmd, env_extra=dict(env_extra or {}, PORT=str(free_port())), **kwargs)
         except AssertionError as error:
             if attempt == attempts - 1 or not any(s in str(error) for s in _PORT_TAKEN):
                 raise

@@ -9,8 +9,7 @@ from mmengine.device import get_device
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from pair_plugin.datasets.missing_data import (missing_annotation_files,
-                                               missing_data_message)
+from pair_plugin.datasets.missing_data import missing_annotation_files, missing_data_message
 from pair_plugin.engine import TRUST_ENV, set_cpu_threads
 
 
@@ -20,21 +19,18 @@ def parse_args(argv=None):
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file (a local path)')
     parser.add_argument(
-        '--work-dir',
-        help='the directory to save the file containing evaluation metrics')
+        '--work-dir', help='the directory to save the file containing evaluation metrics')
     parser.add_argument(
         '--out',
         type=str,
         help='write the predictions file (JSON, the format of docs/metrics.md; '
         'contact masks as PNGs beside it) for tools/analysis/eval_predictions.py')
-    parser.add_argument(
-        '--show', action='store_true', help='show prediction results')
+    parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument(
         '--show-dir',
         help='directory (under the work dir) where pictures of the predictions '
         'are saved')
-    parser.add_argument(
-        '--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
@@ -59,9 +55,8 @@ def parse_args(argv=None):
 def trigger_visualization_hook(cfg, args):
     default_hooks = cfg.default_hooks
     if 'visualization' not in default_hooks:
-        raise RuntimeError(
-            '--show/--show-dir need a "visualization" entry in default_hooks '
-            "(dict(type='PaIRVisualizationHook'))")
+        raise RuntimeError('--show/--show-dir need a "visualization" entry in default_hooks '
+                           "(dict(type='PaIRVisualizationHook'))")
     hook = default_hooks['visualization']
     hook['draw'] = True
     if args.show:
@@ -85,8 +80,7 @@ def main(argv=None):
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
     cfg.load_from = args.checkpoint
 
@@ -99,9 +93,7 @@ def main(argv=None):
         evaluator = cfg.test_evaluator
         if isinstance(evaluator, (dict, ConfigDict)):
             evaluator = [evaluator]
-        cfg.test_evaluator = list(evaluator) + [
-            dict(type='DumpPaIRPredictions', out_file=args.out)
-        ]
+        cfg.test_evaluator = list(evaluator) + [dict(type='DumpPaIRPredictions', out_file=args.out)]
 
     # without data, say how to get some before anything is built
     missing = missing_annotation_files(cfg, ('test_dataloader', ))

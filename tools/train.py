@@ -5,13 +5,12 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.device import (get_device, is_cuda_available, is_mlu_available,
-                             is_musa_available, is_npu_available)
+from mmengine.device import (get_device, is_cuda_available, is_mlu_available, is_musa_available,
+                             is_npu_available)
 from mmengine.registry import RUNNERS, VISBACKENDS
 from mmengine.runner import Runner
 
-from pair_plugin.datasets.missing_data import (missing_annotation_files,
-                                               missing_data_message)
+from pair_plugin.datasets.missing_data import missing_annotation_files, missing_data_message
 from pair_plugin.engine import TRUST_ENV, set_cpu_threads
 
 
@@ -19,8 +18,10 @@ def vis_backend_types() -> dict:
     """mmengine's visualization backends by short name: ``{'tensorboard':
     'TensorboardVisBackend', 'wandb': 'WandbVisBackend', ...}``."""
     import mmengine.visualization  # noqa: F401  (registers the backends)
-    return {name[:-len('VisBackend')].lower(): name
-            for name in VISBACKENDS.module_dict if name.endswith('VisBackend')}
+    return {
+        name[:-len('VisBackend')].lower(): name
+        for name in VISBACKENDS.module_dict if name.endswith('VisBackend')
+    }
 
 
 def parse_args(argv=None):
@@ -53,8 +54,7 @@ def parse_args(argv=None):
         nargs='+',
         metavar='NAME',
         help='log to these mmengine visualization backends as well as the '
-        "config's: " + ', '.join(sorted(vis_backend_types())) +
-        ' (or a registered type name)')
+        "config's: " + ', '.join(sorted(vis_backend_types())) + ' (or a registered type name)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -71,8 +71,10 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.vis_backends:
         known = vis_backend_types()
-        unknown = [n for n in args.vis_backends
-                   if n.lower() not in known and n not in VISBACKENDS.module_dict]
+        unknown = [
+            n for n in args.vis_backends
+            if n.lower() not in known and n not in VISBACKENDS.module_dict
+        ]
         if unknown:
             parser.error(f'--vis-backends: unknown {", ".join(unknown)}; known: '
                          f'{", ".join(sorted(known))}')
@@ -83,8 +85,7 @@ def parse_args(argv=None):
 
 def amp_device_available() -> bool:
     """Whether mmengine's ``AmpOptimWrapper`` can run here (GPU, NPU, MLU or MUSA)."""
-    return (is_cuda_available() or is_npu_available() or is_mlu_available()
-            or is_musa_available())
+    return (is_cuda_available() or is_npu_available() or is_mlu_available() or is_musa_available())
 
 
 def merge_args(cfg: Config, args) -> Config:
@@ -98,8 +99,7 @@ def merge_args(cfg: Config, args) -> Config:
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
     # enable automatic-mixed-precision training
     if args.amp is True:

@@ -55,8 +55,7 @@ class DeployedPaIRNet(BaseModel):
         else:
             self._init_openvino(model_file, device, num_threads)
 
-    def _init_onnxruntime(self, model_file: str, device: str,
-                          num_threads: Optional[int]) -> None:
+    def _init_onnxruntime(self, model_file: str, device: str, num_threads: Optional[int]) -> None:
         import onnxruntime as ort
         options = ort.SessionOptions()
         if num_threads:
@@ -72,8 +71,7 @@ class DeployedPaIRNet(BaseModel):
         self.session = ort.InferenceSession(model_file, options, providers=providers)
         self.output_names = [out.name for out in self.session.get_outputs()]
 
-    def _init_openvino(self, model_file: str, device: str,
-                       num_threads: Optional[int]) -> None:
+    def _init_openvino(self, model_file: str, device: str, num_threads: Optional[int]) -> None:
         import openvino as ov
         if device != 'cpu':
             raise ValueError(f"DeployedPaIRNet: the openvino backend runs on 'cpu' here, "
@@ -98,15 +96,18 @@ class DeployedPaIRNet(BaseModel):
         Returns:
             dict[str, Tensor]: the raw outputs of the last stage, on the CPU.
         """
-        feed = dict(zip(INPUT_NAMES, (inputs.detach().float().cpu().contiguous().numpy(),
-                                      img_sizes.cpu().long().numpy())))
+        feed = dict(
+            zip(INPUT_NAMES, (inputs.detach().float().cpu().contiguous().numpy(),
+                              img_sizes.cpu().long().numpy())))
         if self.backend == 'onnxruntime':
             values = self.session.run(self.output_names, feed)
         else:
             results = self.request.infer(feed)
             values = [results[out] for out in self.compiled.outputs]
-        return {name: torch.from_numpy(value.copy())
-                for name, value in zip(self.output_names, values)}
+        return {
+            name: torch.from_numpy(value.copy())
+            for name, value in zip(self.output_names, values)
+        }
 
     def forward(self,
                 inputs: Tensor,

@@ -44,8 +44,7 @@ def load_image(path: str) -> np.ndarray:
             else:
                 array = np.asarray(img.convert('RGB'))
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise PaIRFormatError(path, 'image',
-                              f'cannot be read as an image ({err})') from err
+        raise PaIRFormatError(path, 'image', f'cannot be read as an image ({err})') from err
     if array.ndim != 3 or array.shape[0] == 0 or array.shape[1] == 0:
         raise PaIRFormatError(path, 'image', f'decoded to an empty array {array.shape}')
     return np.ascontiguousarray(array[..., ::-1])
@@ -68,9 +67,8 @@ def as_bgr_image(img: np.ndarray, name: str = 'image array') -> np.ndarray:
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
     if img.ndim != 3 or img.shape[2] not in (3, 4) or 0 in img.shape[:2]:
-        raise ValueError(
-            f'{name}: an image array must be (H, W), (H, W, 3) BGR or (H, W, 4) BGRA, '
-            f'got shape {img.shape}')
+        raise ValueError(f'{name}: an image array must be (H, W), (H, W, 3) BGR or (H, W, 4) BGRA, '
+                         f'got shape {img.shape}')
     if img.dtype != np.uint8:
         raise ValueError(f'{name}: an image array must be uint8, got {img.dtype}')
     return np.ascontiguousarray(img[..., :3])

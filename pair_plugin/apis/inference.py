@@ -21,7 +21,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from pair_plugin.registry import DATASETS, MODELS
-from pair_plugin.structures import PaIRFormatError
+from pair_plugin.structures import PaIRFormatError, with_object_alias
 from .deployed_model import DeployedPaIRNet
 from .image_loading import LoadInferenceImage
 
@@ -46,8 +46,7 @@ def _dataset_cfg(cfg: Config) -> Optional[ConfigDict]:
         if not loader or 'dataset' not in loader:
             continue
         dataset = loader['dataset']
-        while 'pipeline' not in dataset and ('dataset' in dataset
-                                             or 'datasets' in dataset):
+        while 'pipeline' not in dataset and ('dataset' in dataset or 'datasets' in dataset):
             dataset = dataset.get('dataset') or dataset['datasets'][0]
         return dataset
     return None
@@ -67,12 +66,7 @@ def _config_dataset_meta(cfg: Config) -> dict:
     except PaIRFormatError as err:
         if err.field != '(file)':  # the annotation file is there but broken
             raise
-        meta = dict(dataset_cfg.get('metainfo') or {})
-        if 'objects' not in meta and 'classes' in meta:
-            meta['objects'] = meta['classes']
-        if 'objects' in meta:
-            meta['classes'] = meta['objects']
-        return meta
+        return with_object_alias(dict(dataset_cfg.get('metainfo') or {}))
 
 
 def _with_names(dataset_meta: Optional[dict], config: Config, where: str) -> dict:
@@ -95,8 +89,7 @@ def load_config(config: ConfigType, cfg_options: Optional[dict] = None) -> Confi
     elif isinstance(config, Config):
         config = copy.deepcopy(config)
     else:
-        raise TypeError(
-            f'config must be a file name or an mmengine Config, got {type(config)}')
+        raise TypeError(f'config must be a file name or an mmengine Config, got {type(config)}')
     if cfg_options is not None:
         config.merge_from_dict(cfg_options)
     return config
@@ -152,9 +145,8 @@ def init_model(config: ConfigType,
     if checkpoint is not None:
         checkpoint = str(checkpoint)
         if '://' in checkpoint:
-            raise ValueError(
-                f'{checkpoint}: init_model loads local checkpoint files only; '
-                f'download it first')
+            raise ValueError(f'{checkpoint}: init_model loads local checkpoint files only; '
+                             f'download it first')
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'{checkpoint}: checkpoint file not found')
         ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
@@ -192,8 +184,9 @@ def init_deployed_model(config: Optional[ConfigType],
     model_file = str(model_file)
     if not osp.isfile(model_file):
         raise FileNotFoundError(f'{model_file}: {backend} model file not found')
-    stored = (read_onnx_metadata(model_file) if model_file.lower().endswith('.onnx')
-              else _openvino_metadata(model_file))
+    stored = (
+        read_onnx_metadata(model_file)
+        if model_file.lower().endswith('.onnx') else _openvino_metadata(model_file))
     if config is None:
         if not stored['config']:
             raise ValueError(f'{model_file}: holds no config; give the config file')
@@ -209,16 +202,15 @@ def init_deployed_model(config: Optional[ConfigType],
 def _openvino_metadata(xml_file: str) -> dict:
     """``dataset_meta`` and ``config`` stored in an OpenVINO IR's ``rt_info``."""
     import openvino as ov
+
     from .onnx_export import META_CONFIG, META_DATASET
     model = ov.Core().read_model(xml_file)
     values = {}
     for key in (META_DATASET, META_CONFIG):
         path = key.split('.')
-        values[key] = (model.get_rt_info(path).astype(str)
-                       if model.has_rt_info(path) else None)
+        values[key] = (model.get_rt_info(path).astype(str) if model.has_rt_info(path) else None)
     meta = values[META_DATASET]
-    return dict(dataset_meta=json.loads(meta) if meta else None,
-                config=values[META_CONFIG])
+    return dict(dataset_meta=json.loads(meta) if meta else None, config=values[META_CONFIG])
 
 
 def build_inference_pipeline(cfg: Config) -> Compose:
@@ -232,14 +224,12 @@ def build_inference_pipeline(cfg: Config) -> Compose:
     init_default_scope(cfg.get('default_scope', 'pair_plugin'))
     dataset_cfg = _dataset_cfg(cfg)
     if dataset_cfg is None or 'pipeline' not in dataset_cfg:
-        raise ValueError(
-            'the config has no test_dataloader.dataset.pipeline to infer with')
+        raise ValueError('the config has no test_dataloader.dataset.pipeline to infer with')
     steps = [
         step for step in copy.deepcopy(dataset_cfg['pipeline'])
         if _type_name(step) not in ANNOTATION_LOADERS
     ]
     if not steps or _type_name(steps[0]) not in IMAGE_LOADERS:
-        raise ValueError(
-            'the test pipeline must start with LoadImageFromFile, got '
-            f'{[_type_name(s) for s in dataset_cfg["pipeline"]]}')
+        raise ValueError('the test pipeline must start with LoadImageFromFile, got '
+                         f'{[_type_name(s) for s in dataset_cfg["pipeline"]]}')
     return Compose([LoadInferenceImage()] + steps[1:])

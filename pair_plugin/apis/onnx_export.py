@@ -71,8 +71,7 @@ class ExportedHeads(nn.Module):
         """
         outs = self.detector.forward_heads(inputs, img_sizes, padded=True)
         stages = self.detector.STAGE_OUTPUTS
-        return tuple(outs[name][-1] if name in stages else outs[name]
-                     for name in self.output_names)
+        return tuple(outs[name][-1] if name in stages else outs[name] for name in self.output_names)
 
 
 def size_divisor(detector: nn.Module) -> int:
@@ -80,7 +79,8 @@ def size_divisor(detector: nn.Module) -> int:
     return int(getattr(detector.data_preprocessor, 'pad_size_divisor', 1) or 1)
 
 
-def example_inputs(detector: nn.Module, size: Tuple[int, int],
+def example_inputs(detector: nn.Module,
+                   size: Tuple[int, int],
                    seed: int = 0) -> Tuple[Tensor, Tensor]:
     """A batch of two random normalised images at ``size`` (rounded up to the size
     divisor), the second padded by a quarter of each side: what the export traces."""
@@ -130,14 +130,26 @@ def export_onnx(detector: nn.Module,
     width = divisor * torch.export.Dim('width_blocks', min=1, max=max_side // divisor)
     with torch.no_grad():
         program = torch.onnx.export(
-            heads, (inputs, img_sizes), dynamo=True, external_data=False,
-            input_names=list(INPUT_NAMES), output_names=heads.output_names,
-            dynamic_shapes=({0: batch, 2: height, 3: width}, {0: batch}),
-            opset_version=opset_version, optimize=optimize, verbose=False)
+            heads, (inputs, img_sizes),
+            dynamo=True,
+            external_data=False,
+            input_names=list(INPUT_NAMES),
+            output_names=heads.output_names,
+            dynamic_shapes=({
+                0: batch,
+                2: height,
+                3: width
+            }, {
+                0: batch
+            }),
+            opset_version=opset_version,
+            optimize=optimize,
+            verbose=False)
     if dataset_meta:
-        program.model.metadata_props[META_DATASET] = json.dumps(
-            {key: (list(value) if isinstance(value, tuple) else value)
-             for key, value in dataset_meta.items()})
+        program.model.metadata_props[META_DATASET] = json.dumps({
+            key: (list(value) if isinstance(value, tuple) else value)
+            for key, value in dataset_meta.items()
+        })
     if config_text:
         program.model.metadata_props[META_CONFIG] = config_text
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
@@ -168,8 +180,7 @@ def graph_input_dims(onnx_file: str) -> Dict[str, List]:
     """The dims of each graph input: a name (str) where symbolic, else the number."""
     model = load_onnx_model(onnx_file)
     return {
-        value.name: [dim.dim_param or dim.dim_value
-                     for dim in value.type.tensor_type.shape.dim]
+        value.name: [dim.dim_param or dim.dim_value for dim in value.type.tensor_type.shape.dim]
         for value in model.graph.input
     }
 
@@ -204,13 +215,11 @@ def read_onnx_metadata(onnx_file: str) -> dict:
     model = load_onnx_model(onnx_file)
     props = {prop.key: prop.value for prop in model.metadata_props}
     meta = props.get(META_DATASET)
-    return dict(dataset_meta=json.loads(meta) if meta else None,
-                config=props.get(META_CONFIG))
+    return dict(dataset_meta=json.loads(meta) if meta else None, config=props.get(META_CONFIG))
 
 
 def verification_cases(sizes: Sequence[Tuple[int, int]],
-                       divisor: int) -> List[Tuple[Tuple[int, int], List[Tuple[int,
-                                                                             int]]]]:
+                       divisor: int) -> List[Tuple[Tuple[int, int], List[Tuple[int, int]]]]:
     """The batches :func:`verify_onnx` compares: the first size as a single unpadded
     image, every other size as a batch of two whose second image is padded.
 
@@ -281,8 +290,8 @@ def verify_onnx(detector: nn.Module,
                     f'{name}: shape {value.shape} from the graph, {ref.shape} from '
                     f'PyTorch, on the batch {batch} (image sizes {images})')
             diff = np.abs(ref - value)
-            row = dict(batch=batch, output=name, max_abs_diff=float(diff.max()),
-                       argmax_agreement=None)
+            row = dict(
+                batch=batch, output=name, max_abs_diff=float(diff.max()), argmax_agreement=None)
             if not np.allclose(value, ref, atol=atol, rtol=rtol):
                 worst = np.unravel_index(np.argmax(diff - rtol * np.abs(ref)), diff.shape)
                 raise ONNXMismatchError(
@@ -291,10 +300,8 @@ def verify_onnx(detector: nn.Module,
                     f'(image sizes {images}), e.g. at {tuple(int(i) for i in worst)}: '
                     f'{value[worst]:.6g} against {ref[worst]:.6g}')
             if name == CONTACT_OUTPUT:
-                agree = [
-                    (ref[i, :, :h, :w].argmax(0) == value[i, :, :h, :w].argmax(0))
-                    for i, (h, w) in enumerate(images)
-                ]
+                agree = [(ref[i, :, :h, :w].argmax(0) == value[i, :, :h, :w].argmax(0))
+                         for i, (h, w) in enumerate(images)]
                 share = float(np.concatenate([a.ravel() for a in agree]).mean())
                 row['argmax_agreement'] = share
                 if share < min_argmax_agreement:

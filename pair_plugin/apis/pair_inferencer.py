@@ -15,16 +15,14 @@ from mmengine.infer.infer import BaseInferencer
 from mmengine.registry import FUNCTIONS, init_default_scope
 from mmengine.visualization import Visualizer
 
-from pair_plugin.evaluation.predictions_file import (DEFAULT_MASKS_DIR,
-                                                     prediction_mask_path,
-                                                     write_prediction_mask,
+from pair_plugin.evaluation.predictions_file import (DEFAULT_MASKS_DIR, prediction_entry,
+                                                     prediction_mask_path, write_prediction_mask,
                                                      write_predictions_file)
 from pair_plugin.progress import track_progress
 from pair_plugin.registry import VISUALIZERS
 from pair_plugin.structures import PaIRDataSample, to_numpy
 from .image_loading import LoadInferenceImage
-from .inference import (build_inference_pipeline, init_deployed_model, init_model,
-                        load_config)
+from .inference import build_inference_pipeline, init_deployed_model, init_model, load_config
 
 #: file extensions taken from a folder
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
@@ -90,9 +88,7 @@ class PaIRInferencer(BaseInferencer):
         'return_vis', 'show', 'wait_time', 'draw_pred', 'pred_score_thr', 'img_out_dir',
         'no_save_vis'
     }
-    postprocess_kwargs: set = {
-        'print_result', 'pred_out_dir', 'return_datasamples', 'no_save_pred'
-    }
+    postprocess_kwargs: set = {'print_result', 'pred_out_dir', 'return_datasamples', 'no_save_pred'}
 
     def __init__(self,
                  model: Union[str, Path, dict, nn.Module, None] = None,
@@ -122,13 +118,12 @@ class PaIRInferencer(BaseInferencer):
                                  '`model.cfg` (init_model and init_deployed_model set it)')
             self._built_model = model
             model = model.cfg
-        elif isinstance(model, (Path, Config)) or (isinstance(model, str)
-                                                   and osp.isfile(model)):
+        elif isinstance(model, (Path, Config)) or (isinstance(model, str) and osp.isfile(model)):
             model = load_config(model, cfg_options)
         if weights is not None:
             weights = str(weights)
-        super().__init__(model=model, weights=weights, device=device, scope=scope,
-                         show_progress=show_progress)
+        super().__init__(
+            model=model, weights=weights, device=device, scope=scope, show_progress=show_progress)
 
     # ------------------------------------------------------------ building
     def _init_model(self, cfg, weights: Optional[str], device: str = 'cpu') -> nn.Module:
@@ -206,8 +201,7 @@ class PaIRInferencer(BaseInferencer):
             if not names:
                 raise FileNotFoundError(f'{folder}: no image files '
                                         f'({", ".join(IMAGE_EXTENSIONS)}) in this folder')
-            return [dict(img_path=osp.join(folder, name), file_name=name)
-                    for name in names]
+            return [dict(img_path=osp.join(folder, name), file_name=name) for name in names]
         if not isinstance(inputs, (list, tuple)):
             inputs = [inputs]
         items = []
@@ -221,16 +215,18 @@ class PaIRInferencer(BaseInferencer):
                 items.append(dict(img=item, file_name=f'array_{index}'))
             elif isinstance(item, dict) and ('img' in item or 'img_path' in item):
                 item = dict(item)
-                item.setdefault('file_name', str(item['img_path'])
-                                if item.get('img_path') is not None else f'array_{index}')
+                item.setdefault(
+                    'file_name',
+                    str(item['img_path']) if item.get('img_path') is not None else f'array_{index}')
                 items.append(item)
             else:
-                raise TypeError(
-                    f'inputs[{index}]: expected an image file, a numpy array or a dict '
-                    f"with 'img' or 'img_path', got {type(item).__name__}")
+                raise TypeError(f'inputs[{index}]: expected an image file, a numpy array or a dict '
+                                f"with 'img' or 'img_path', got {type(item).__name__}")
         return items
 
-    def preprocess(self, inputs: List[dict], batch_size: int = 1,
+    def preprocess(self,
+                   inputs: List[dict],
+                   batch_size: int = 1,
                    **kwargs) -> Iterator[Tuple[List[dict], dict]]:
         """Batches of ``(the loaded images, the collated model inputs)``.
 
@@ -292,17 +288,30 @@ class PaIRInferencer(BaseInferencer):
         self._file_records = []
         results = dict(predictions=[], visualization=[])
         batches = track_progress(
-            self.preprocess(items, batch_size), total=math.ceil(len(items) / batch_size),
-            title='PaIRInferencer', enabled=self.show_progress)
+            self.preprocess(items, batch_size),
+            total=math.ceil(len(items) / batch_size),
+            title='PaIRInferencer',
+            enabled=self.show_progress)
         for loaded, data in batches:
             preds = self.forward(data)
             visualization = self.visualize(
-                loaded, preds, return_vis=return_vis, show=show, wait_time=wait_time,
-                draw_pred=draw_pred, pred_score_thr=pred_score_thr,
-                no_save_vis=no_save_vis, img_out_dir=out_dir, **visualize_kwargs)
+                loaded,
+                preds,
+                return_vis=return_vis,
+                show=show,
+                wait_time=wait_time,
+                draw_pred=draw_pred,
+                pred_score_thr=pred_score_thr,
+                no_save_vis=no_save_vis,
+                img_out_dir=out_dir,
+                **visualize_kwargs)
             batch_results = self.postprocess(
-                preds, visualization, return_datasamples=return_datasamples,
-                print_result=print_result, no_save_pred=no_save_pred, pred_out_dir=out_dir,
+                preds,
+                visualization,
+                return_datasamples=return_datasamples,
+                print_result=print_result,
+                no_save_pred=no_save_pred,
+                pred_out_dir=out_dir,
                 **postprocess_kwargs)
             results['predictions'].extend(batch_results['predictions'])
             if batch_results['visualization'] is not None:
@@ -335,12 +344,18 @@ class PaIRInferencer(BaseInferencer):
         visualizer = self._get_visualizer()
         pictures = []
         for item, pred in zip(inputs, preds):
-            out_file = (osp.join(img_out_dir, prediction_mask_path(item['file_name'],
-                                                                   VIS_DIR))
-                        if img_out_dir else None)
+            out_file = (
+                osp.join(img_out_dir, prediction_mask_path(item['file_name'], VIS_DIR))
+                if img_out_dir else None)
             visualizer.add_datasample(
-                item['file_name'], item['img'][..., ::-1], pred, draw_gt=False,
-                draw_pred=draw_pred, show=show, wait_time=wait_time, out_file=out_file,
+                item['file_name'],
+                item['img'][..., ::-1],
+                pred,
+                draw_gt=False,
+                draw_pred=draw_pred,
+                show=show,
+                wait_time=wait_time,
+                out_file=out_file,
                 pred_score_thr=pred_score_thr)
             pictures.append(visualizer.get_image())
         return pictures
@@ -361,8 +376,8 @@ class PaIRInferencer(BaseInferencer):
         entries = [self.pred2dict(pred, pred_out_dir) for pred in preds]
         if print_result:
             print(entries)
-        return dict(predictions=preds if return_datasamples else entries,
-                    visualization=visualization)
+        return dict(
+            predictions=preds if return_datasamples else entries, visualization=visualization)
 
     def pred2dict(self, data_sample: PaIRDataSample, pred_out_dir: str = '') -> dict:
         """One image's entry of the predictions file; with ``pred_out_dir`` its contact
@@ -374,29 +389,24 @@ class PaIRInferencer(BaseInferencer):
             ``pred_out_dir``), ``part_scores`` (17 floats).
         """
         hois = data_sample.pred_hois
-        columns = {key: to_numpy(hois.get(key)) for key in (
-            'subject_bboxes', 'object_bboxes', 'object_labels', 'action_labels',
-            'scores')}
+        columns = {
+            key: to_numpy(hois.get(key))
+            for key in ('subject_bboxes', 'object_bboxes', 'object_labels', 'action_labels',
+                        'scores')
+        }
         contact = to_numpy(data_sample.pred_sem_seg.sem_seg).reshape(
             data_sample.pred_sem_seg.shape).astype(np.uint8)
         part_scores = to_numpy(data_sample.pred_parts, np.float64).reshape(-1)
-        contact_mask = contact
-        if pred_out_dir:
-            contact_mask = prediction_mask_path(data_sample.file_name, DEFAULT_MASKS_DIR)
-            write_prediction_mask(osp.join(pred_out_dir, contact_mask), contact)
-            self._file_records.append(dict(
-                file_name=data_sample.file_name, pred_hois=columns,
-                contact_mask=contact_mask, part_scores=part_scores))
-        return dict(
+        record = dict(
             file_name=data_sample.file_name,
-            hois=[dict(subject_bbox=[float(v) for v in s], object_bbox=[float(v) for v in o],
-                       object_id=int(obj), action_id=int(act), score=float(score))
-                  for s, o, obj, act, score in zip(
-                      columns['subject_bboxes'], columns['object_bboxes'],
-                      columns['object_labels'], columns['action_labels'],
-                      columns['scores'])],
-            contact_mask=contact_mask,
-            part_scores=part_scores.tolist())
+            pred_hois=columns,
+            contact_mask=contact,
+            part_scores=part_scores)
+        if pred_out_dir:
+            record['contact_mask'] = prediction_mask_path(data_sample.file_name, DEFAULT_MASKS_DIR)
+            write_prediction_mask(osp.join(pred_out_dir, record['contact_mask']), contact)
+            self._file_records.append(record)
+        return prediction_entry(record)
 
 
 def inference_pair(model: nn.Module,
@@ -417,6 +427,6 @@ def inference_pair(model: nn.Module,
     """
     is_batch = isinstance(imgs, (list, tuple))
     inferencer = PaIRInferencer(model, show_progress=False)
-    predictions = inferencer(list(imgs) if is_batch else [imgs],
-                             return_datasamples=True)['predictions']
+    predictions = inferencer(
+        list(imgs) if is_batch else [imgs], return_datasamples=True)['predictions']
     return predictions if is_batch else predictions[0]

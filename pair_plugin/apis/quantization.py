@@ -35,8 +35,7 @@ from .onnx_export import (EXPORTED_DETECTOR, INPUT_NAMES, META_CONFIG, META_DATA
 #: the quantizers, and the file each one writes
 QUANTIZERS = {'openvino': '.xml', 'onnxruntime': '.onnx'}
 #: modules of PaIRNet kept in float: the heads that give the scores, boxes and contact map
-FLOAT_MODULES = ('iim_head', 'cpam', 'pgcs.body_attention', 'pgcs.conv_seg',
-                 'mask_guided_feature')
+FLOAT_MODULES = ('iim_head', 'cpam', 'pgcs.body_attention', 'pgcs.conv_seg', 'mask_guided_feature')
 
 
 def nodes_of_modules(model, modules: Sequence[str] = FLOAT_MODULES) -> List[str]:
@@ -60,27 +59,15 @@ def activation_products(model) -> List[str]:
     """Names of the ``MatMul`` nodes that multiply two activations (no weight): the
     attention's query-key and weight-value products."""
     weights = {init.name for init in model.graph.initializer}
-    return [node.name for node in model.graph.node
-            if node.op_type == 'MatMul' and not weights.intersection(node.input)]
+    return [
+        node.name for node in model.graph.node
+        if node.op_type == 'MatMul' and not weights.intersection(node.input)
+    ]
 
 
-def config_with_data_root(cfg: Config, data_root: str) -> Config:
-    """A copy of ``cfg`` whose datasets and evaluators read ``data_root``."""
-    cfg = copy.deepcopy(cfg)
-    root = data_root.rstrip('/') + '/'
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        if cfg.get(loader):
-            cfg[loader].dataset.data_root = root
-    for key in ('val_evaluator', 'test_evaluator'):
-        evaluators = cfg.get(key)
-        for evaluator in evaluators if isinstance(evaluators, list) else [evaluators]:
-            if evaluator and 'train_ann_file' in evaluator:
-                evaluator['train_ann_file'] = root + 'annotations/train.json'
-    return cfg
-
-
-def calibration_inputs(cfg: Config, num_images: int, split: str = 'train'
-                       ) -> List[Dict[str, np.ndarray]]:
+def calibration_inputs(cfg: Config,
+                       num_images: int,
+                       split: str = 'train') -> List[Dict[str, np.ndarray]]:
     """The graph's inputs for ``num_images`` images spread evenly over a split.
 
     Args:
@@ -108,17 +95,16 @@ def calibration_inputs(cfg: Config, num_images: int, split: str = 'train'
     samples = []
     for index in indices:
         info = dataset.get_data_info(int(index))
-        data = pseudo_collate([pipeline(dict(img_path=info['img_path'],
-                                             file_name=info.get('file_name')))])
+        data = pseudo_collate(
+            [pipeline(dict(img_path=info['img_path'], file_name=info.get('file_name')))])
         data = detector.data_preprocessor(data, False)
         img_sizes, _ = detector.img_sizes(data['inputs'], data['data_samples'])
-        samples.append(dict(zip(INPUT_NAMES, (data['inputs'].numpy(),
-                                              img_sizes.numpy()))))
+        samples.append(dict(zip(INPUT_NAMES, (data['inputs'].numpy(), img_sizes.numpy()))))
     return samples
 
 
-def quantize_onnxruntime(fp32_file: str, out_file: str,
-                         samples: List[Dict[str, np.ndarray]]) -> str:
+def quantize_onnxruntime(fp32_file: str, out_file: str, samples: List[Dict[str,
+                                                                           np.ndarray]]) -> str:
     """ONNX Runtime's static QDQ quantization of ``fp32_file`` into ``out_file``.
 
     Every operator ONNX Runtime quantizes in QDQ form but ``Where``, outside the float
@@ -126,8 +112,8 @@ def quantize_onnxruntime(fp32_file: str, out_file: str,
     ranges over ``samples``; the metadata (names, config) is carried over.
     """
     import onnx
-    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod,
-                                          QuantFormat, QuantType, quantize_static)
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
+                                          QuantType, quantize_static)
     from onnxruntime.quantization.registry import QDQRegistry
 
     class Reader(CalibrationDataReader):
@@ -144,9 +130,15 @@ def quantize_onnxruntime(fp32_file: str, out_file: str,
     op_types = sorted(set(QDQRegistry) - {'Where'})
     fp32 = load_onnx_model(fp32_file)
     quantize_static(
-        fp32_file, out_file, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-        op_types_to_quantize=op_types, calibrate_method=CalibrationMethod.MinMax,
+        fp32_file,
+        out_file,
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=op_types,
+        calibrate_method=CalibrationMethod.MinMax,
         nodes_to_exclude=nodes_of_modules(fp32) + activation_products(fp32))
     stored = fp32.metadata_props
     model = onnx.load(out_file)
@@ -155,8 +147,7 @@ def quantize_onnxruntime(fp32_file: str, out_file: str,
     return out_file
 
 
-def quantize_openvino(fp32_file: str, out_file: str,
-                      samples: List[Dict[str, np.ndarray]]) -> str:
+def quantize_openvino(fp32_file: str, out_file: str, samples: List[Dict[str, np.ndarray]]) -> str:
     """NNCF's static quantization of ``fp32_file`` into an OpenVINO IR ``out_file``
     (``.xml``, its weights in the ``.bin`` beside it).
 
@@ -169,11 +160,13 @@ def quantize_openvino(fp32_file: str, out_file: str,
     model = ov.Core().read_model(fp32_file)
     in_float = set(nodes_of_modules(load_onnx_model(fp32_file)))
     quantized = nncf.quantize(
-        model, nncf.Dataset(samples), subset_size=len(samples),
+        model,
+        nncf.Dataset(samples),
+        subset_size=len(samples),
         model_type=nncf.ModelType.TRANSFORMER,
         ignored_scope=nncf.IgnoredScope(names=[
-            op.get_friendly_name() for op in model.get_ops()
-            if op.get_friendly_name() in in_float]))
+            op.get_friendly_name() for op in model.get_ops() if op.get_friendly_name() in in_float
+        ]))
     stored = read_onnx_metadata(fp32_file)
     if stored['dataset_meta']:
         quantized.set_rt_info(json.dumps(stored['dataset_meta']), META_DATASET.split('.'))

@@ -28,15 +28,12 @@ from mmengine.fileio import exists, get
 from PIL import Image
 
 from pair_plugin.progress import track_progress
-from pair_plugin.structures import (IGNORE_INDEX, NUM_PARTS, PaIRFormatError,
-                                    objects_key)
-from pair_plugin.structures.format_checks import (FieldChecker, is_int,
-                                                  load_json_file, read_label_png,
-                                                  referenced_by)
+from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS, PaIRFormatError, objects_key
+from pair_plugin.structures.format_checks import (FieldChecker, is_int, load_json_file,
+                                                  read_label_png, referenced_by)
 
 #: the fields every ``images[i]`` entry must have
-IMAGE_FIELDS = ('id', 'file_name', 'width', 'height', 'contact_mask',
-                'instances', 'interactions')
+IMAGE_FIELDS = ('id', 'file_name', 'width', 'height', 'contact_mask', 'instances', 'interactions')
 #: the fields every ``images[i].instances[k]`` entry must have
 INSTANCE_FIELDS = ('bbox', 'category_id')
 #: the fields every ``images[i].interactions[k]`` entry must have
@@ -46,8 +43,7 @@ VALID_MASK_VALUES = np.zeros(256, dtype=bool)
 VALID_MASK_VALUES[:NUM_PARTS + 1] = VALID_MASK_VALUES[IGNORE_INDEX] = True
 
 
-def load_annotation_file(ann_file: str,
-                         backend_args: Optional[dict] = None) -> dict:
+def load_annotation_file(ann_file: str, backend_args: Optional[dict] = None) -> dict:
     """Read and parse one annotation file.
 
     Raises:
@@ -78,8 +74,7 @@ def load_valid_annotation(ann_file: str, backend_args: Optional[dict] = None) ->
     return ann
 
 
-def check_metainfo(metainfo, file: str,
-                   field: str = 'metainfo') -> List[PaIRFormatError]:
+def check_metainfo(metainfo, file: str, field: str = 'metainfo') -> List[PaIRFormatError]:
     """Check a metainfo dict: ``objects`` (person first), ``actions``, ``hoi_categories``.
 
     ``classes`` is accepted in place of ``objects`` (mmdet's name). ``hoi_categories`` is
@@ -130,9 +125,9 @@ def check_metainfo(metainfo, file: str,
     return check.problems
 
 
-def check_annotation_content(ann: dict, ann_file: str,
-                             metainfo: Optional[dict] = None
-                             ) -> List[PaIRFormatError]:
+def check_annotation_content(ann: dict,
+                             ann_file: str,
+                             metainfo: Optional[dict] = None) -> List[PaIRFormatError]:
     """Check everything that can be checked without opening images and masks.
 
     Args:
@@ -156,8 +151,9 @@ def check_annotation_content(ann: dict, ann_file: str,
     else:
         meta = None if problems else ann.get('metainfo')
         if 'metainfo' not in ann:
-            check.error('metainfo', 'missing: give "metainfo" with "objects" and '
-                        '"actions" in the file or in the dataset config')
+            check.error(
+                'metainfo', 'missing: give "metainfo" with "objects" and '
+                '"actions" in the file or in the dataset config')
     objects = actions = valid_hoi = None
     if meta is not None:
         objects, actions = meta[objects_key(meta)], meta['actions']
@@ -174,8 +170,7 @@ def check_annotation_content(ann: dict, ann_file: str,
     names_seen: Dict[str, str] = {}
     for i, img in enumerate(images):
         check.image = img if isinstance(img, dict) else None
-        _check_image(check, img, f'images[{i}]', ids_seen, names_seen, objects,
-                     actions, valid_hoi)
+        _check_image(check, img, f'images[{i}]', ids_seen, names_seen, objects, actions, valid_hoi)
     check.image = None
     return problems
 
@@ -194,10 +189,10 @@ def _check_image(check: FieldChecker, img, f: str, ids_seen: dict, names_seen: d
             check.unique(img['id'], f'{f}.id', 'image id', ids_seen, f)
     if 'file_name' in img and check.name(img['file_name'], f'{f}.file_name'):
         check.unique(img['file_name'], f'{f}.file_name', 'file_name', names_seen, f)
-    size_ok = all([check.positive_int(img[key], f'{f}.{key}')
-                   for key in ('width', 'height') if key in img])
-    size = ((img['width'], img['height'])
-            if size_ok and 'width' in img and 'height' in img else None)
+    size_ok = all(
+        [check.positive_int(img[key], f'{f}.{key}') for key in ('width', 'height') if key in img])
+    size = ((img['width'],
+             img['height']) if size_ok and 'width' in img and 'height' in img else None)
     check.path_or_null(img.get('contact_mask'), f'{f}.contact_mask')
 
     instances = img.get('instances')
@@ -212,9 +207,9 @@ def _check_image(check: FieldChecker, img, f: str, ids_seen: dict, names_seen: d
             continue
         if 'bbox' in inst:
             check.box(inst['bbox'], f'{fi}.bbox', size)
-        if 'category_id' in inst and check.index(
-                inst['category_id'], f'{fi}.category_id', 'object id',
-                None if objects is None else len(objects)):
+        if 'category_id' in inst and check.index(inst['category_id'], f'{fi}.category_id',
+                                                 'object id',
+                                                 None if objects is None else len(objects)):
             categories[-1] = inst['category_id']
 
     interactions = img.get('interactions') or []
@@ -229,8 +224,7 @@ def _check_image(check: FieldChecker, img, f: str, ids_seen: dict, names_seen: d
             continue
         ends = {}
         for key in ('subject_id', 'object_id'):
-            if key in inter and check.index(inter[key], f'{fi}.{key}',
-                                            'instance index', num_inst):
+            if key in inter and check.index(inter[key], f'{fi}.{key}', 'instance index', num_inst):
                 ends[key] = inter[key]
         subj, obj = ends.get('subject_id'), ends.get('object_id')
         subj_cat = categories[subj] if subj is not None and subj < len(categories) else None
@@ -238,33 +232,39 @@ def _check_image(check: FieldChecker, img, f: str, ids_seen: dict, names_seen: d
         if subj_cat not in (None, 0):
             cat = subj_cat
             name = objects[cat] if objects is not None else cat
-            check.error(f'{fi}.subject_id', f'instance {subj} is a {name!r} (category '
-                        f'{cat}), but a subject must be a person (category 0)')
+            check.error(
+                f'{fi}.subject_id', f'instance {subj} is a {name!r} (category '
+                f'{cat}), but a subject must be a person (category 0)')
         if subj is not None and obj is not None:
             if subj == obj:
                 check.error(f'{fi}.object_id', f'same instance as subject_id ({subj})')
             elif (subj, obj) in pairs_seen:
-                check.error(fi, f'duplicate pair (subject {subj}, object {obj}), also '
-                            f'{pairs_seen[(subj, obj)]}: merge their action_ids')
+                check.error(
+                    fi, f'duplicate pair (subject {subj}, object {obj}), also '
+                    f'{pairs_seen[(subj, obj)]}: merge their action_ids')
             else:
                 pairs_seen[(subj, obj)] = f'interactions[{k}]'
         if 'action_ids' in inter:
-            check.index_list(inter['action_ids'], f'{fi}.action_ids', 'action id',
-                             None if actions is None else len(actions),
-                             empty_message='every interaction needs at least one '
-                             'action')
+            check.index_list(
+                inter['action_ids'],
+                f'{fi}.action_ids',
+                'action id',
+                None if actions is None else len(actions),
+                empty_message='every interaction needs at least one '
+                'action')
             if valid_hoi is not None and obj_cat is not None and isinstance(
                     inter['action_ids'], list):
                 for j, action in enumerate(inter['action_ids']):
                     if (is_int(action) and 0 <= action < len(actions)
                             and (action, obj_cat) not in valid_hoi):
-                        check.error(f'{fi}.action_ids[{j}]',
-                                    f'({actions[action]!r}, {objects[obj_cat]!r}) = '
-                                    f'[{action}, {obj_cat}] is not in '
-                                    f'metainfo.hoi_categories')
+                        check.error(
+                            f'{fi}.action_ids[{j}]',
+                            f'({actions[action]!r}, {objects[obj_cat]!r}) = '
+                            f'[{action}, {obj_cat}] is not in '
+                            f'metainfo.hoi_categories')
         if 'contact_parts' in inter:
-            check.index_list(inter['contact_parts'], f'{fi}.contact_parts',
-                             'body part id', NUM_PARTS + 1, low=1)
+            check.index_list(
+                inter['contact_parts'], f'{fi}.contact_parts', 'body part id', NUM_PARTS + 1, low=1)
 
 
 def read_contact_mask(path: str,
@@ -289,8 +289,7 @@ def read_contact_mask(path: str,
             8-bit (``L`` or ``P``), a size other than ``expected_hw``, or values other
             than 0..17 and 255.
     """
-    mask = read_label_png(path, 'contact mask', expected_hw, backend_args,
-                          referenced_by)
+    mask = read_label_png(path, 'contact mask', expected_hw, backend_args, referenced_by)
     present = np.flatnonzero(np.bincount(mask.ravel(), minlength=256))
     bad = present[~VALID_MASK_VALUES[present]]
     if bad.size:
@@ -301,7 +300,8 @@ def read_contact_mask(path: str,
     return mask
 
 
-def read_image_size(path: str, decode: bool = True,
+def read_image_size(path: str,
+                    decode: bool = True,
                     backend_args: Optional[dict] = None) -> Tuple[int, int]:
     """Return an image file's (height, width), raising a clear error if unreadable.
 
@@ -321,12 +321,13 @@ def read_image_size(path: str, decode: bool = True,
                 im.load()
             return im.height, im.width
     except Exception as exc:
-        raise PaIRFormatError(path, '(file)',
-                              f'cannot read image: {exc}') from None
+        raise PaIRFormatError(path, '(file)', f'cannot read image: {exc}') from None
 
 
-def check_image_size(img_path: str, actual_hw: Sequence[int],
-                     expected_hw: Sequence[int], referenced_by: str = ''):
+def check_image_size(img_path: str,
+                     actual_hw: Sequence[int],
+                     expected_hw: Sequence[int],
+                     referenced_by: str = ''):
     """Raise if a loaded image's size differs from its annotation's width/height."""
     if tuple(actual_hw[:2]) != tuple(expected_hw[:2]):
         hint = ''
@@ -376,18 +377,17 @@ def check_dataset(ann_file: str,
         return problems
     if data_root is None:
         data_root = default_data_root(ann_file)
-    for i, img in track_progress(list(enumerate(images)), title=f'checking {ann_file}',
-                                 enabled=progress):
+    for i, img in track_progress(
+            list(enumerate(images)), title=f'checking {ann_file}', enabled=progress):
         if isinstance(img, dict):
-            problems.extend(_check_image_files(
-                ann_file, data_root, img_prefix or data_root, i, img, decode_images,
-                backend_args))
+            problems.extend(
+                _check_image_files(ann_file, data_root, img_prefix or data_root, i, img,
+                                   decode_images, backend_args))
     return problems
 
 
 def _check_image_files(ann_file: str, data_root: str, img_prefix: str, i: int, img: dict,
-                       decode_images: bool,
-                       backend_args: Optional[dict]) -> List[PaIRFormatError]:
+                       decode_images: bool, backend_args: Optional[dict]) -> List[PaIRFormatError]:
     """The problems of the image and mask files of ``images[i]``."""
     check = FieldChecker(ann_file)
     check.image = img
@@ -403,12 +403,13 @@ def _check_image_files(ann_file: str, data_root: str, img_prefix: str, i: int, i
                 check.error(f'images[{i}].file_name', f'no such image file: {path}')
             else:
                 where = referenced_by(ann_file, f'images[{i}].file_name', img)
-                check.problems.append(PaIRFormatError(
-                    exc.file, exc.field, f'{exc.message} (referenced by {where})'))
+                check.problems.append(
+                    PaIRFormatError(exc.file, exc.field, f'{exc.message} (referenced by {where})'))
         else:
             if expected is not None and hw != expected:
-                check.error(f'images[{i}].width/height', f'{width}x{height} in the '
-                            f'annotation, but {path} is {hw[1]}x{hw[0]}')
+                check.error(
+                    f'images[{i}].width/height', f'{width}x{height} in the '
+                    f'annotation, but {path} is {hw[1]}x{hw[0]}')
     mask = img.get('contact_mask')
     if isinstance(mask, str) and mask:
         path = osp.join(data_root, mask)
@@ -416,8 +417,8 @@ def _check_image_files(ann_file: str, data_root: str, img_prefix: str, i: int, i
             check.error(f'images[{i}].contact_mask', f'no such contact mask: {path}')
         else:
             try:
-                read_contact_mask(path, expected, backend_args, referenced_by(
-                    ann_file, f'images[{i}].contact_mask', img))
+                read_contact_mask(path, expected, backend_args,
+                                  referenced_by(ann_file, f'images[{i}].contact_mask', img))
             except PaIRFormatError as exc:
                 check.problems.append(exc)
     return check.problems

@@ -17,13 +17,11 @@ import numpy as np
 from pair_plugin.progress import track_progress
 from pair_plugin.structures import NUM_PARTS
 from pair_plugin.structures.format_checks import referenced_by
-from .annotation_checks import (default_data_root, load_valid_annotation,
-                                read_contact_mask)
+from .annotation_checks import default_data_root, load_valid_annotation, read_contact_mask
 
 
 def count_hoi_instances(ann_file: str,
-                        backend_args: Optional[dict] = None
-                        ) -> Dict[Tuple[int, int], int]:
+                        backend_args: Optional[dict] = None) -> Dict[Tuple[int, int], int]:
     """Count training instances per HOI category ``(action_id, object_id)``.
 
     One instance is one (pair, action): a pair with ``action_ids`` [3, 7] on a cup counts
@@ -69,13 +67,13 @@ def count_part_images(ann_file: str,
         data_root = default_data_root(ann_file)
     counts = np.zeros(NUM_PARTS, dtype=np.int64)
     images = ann['images']
-    for i, img in track_progress(list(enumerate(images)), title=f'reading the masks of '
-                                 f'{ann_file}', enabled=progress):
+    for i, img in track_progress(
+            list(enumerate(images)), title=f'reading the masks of '
+            f'{ann_file}', enabled=progress):
         if img['contact_mask'] is None:
             continue
         mask = read_contact_mask(
-            osp.join(data_root, img['contact_mask']),
-            (img['height'], img['width']), backend_args,
+            osp.join(data_root, img['contact_mask']), (img['height'], img['width']), backend_args,
             referenced_by(ann_file, f'images[{i}].contact_mask', img))
         counts += np.bincount(mask.ravel(), minlength=256)[1:NUM_PARTS + 1] > 0
     return counts

@@ -31,8 +31,7 @@ def _dataset_cfgs(dataset_cfg) -> Iterator[dict]:
         yield from _dataset_cfgs(inner)
 
 
-def missing_annotation_files(cfg: Config,
-                             dataloaders: Sequence[str]) -> List[Tuple[str, str]]:
+def missing_annotation_files(cfg: Config, dataloaders: Sequence[str]) -> List[Tuple[str, str]]:
     """The local annotation files that the given dataloaders' datasets name but that
     do not exist.
 
@@ -57,8 +56,9 @@ def missing_annotation_files(cfg: Config,
             if not isinstance(ann_file, str) or not ann_file:
                 continue
             data_root = dataset.get('data_root') or ''
-            path = (ann_file if osp.isabs(ann_file) or '://' in ann_file else
-                    osp.join(data_root, ann_file))
+            path = (
+                ann_file if osp.isabs(ann_file) or '://' in ann_file else osp.join(
+                    data_root, ann_file))
             if '://' not in path and not osp.isfile(path):
                 missing.append((key, path))
     return missing
@@ -66,6 +66,7 @@ def missing_annotation_files(cfg: Config,
 
 def missing_data_message(missing: Sequence[Tuple[str, str]], config: str) -> str:
     """The message that names the missing files and the ways forward."""
-    lines = [f'{config}: no annotation file {path} ({key}.dataset.ann_file)'
-             for key, path in missing]
+    lines = [
+        f'{config}: no annotation file {path} ({key}.dataset.ann_file)' for key, path in missing
+    ]
     return '\n'.join(lines + [WAYS_FORWARD])

@@ -7,11 +7,9 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from pair_plugin.registry import DATASETS
-from pair_plugin.structures import (VOCABULARY_KEYS, PaIRFormatError,
-                                    with_object_alias)
-from .annotation_checks import (check_annotation_content, check_metainfo,
-                                default_data_root, load_annotation_file,
-                                raise_first_problem)
+from pair_plugin.structures import VOCABULARY_KEYS, PaIRFormatError, with_object_alias
+from .annotation_checks import (check_annotation_content, check_metainfo, default_data_root,
+                                load_annotation_file, raise_first_problem)
 
 
 def _as_comparable(key, value):
@@ -110,8 +108,7 @@ class PaIRDataset(BaseDataset):
             if key not in file_meta or file_meta[key] is None:
                 continue
             if key in merged and merged[key] is not None:
-                if (_as_comparable(key, merged[key])
-                        != _as_comparable(key, file_meta[key])):
+                if (_as_comparable(key, merged[key]) != _as_comparable(key, file_meta[key])):
                     raise PaIRFormatError(
                         self.ann_file, f'metainfo.{key}',
                         f'differs from the dataset config\'s metainfo.{key}; '
@@ -133,17 +130,15 @@ class PaIRDataset(BaseDataset):
                 self.ann_file, 'metainfo',
                 f'no {" or ".join(missing)}: give them in the file\'s "metainfo" '
                 f'or in the dataset config\'s metainfo')
-        meta_for_check = {k: merged[k] for k in VOCABULARY_KEYS
-                          if merged.get(k) is not None}
-        raise_first_problem(
-            check_annotation_content(ann, self.ann_file, meta_for_check))
+        meta_for_check = {k: merged[k] for k in VOCABULARY_KEYS if merged.get(k) is not None}
+        raise_first_problem(check_annotation_content(ann, self.ann_file, meta_for_check))
 
         merged = with_object_alias(merged)
         merged['objects'] = merged['classes'] = tuple(merged['objects'])
         merged['actions'] = tuple(merged['actions'])
         hoi = merged.get('hoi_categories')
-        merged['hoi_categories'] = (None if hoi is None else
-                                    [tuple(int(v) for v in p) for p in hoi])
+        merged['hoi_categories'] = (None
+                                    if hoi is None else [tuple(int(v) for v in p) for p in hoi])
         self._metainfo = merged
         return [self.parse_data_info(img) for img in ann['images']]
 
@@ -159,15 +154,17 @@ class PaIRDataset(BaseDataset):
         img = raw_data_info
         mask = img['contact_mask']
         instances = [
-            dict(bbox=[float(v) for v in inst['bbox']],
-                 bbox_label=int(inst['category_id']),
-                 ignore_flag=0) for inst in img['instances']
+            dict(
+                bbox=[float(v) for v in inst['bbox']],
+                bbox_label=int(inst['category_id']),
+                ignore_flag=0) for inst in img['instances']
         ]
         interactions = [
-            dict(subject_id=int(inter['subject_id']),
-                 object_id=int(inter['object_id']),
-                 action_ids=[int(a) for a in inter['action_ids']],
-                 contact_parts=[int(p) for p in inter['contact_parts']])
+            dict(
+                subject_id=int(inter['subject_id']),
+                object_id=int(inter['object_id']),
+                action_ids=[int(a) for a in inter['action_ids']],
+                contact_parts=[int(p) for p in inter['contact_parts']])
             for inter in img['interactions']
         ]
         return dict(
@@ -176,8 +173,8 @@ class PaIRDataset(BaseDataset):
             file_name=img['file_name'],
             height=img['height'],
             width=img['width'],
-            seg_map_path=(None if mask is None else osp.join(
-                self.data_prefix['seg_map_path'], mask)),
+            seg_map_path=(None
+                          if mask is None else osp.join(self.data_prefix['seg_map_path'], mask)),
             contact_annotated=mask is not None,
             instances=instances,
             interactions=interactions)

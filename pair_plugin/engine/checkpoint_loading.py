@@ -49,10 +49,7 @@ def _numpy_safe_globals() -> list:
     # dtype classes (numpy >= 1.25 pickles ``np.dtype('float64')`` as Float64DType)
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
-        found += [
-            getattr(dtypes, name) for name in dir(dtypes)
-            if name.endswith('DType')
-        ]
+        found += [getattr(dtypes, name) for name in dir(dtypes) if name.endswith('DType')]
     return found
 
 
@@ -70,17 +67,15 @@ def _history_buffer_getattr(obj, name):
     """
     allowed = _HISTORY_BUFFER_STATISTICS | set(HistoryBuffer._statistics_methods)
     if obj is not HistoryBuffer or name not in allowed:
-        raise pickle.UnpicklingError(
-            f'checkpoint asks for getattr({obj!r}, {name!r}), '
-            'which is not a HistoryBuffer statistics method')
+        raise pickle.UnpicklingError(f'checkpoint asks for getattr({obj!r}, {name!r}), '
+                                     'which is not a HistoryBuffer statistics method')
     return getattr(obj, name)
 
 
 #: every global that an mmengine 0.10.7 checkpoint written by pair_plugin refers to
 SAFE_GLOBALS = [
     HistoryBuffer, OrderedDict, defaultdict, *_numpy_safe_globals(),
-    (_history_buffer_getattr, '__builtin__.getattr'),
-    (_history_buffer_getattr, 'builtins.getattr')
+    (_history_buffer_getattr, '__builtin__.getattr'), (_history_buffer_getattr, 'builtins.getattr')
 ]
 
 
@@ -108,16 +103,14 @@ def load_checkpoint_file(filename: str, map_location=None):
         return torch.load(filename, map_location=map_location, weights_only=False)
     try:
         with torch.serialization.safe_globals(SAFE_GLOBALS):
-            return torch.load(
-                filename, map_location=map_location, weights_only=True)
+            return torch.load(filename, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises UnpicklingError wrapped variously
         if 'weights_only' not in str(err) and 'Unsupported global' not in str(err):
             raise
-        raise RuntimeError(
-            f'{filename}: refusing to unpickle a type that is not on the '
-            f'allow-list of pair_plugin.engine.checkpoint_loading ({err}). If you '
-            f'trust this file, load it in full with --trust-checkpoint or '
-            f'{TRUST_ENV}=1 (that runs any code stored in it).') from err
+        raise RuntimeError(f'{filename}: refusing to unpickle a type that is not on the '
+                           f'allow-list of pair_plugin.engine.checkpoint_loading ({err}). If you '
+                           f'trust this file, load it in full with --trust-checkpoint or '
+                           f'{TRUST_ENV}=1 (that runs any code stored in it).') from err
 
 
 @CheckpointLoader.register_scheme(prefixes='', force=True)

@@ -27,6 +27,8 @@ def set_cpu_threads(device_is_cpu: bool) -> Optional[int]:
         return None
     threads = max(1, (os.cpu_count() or 1) // 2)
     torch.set_num_threads(threads)
-    print_log(f'CPU threads: {threads} of {os.cpu_count()} cores (set OMP_NUM_THREADS '
-              'to choose)', logger='current')
+    print_log(
+        f'CPU threads: {threads} of {os.cpu_count()} cores (set OMP_NUM_THREADS '
+        'to choose)',
+        logger='current')
     return threads

@@ -17,8 +17,7 @@ class _ParamwiseLinesToDebug(logging.Filter):
         self.logger = logger
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno > logging.DEBUG and str(record.msg).startswith(
-                'paramwise_options'):
+        if record.levelno > logging.DEBUG and str(record.msg).startswith('paramwise_options'):
             self.logger.debug(record.msg)
             return False
         return True
@@ -43,8 +42,7 @@ class GroupedOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     each with its own ``lr`` and ``initial_lr``.
     """
 
-    def add_params(self, params: List[dict], module: nn.Module, prefix: str = '',
-                   **kwargs) -> None:
+    def add_params(self, params: List[dict], module: nn.Module, prefix: str = '', **kwargs) -> None:
         """Add the groups of ``module`` to ``params``, as the default constructor, merged.
 
         Args:
@@ -66,12 +64,15 @@ class GroupedOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             logger.removeFilter(to_debug)
         groups = merge_param_groups(per_parameter)
         for index, group in enumerate(groups):
-            settings = [f'{key}={group.get(key, default)}'
-                        for key, default in (('lr', self.base_lr),
-                                             ('weight_decay', self.base_wd))
-                        if default is not None or key in group]
-            print_log(f'optimizer group {index}: {len(group["params"])} parameters, '
-                      + ', '.join(settings), logger='current')
+            settings = [
+                f'{key}={group.get(key, default)}'
+                for key, default in (('lr', self.base_lr), ('weight_decay', self.base_wd))
+                if default is not None or key in group
+            ]
+            print_log(
+                f'optimizer group {index}: {len(group["params"])} parameters, ' +
+                ', '.join(settings),
+                logger='current')
         params.extend(groups)
 
 

@@ -21,12 +21,10 @@ from pair_plugin.registry import HOOKS
 class MainProcessLoggerHook(LoggerHook):
     """``LoggerHook`` whose test metrics JSON is written by the main process only."""
 
-    def after_test_epoch(self,
-                         runner,
-                         metrics: Optional[Dict[str, float]] = None) -> None:
+    def after_test_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
         tag, log_str = runner.log_processor.get_log_after_epoch(
             runner, len(runner.test_dataloader), 'test', with_non_scalar=True)
         runner.logger.info(log_str)
         if is_main_process():
-            dump(self._process_tags(tag),
-                 osp.join(runner.log_dir, self.json_log_path))  # type: ignore
+            dump(self._process_tags(tag), osp.join(runner.log_dir,
+                                                   self.json_log_path))  # type: ignore

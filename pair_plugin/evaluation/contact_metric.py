@@ -18,12 +18,11 @@ NUM_LABELS = NUM_PARTS + 1
 EPS = 1e-10
 #: contact counts of parts 1..17 in HOT's ``data/stats.pickle``, which its
 #: ``show_loss.py`` normalises into the wIoU weights (``part_weights='hot'``)
-HOT_PART_CONTACT_COUNTS = (1315, 1451, 3670, 1290, 1856, 9461, 1300, 1819, 11111, 4447,
-                           471, 2710, 1414, 11016, 2643, 1441, 10940)
+HOT_PART_CONTACT_COUNTS = (1315, 1451, 3670, 1290, 1856, 9461, 1300, 1819, 11111, 4447, 471, 2710,
+                           1414, 11016, 2643, 1441, 10940)
 
 
-def contact_confusion_matrix(pred: np.ndarray, gt: np.ndarray,
-                             chunk: int = 1 << 22) -> np.ndarray:
+def contact_confusion_matrix(pred: np.ndarray, gt: np.ndarray, chunk: int = 1 << 22) -> np.ndarray:
     """Pixel counts of every (predicted label, ground-truth label) pair of one image.
 
     Pixels where the ground truth is 255 (not annotated, padding) are left out. A
@@ -47,8 +46,8 @@ def contact_confusion_matrix(pred: np.ndarray, gt: np.ndarray,
     size = NUM_LABELS + 1
     counts = np.zeros(NUM_LABELS * size, dtype=np.int64)
     for start in range(0, pred.size, chunk):
-        counts += np.bincount(pred[start:start + chunk] * size + gt[start:start + chunk],
-                              minlength=NUM_LABELS * size)
+        counts += np.bincount(
+            pred[start:start + chunk] * size + gt[start:start + chunk], minlength=NUM_LABELS * size)
     return counts.reshape(NUM_LABELS, size)[:, :NUM_LABELS]
 
 
@@ -78,11 +77,11 @@ def contact_scores(confusion: np.ndarray,
         ``strict_iou``, ``gt_pixels``, ``pred_pixels`` for parts 1..17.
     """
     confusion = np.asarray(confusion, dtype=np.float64)
-    correct = np.diag(confusion)[1:]                  # I_k, k = 1..17
-    gt_contact = confusion[:, 1:].sum()               # #(gt > 0)
-    pred_contact = confusion[1:, :].sum()             # #(pred > 0)
-    gt_pixels = confusion[:, 1:].sum(axis=0)          # #(gt == k)
-    pred_pixels = confusion[1:, :].sum(axis=1)        # #(pred == k)
+    correct = np.diag(confusion)[1:]  # I_k, k = 1..17
+    gt_contact = confusion[:, 1:].sum()  # #(gt > 0)
+    pred_contact = confusion[1:, :].sum()  # #(pred > 0)
+    gt_pixels = confusion[:, 1:].sum(axis=0)  # #(gt == k)
+    pred_pixels = confusion[1:, :].sum(axis=1)  # #(pred == k)
     pred_in_gt_contact = confusion[1:, 1:].sum(axis=1)  # #(pred == k, gt > 0)
     iou = correct / (pred_in_gt_contact + gt_pixels - correct + EPS)
     strict_iou = correct / (pred_pixels + gt_pixels - correct + EPS)
@@ -96,13 +95,11 @@ def contact_scores(confusion: np.ndarray,
     scores['strict_miou'] = strict_iou.mean()
     for key in list(scores):
         scores[key] = float(scores[key])
-    scores.update(iou=iou, strict_iou=strict_iou, gt_pixels=gt_pixels,
-                  pred_pixels=pred_pixels)
+    scores.update(iou=iou, strict_iou=strict_iou, gt_pixels=gt_pixels, pred_pixels=pred_pixels)
     return scores
 
 
-def normalise_part_weights(weights: Union[str, Sequence[float]],
-                           source: str) -> np.ndarray:
+def normalise_part_weights(weights: Union[str, Sequence[float]], source: str) -> np.ndarray:
     """17 non-negative part weights (counts or shares) scaled to sum to 1.
 
     ``'hot'`` stands for :data:`HOT_PART_CONTACT_COUNTS`.
@@ -115,9 +112,8 @@ def normalise_part_weights(weights: Union[str, Sequence[float]],
     if len(weights) != NUM_PARTS:
         raise ValueError(f'{source}: {NUM_PARTS} part weights needed, got {len(weights)}')
     if (weights < 0).any() or not np.isfinite(weights).all() or weights.sum() <= 0:
-        raise ValueError(
-            f'{source}: part weights must be finite, >= 0 and not all 0: '
-            f'{weights.tolist()}')
+        raise ValueError(f'{source}: part weights must be finite, >= 0 and not all 0: '
+                         f'{weights.tolist()}')
     return weights / weights.sum()
 
 
@@ -170,13 +166,11 @@ class ContactMetric(BaseMetric):
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if train_ann_file is not None and part_weights is not None:
-            raise ValueError(
-                'ContactMetric: give train_ann_file or part_weights, not both')
+            raise ValueError('ContactMetric: give train_ann_file or part_weights, not both')
         if eval_size is not None:
             if (len(eval_size) != 2 or any(int(s) != s or s < 1 for s in eval_size)):
-                raise ValueError(
-                    f'ContactMetric: eval_size must be (h, w) positive integers, '
-                    f'got {eval_size}')
+                raise ValueError(f'ContactMetric: eval_size must be (h, w) positive integers, '
+                                 f'got {eval_size}')
             eval_size = (int(eval_size[0]), int(eval_size[1]))
         self.train_ann_file = train_ann_file
         self.data_root = data_root
@@ -184,8 +178,7 @@ class ContactMetric(BaseMetric):
         self.classwise = classwise
         self.part_weights = None
         if part_weights is not None:
-            self.part_weights = normalise_part_weights(
-                part_weights, 'ContactMetric.part_weights')
+            self.part_weights = normalise_part_weights(part_weights, 'ContactMetric.part_weights')
         self.per_part_results: List[dict] = []
         self.confusion: Optional[np.ndarray] = None
 
@@ -203,26 +196,24 @@ class ContactMetric(BaseMetric):
     def _scored_maps(self, sample: dict) -> dict:
         name = sample.get('file_name', sample.get('img_id', '?'))
         if 'gt_sem_seg' not in sample or 'pred_sem_seg' not in sample:
-            raise KeyError(
-                f'ContactMetric: image {name}: needs gt_sem_seg and pred_sem_seg '
-                f'(has {sorted(sample)})')
+            raise KeyError(f'ContactMetric: image {name}: needs gt_sem_seg and pred_sem_seg '
+                           f'(has {sorted(sample)})')
         gt = to_numpy(sample['gt_sem_seg']['sem_seg'], np.int64)
         pred = to_numpy(sample['pred_sem_seg']['sem_seg'], np.int64)
         gt = gt.reshape(gt.shape[-2:])
         pred = pred.reshape(pred.shape[-2:])
         if gt.shape != pred.shape:
-            raise ValueError(
-                f'ContactMetric: image {name}: pred_sem_seg is {pred.shape[0]}x'
-                f'{pred.shape[1]} but gt_sem_seg {gt.shape[0]}x{gt.shape[1]} (h x w): '
-                'both must be at the original image size')
+            raise ValueError(f'ContactMetric: image {name}: pred_sem_seg is {pred.shape[0]}x'
+                             f'{pred.shape[1]} but gt_sem_seg {gt.shape[0]}x{gt.shape[1]} (h x w): '
+                             'both must be at the original image size')
         invalid = (pred < 0) | (pred > NUM_PARTS)
         if self.eval_size is not None:
             size_wh = (self.eval_size[1], self.eval_size[0])
             gt = mmcv.imresize(gt.astype(np.uint8), size_wh, interpolation='nearest')
-            pred = mmcv.imresize(np.where(invalid, 0, pred).astype(np.uint8), size_wh,
-                                 interpolation='nearest')
-        return dict(confusion=contact_confusion_matrix(pred, gt),
-                    invalid_pred_pixels=int(invalid.sum()))
+            pred = mmcv.imresize(
+                np.where(invalid, 0, pred).astype(np.uint8), size_wh, interpolation='nearest')
+        return dict(
+            confusion=contact_confusion_matrix(pred, gt), invalid_pred_pixels=int(invalid.sum()))
 
     def _weights(self) -> Optional[np.ndarray]:
         if self.part_weights is None and self.train_ann_file is not None:
@@ -236,22 +227,19 @@ class ContactMetric(BaseMetric):
         logger = MMLogger.get_current_instance()
         confusions = [r['confusion'] for r in results if r['confusion'] is not None]
         if not confusions:
-            raise ValueError(
-                f'ContactMetric: none of the {len(results)} evaluated images has a '
-                'contact annotation (contact_annotated is False for all)')
+            raise ValueError(f'ContactMetric: none of the {len(results)} evaluated images has a '
+                             'contact annotation (contact_annotated is False for all)')
         confusion = np.sum(confusions, axis=0)
         self.confusion = confusion
         invalid = sum(r['invalid_pred_pixels'] for r in results)
         if invalid:
-            logger.warning(
-                f'ContactMetric: {invalid} predicted pixels held a value outside '
-                f'0..{NUM_PARTS} (e.g. {IGNORE_INDEX}): scored as no contact, a miss '
-                'wherever the ground truth is a part')
+            logger.warning(f'ContactMetric: {invalid} predicted pixels held a value outside '
+                           f'0..{NUM_PARTS} (e.g. {IGNORE_INDEX}): scored as no contact, a miss '
+                           'wherever the ground truth is a part')
         weights = self._weights()
         scores = contact_scores(confusion, weights)
-        names = OrderedDict([('sc_acc', 'SC-Acc'), ('c_acc', 'C-Acc'),
-                             ('miou', 'mIoU'), ('wiou', 'wIoU'),
-                             ('precision', 'contact_precision'),
+        names = OrderedDict([('sc_acc', 'SC-Acc'), ('c_acc', 'C-Acc'), ('miou', 'mIoU'),
+                             ('wiou', 'wIoU'), ('precision', 'contact_precision'),
                              ('strict_miou', 'strict_mIoU')])
         metrics = OrderedDict(
             (name, scores[key] * 100) for key, name in names.items() if key in scores)
@@ -259,13 +247,14 @@ class ContactMetric(BaseMetric):
             logger.info('ContactMetric: wIoU not reported: give train_ann_file (the '
                         'training annotation file) or part_weights')
         self.per_part_results = [
-            OrderedDict(part_id=k + 1, name=BODY_PARTS[k],
-                        weight=None if weights is None else float(weights[k]),
-                        gt_pixels=int(scores['gt_pixels'][k]),
-                        pred_pixels=int(scores['pred_pixels'][k]),
-                        iou=float(scores['iou'][k] * 100),
-                        strict_iou=float(scores['strict_iou'][k] * 100))
-            for k in range(NUM_PARTS)
+            OrderedDict(
+                part_id=k + 1,
+                name=BODY_PARTS[k],
+                weight=None if weights is None else float(weights[k]),
+                gt_pixels=int(scores['gt_pixels'][k]),
+                pred_pixels=int(scores['pred_pixels'][k]),
+                iou=float(scores['iou'][k] * 100),
+                strict_iou=float(scores['strict_iou'][k] * 100)) for k in range(NUM_PARTS)
         ]
         self._log_tables(metrics, len(confusions), len(results), logger)
         if self.classwise:
@@ -277,18 +266,16 @@ class ContactMetric(BaseMetric):
                     logger: MMLogger) -> None:
         size = ('original size' if self.eval_size is None else
                 f'maps resized to {self.eval_size[0]}x{self.eval_size[1]} (h x w)')
-        parts = PrettyTable(['part', 'weight', 'gt pixels', 'pred pixels', 'IoU',
-                             'strict IoU'])
+        parts = PrettyTable(['part', 'weight', 'gt pixels', 'pred pixels', 'IoU', 'strict IoU'])
         for r in self.per_part_results:
             parts.add_row([
-                f'{r["part_id"]} {r["name"]}',
-                '-' if r['weight'] is None else f'{r["weight"]:.4f}', r['gt_pixels'],
-                r['pred_pixels'], f'{r["iou"]:.2f}', f'{r["strict_iou"]:.2f}'
+                f'{r["part_id"]} {r["name"]}', '-' if r['weight'] is None else f'{r["weight"]:.4f}',
+                r['gt_pixels'], r['pred_pixels'], f'{r["iou"]:.2f}', f'{r["strict_iou"]:.2f}'
             ])
         summary = PrettyTable(list(metrics))
         summary.add_row([f'{v:.2f}' for v in metrics.values()])
         print_log(
             f'Contact on {num_scored} of {num_images} images (the others have no '
-            f'contact annotation), {size}; percent:\n'
-            + parts.get_string() + '\n' + summary.get_string(),
+            f'contact annotation), {size}; percent:\n' + parts.get_string() + '\n' +
+            summary.get_string(),
             logger=logger)

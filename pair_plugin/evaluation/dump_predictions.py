@@ -8,8 +8,8 @@ from mmengine.logging import print_log
 
 from pair_plugin.registry import METRICS
 from pair_plugin.structures import to_numpy
-from .predictions_file import (DEFAULT_MASKS_DIR, prediction_mask_path,
-                               write_prediction_mask, write_predictions_file)
+from .predictions_file import (DEFAULT_MASKS_DIR, prediction_mask_path, write_prediction_mask,
+                               write_predictions_file)
 
 
 @METRICS.register_module()
@@ -59,22 +59,23 @@ class DumpPaIRPredictions(BaseMetric):
                 file_name=sample['file_name'],
                 pred_hois={
                     key: to_numpy(hois[key])
-                    for key in ('subject_bboxes', 'object_bboxes', 'object_labels',
-                                'action_labels', 'scores')
+                    for key in ('subject_bboxes', 'object_bboxes', 'object_labels', 'action_labels',
+                                'scores')
                 },
                 contact_mask=None)
             if 'pred_sem_seg' in sample:
-                record['contact_mask'] = prediction_mask_path(sample['file_name'],
-                                                              self.masks_dir)
+                record['contact_mask'] = prediction_mask_path(sample['file_name'], self.masks_dir)
                 mask = to_numpy(sample['pred_sem_seg']['sem_seg'], np.int64)
-                write_prediction_mask(osp.join(root, record['contact_mask']),
-                                      mask.reshape(mask.shape[-2:]))
+                write_prediction_mask(
+                    osp.join(root, record['contact_mask']), mask.reshape(mask.shape[-2:]))
             if sample.get('pred_parts') is not None:
                 record['part_scores'] = to_numpy(sample['pred_parts'], np.float64)
             self.results.append(record)
 
     def compute_metrics(self, results: list) -> dict:
         write_predictions_file(self.out_file, results)
-        print_log(f'DumpPaIRPredictions: predictions of {len(results)} images written '
-                  f'to {self.out_file}', logger='current')
+        print_log(
+            f'DumpPaIRPredictions: predictions of {len(results)} images written '
+            f'to {self.out_file}',
+            logger='current')
         return {}

@@ -32,12 +32,11 @@ from .hoi_matching import hoi_box_iou
 from .hoi_metric import HOIMetric
 
 #: the outcomes of a ground-truth triplet, in the order of the requirements
-HOI_ERROR_OUTCOMES = ('missed_human', 'missed_object', 'wrong_object_class',
-                      'wrong_action', 'found')
+HOI_ERROR_OUTCOMES = ('missed_human', 'missed_object', 'wrong_object_class', 'wrong_action',
+                      'found')
 
 
-def triplet_outcomes(arrays: Dict[str, np.ndarray],
-                     iou_thr: float = 0.5) -> Dict[str, np.ndarray]:
+def triplet_outcomes(arrays: Dict[str, np.ndarray], iou_thr: float = 0.5) -> Dict[str, np.ndarray]:
     """The outcome of each ground-truth triplet of one image.
 
     Args:
@@ -52,14 +51,14 @@ def triplet_outcomes(arrays: Dict[str, np.ndarray],
     """
     num_gts = len(arrays['gt_actions'])
     num_preds = len(arrays['actions'])
-    result = dict(actions=arrays['gt_actions'].astype(np.int64),
-                  objects=arrays['gt_objects'].astype(np.int64))
+    result = dict(
+        actions=arrays['gt_actions'].astype(np.int64),
+        objects=arrays['gt_objects'].astype(np.int64))
     if num_preds == 0:
-        result.update(outcome=np.zeros(num_gts, np.int64),
-                      best_object_iou=np.zeros(num_gts))
+        result.update(outcome=np.zeros(num_gts, np.int64), best_object_iou=np.zeros(num_gts))
         return result
-    iou = hoi_box_iou(np.concatenate([arrays['subject_bboxes'], arrays['object_bboxes']]),
-                      arrays['gt_bboxes'])
+    iou = hoi_box_iou(
+        np.concatenate([arrays['subject_bboxes'], arrays['object_bboxes']]), arrays['gt_bboxes'])
     sub_iou = iou[:num_preds, arrays['gt_subject_ids']]  # (K', G)
     obj_iou = iou[num_preds:, arrays['gt_object_ids']]
     human = sub_iou >= iou_thr
@@ -68,8 +67,9 @@ def triplet_outcomes(arrays: Dict[str, np.ndarray],
     matched = labelled & (arrays['actions'][:, None] == arrays['gt_actions'][None, :])
     # each requirement adds one to the stage a triplet reaches
     met = np.stack([human.any(0), pair.any(0), labelled.any(0), matched.any(0)])
-    result.update(outcome=met.sum(0).astype(np.int64),
-                  best_object_iou=obj_iou.max(0) if num_gts else np.zeros(0))
+    result.update(
+        outcome=met.sum(0).astype(np.int64),
+        best_object_iou=obj_iou.max(0) if num_gts else np.zeros(0))
     return result
 
 
@@ -110,10 +110,15 @@ class HOIErrorAnalysis(HOIMetric):
                  mask_invalid_categories: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(top_k=top_k, triplet_nms_thr=triplet_nms_thr,
-                         nms_alpha=nms_alpha, nms_beta=nms_beta, iou_thr=iou_thr,
-                         mask_invalid_categories=mask_invalid_categories,
-                         collect_device=collect_device, prefix=prefix)
+        super().__init__(
+            top_k=top_k,
+            triplet_nms_thr=triplet_nms_thr,
+            nms_alpha=nms_alpha,
+            nms_beta=nms_beta,
+            iou_thr=iou_thr,
+            mask_invalid_categories=mask_invalid_categories,
+            collect_device=collect_device,
+            prefix=prefix)
         self.per_object_results: List[dict] = []
         self.overall_result: dict = {}
 
@@ -129,9 +134,8 @@ class HOIErrorAnalysis(HOIMetric):
         """The share of each outcome over all ground-truth triplets (percent)."""
         outcome = np.concatenate([r['outcome'] for r in results] + [np.zeros(0, int)])
         if len(outcome) == 0:
-            raise ValueError(
-                f'HOIErrorAnalysis: the {len(results)} evaluated images hold no '
-                'ground-truth interaction')
+            raise ValueError(f'HOIErrorAnalysis: the {len(results)} evaluated images hold no '
+                             'ground-truth interaction')
         objects = np.concatenate([r['objects'] for r in results])
         actions = np.concatenate([r['actions'] for r in results])
         best_iou = np.concatenate([r['best_object_iou'] for r in results])
@@ -146,8 +150,7 @@ class HOIErrorAnalysis(HOIMetric):
 
         self.per_object_results = []
         for obj in np.unique(objects):
-            row = OrderedDict(object_id=int(obj),
-                              name=self._vocabulary_name('objects', int(obj)))
+            row = OrderedDict(object_id=int(obj), name=self._vocabulary_name('objects', int(obj)))
             row.update(summary(np.nonzero(objects == obj)[0]))
             self.per_object_results.append(row)
         self.per_category_results = []
@@ -155,25 +158,24 @@ class HOIErrorAnalysis(HOIMetric):
         codes = actions * num_objects + objects
         for code in np.unique(codes):
             action, obj = divmod(int(code), num_objects)
-            row = OrderedDict(action_id=action, object_id=obj,
-                              name=self._category_name(action, obj))
+            row = OrderedDict(
+                action_id=action, object_id=obj, name=self._category_name(action, obj))
             row.update(summary(np.nonzero(codes == code)[0]))
             self.per_category_results.append(row)
 
         self.overall_result = OrderedDict(name='all')
         self.overall_result.update(summary(np.arange(len(outcome))))
         self._log_errors(len(results))
-        return OrderedDict((name, self.overall_result[name])
-                           for name in HOI_ERROR_OUTCOMES)
+        return OrderedDict((name, self.overall_result[name]) for name in HOI_ERROR_OUTCOMES)
 
     def _log_errors(self, num_images: int) -> None:
         cut = 'no cut' if self.top_k is None else f'top {self.top_k}'
-        table = PrettyTable(['object', 'triplets'] + list(HOI_ERROR_OUTCOMES)
-                            + ['median best object IoU'])
+        table = PrettyTable(['object', 'triplets'] + list(HOI_ERROR_OUTCOMES) +
+                            ['median best object IoU'])
         for row in self.per_object_results + [self.overall_result]:
-            table.add_row([row['name'], row['num_gts']]
-                          + [f'{row[name]:.1f}' for name in HOI_ERROR_OUTCOMES]
-                          + [f'{row["median_best_object_iou"]:.2f}'])
+            table.add_row([row['name'], row['num_gts']] +
+                          [f'{row[name]:.1f}' for name in HOI_ERROR_OUTCOMES] +
+                          [f'{row["median_best_object_iou"]:.2f}'])
         print_log(
             f'HOI errors on {num_images} images: where each ground-truth triplet is '
             f'lost ({cut} per image, IoU >= {self.iou_thr}; percent of the triplets '

@@ -39,10 +39,12 @@ def hoi_box_iou(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray:
     boxes2 = np.asarray(boxes2, dtype=np.float64).reshape(-1, 4)
     area1 = (boxes1[:, 2] - boxes1[:, 0] + 1) * (boxes1[:, 3] - boxes1[:, 1] + 1)
     area2 = (boxes2[:, 2] - boxes2[:, 0] + 1) * (boxes2[:, 3] - boxes2[:, 1] + 1)
-    w = (np.minimum(boxes1[:, None, 2], boxes2[None, :, 2]) -
-         np.maximum(boxes1[:, None, 0], boxes2[None, :, 0]))
-    h = (np.minimum(boxes1[:, None, 3], boxes2[None, :, 3]) -
-         np.maximum(boxes1[:, None, 1], boxes2[None, :, 1]))
+    w = (
+        np.minimum(boxes1[:, None, 2], boxes2[None, :, 2]) -
+        np.maximum(boxes1[:, None, 0], boxes2[None, :, 0]))
+    h = (
+        np.minimum(boxes1[:, None, 3], boxes2[None, :, 3]) -
+        np.maximum(boxes1[:, None, 1], boxes2[None, :, 1]))
     overlaps = (w > 0) & (h > 0)
     inter = np.where(overlaps, (h + 1) * (w + 1), 0.0)
     union = np.where(overlaps, area1[:, None] + area2[None, :] - inter, 1.0)
@@ -53,8 +55,7 @@ def select_image_predictions(scores: np.ndarray,
                              actions: np.ndarray,
                              objects: np.ndarray,
                              valid_categories: Optional[np.ndarray] = None,
-                             top_k: Optional[int] = 100
-                             ) -> Tuple[np.ndarray, np.ndarray]:
+                             top_k: Optional[int] = 100) -> Tuple[np.ndarray, np.ndarray]:
     """The predictions of one image that take part in the evaluation, in QPIC's order.
 
     Args:
@@ -85,10 +86,12 @@ def _inclusive_pair_iou(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray:
     computes it (``max(0, overlap + 1)`` sides, no special case for empty overlaps)."""
     area1 = (boxes1[:, 2] - boxes1[:, 0] + 1) * (boxes1[:, 3] - boxes1[:, 1] + 1)
     area2 = (boxes2[:, 2] - boxes2[:, 0] + 1) * (boxes2[:, 3] - boxes2[:, 1] + 1)
-    w = np.maximum(0.0, np.minimum(boxes1[:, 2], boxes2[:, 2]) -
-                   np.maximum(boxes1[:, 0], boxes2[:, 0]) + 1)
-    h = np.maximum(0.0, np.minimum(boxes1[:, 3], boxes2[:, 3]) -
-                   np.maximum(boxes1[:, 1], boxes2[:, 1]) + 1)
+    w = np.maximum(
+        0.0,
+        np.minimum(boxes1[:, 2], boxes2[:, 2]) - np.maximum(boxes1[:, 0], boxes2[:, 0]) + 1)
+    h = np.maximum(
+        0.0,
+        np.minimum(boxes1[:, 3], boxes2[:, 3]) - np.maximum(boxes1[:, 1], boxes2[:, 1]) + 1)
     inter = w * h
     return inter / (area1 + area2 - inter)
 
@@ -129,10 +132,9 @@ def triplet_nms(subject_bboxes: np.ndarray,
     if first.size == 0:  # one prediction per category: nothing to suppress
         return np.arange(num_preds, dtype=np.int64)
     # the overlap is symmetric (IEEE addition commutes): compute each pair once
-    overlap = (np.power(_inclusive_pair_iou(subject_bboxes[first],
-                                            subject_bboxes[second]), alpha) *
-               np.power(_inclusive_pair_iou(object_bboxes[first],
-                                            object_bboxes[second]), beta))
+    overlap = (
+        np.power(_inclusive_pair_iou(subject_bboxes[first], subject_bboxes[second]), alpha) *
+        np.power(_inclusive_pair_iou(object_bboxes[first], object_bboxes[second]), beta))
     above = overlap > thr
     suppresses = np.zeros((num_preds, num_preds), dtype=bool)
     suppresses[first[above], second[above]] = True

@@ -11,8 +11,7 @@ from prettytable import PrettyTable
 from pair_plugin.datasets.annotation_stats import count_hoi_instances
 from pair_plugin.registry import METRICS
 from pair_plugin.structures import to_numpy
-from .hoi_matching import (match_image_predictions, select_image_predictions,
-                           triplet_nms)
+from .hoi_matching import match_image_predictions, select_image_predictions, triplet_nms
 
 #: recall thresholds of the 11-point interpolated AP, exactly as QPIC builds them
 #: (``np.arange(0., 1.1, 0.1)``: 0.30000000000000004 and not 0.3, and so on)
@@ -128,8 +127,7 @@ class HOIMetric(BaseMetric):
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if train_ann_file is not None and rare_categories is not None:
-            raise ValueError(
-                'HOIMetric: give train_ann_file or rare_categories, not both')
+            raise ValueError('HOIMetric: give train_ann_file or rare_categories, not both')
         if top_k is not None and top_k < 1:
             raise ValueError(f'HOIMetric: top_k must be >= 1 or None, got {top_k}')
         if not 0 < iou_thr <= 1:
@@ -159,8 +157,8 @@ class HOIMetric(BaseMetric):
         if not hoi_categories:
             return None
         if self._valid_categories is None:
-            matrix = np.zeros((len(self.dataset_meta['actions']),
-                               len(self.dataset_meta['objects'])), dtype=bool)
+            matrix = np.zeros(
+                (len(self.dataset_meta['actions']), len(self.dataset_meta['objects'])), dtype=bool)
             pairs = np.asarray(hoi_categories, dtype=np.int64).reshape(-1, 2)
             matrix[pairs[:, 0], pairs[:, 1]] = True
             self._valid_categories = matrix
@@ -180,14 +178,13 @@ class HOIMetric(BaseMetric):
         for sample in data_samples:
             self.results.append(self._process_sample(sample, valid_categories))
 
-    def _process_sample(self, sample: dict,
-                        valid_categories: Optional[np.ndarray]) -> dict:
+    def _process_sample(self, sample: dict, valid_categories: Optional[np.ndarray]) -> dict:
         arrays = self._evaluated_arrays(sample, valid_categories)
-        true_positive = match_image_predictions(
-            arrays['subject_bboxes'], arrays['object_bboxes'], arrays['objects'],
-            arrays['actions'], arrays['gt_bboxes'], arrays['gt_labels'],
-            arrays['gt_subject_ids'], arrays['gt_object_ids'], arrays['gt_actions'],
-            self.iou_thr)
+        true_positive = match_image_predictions(arrays['subject_bboxes'], arrays['object_bboxes'],
+                                                arrays['objects'], arrays['actions'],
+                                                arrays['gt_bboxes'], arrays['gt_labels'],
+                                                arrays['gt_subject_ids'], arrays['gt_object_ids'],
+                                                arrays['gt_actions'], self.iou_thr)
         return dict(
             gt_categories=np.stack([arrays['gt_actions'], arrays['gt_objects']],
                                    axis=1).astype(np.int32),
@@ -228,20 +225,17 @@ class HOIMetric(BaseMetric):
         actions = to_numpy(pred['action_labels'], np.int64).reshape(-1)
         objects = to_numpy(pred['object_labels'], np.int64).reshape(-1)
         if len(actions) != len(scores) or len(objects) != len(scores):
-            raise ValueError(
-                f'HOIMetric: image {name}: pred_hois fields differ in length '
-                f'(scores {len(scores)}, action_labels {len(actions)}, '
-                f'object_labels {len(objects)})')
+            raise ValueError(f'HOIMetric: image {name}: pred_hois fields differ in length '
+                             f'(scores {len(scores)}, action_labels {len(actions)}, '
+                             f'object_labels {len(objects)})')
         if valid_categories is not None and len(scores) and (
-                actions.min() < 0 or objects.min() < 0
-                or actions.max() >= valid_categories.shape[0]
+                actions.min() < 0 or objects.min() < 0 or actions.max() >= valid_categories.shape[0]
                 or objects.max() >= valid_categories.shape[1]):
-            raise ValueError(
-                f'HOIMetric: image {name}: a predicted action or object id is '
-                f'outside the dataset metainfo ({valid_categories.shape[0]} actions, '
-                f'{valid_categories.shape[1]} objects)')
-        keep, kept_scores = select_image_predictions(
-            scores, actions, objects, valid_categories, self.top_k)
+            raise ValueError(f'HOIMetric: image {name}: a predicted action or object id is '
+                             f'outside the dataset metainfo ({valid_categories.shape[0]} actions, '
+                             f'{valid_categories.shape[1]} objects)')
+        keep, kept_scores = select_image_predictions(scores, actions, objects, valid_categories,
+                                                     self.top_k)
         subject_bboxes = to_numpy(pred['subject_bboxes'], np.float64).reshape(-1, 4)[keep]
         object_bboxes = to_numpy(pred['object_bboxes'], np.float64).reshape(-1, 4)[keep]
         actions, objects = actions[keep], objects[keep]
@@ -253,14 +247,20 @@ class HOIMetric(BaseMetric):
             subject_bboxes, object_bboxes = subject_bboxes[kept], object_bboxes[kept]
             actions, objects, kept_scores = actions[kept], objects[kept], kept_scores[kept]
         return dict(
-            gt_bboxes=gt_bboxes, gt_labels=gt_labels, gt_subject_ids=gt_subject_ids,
-            gt_object_ids=gt_object_ids, gt_actions=gt_actions, gt_objects=gt_objects,
-            subject_bboxes=subject_bboxes, object_bboxes=object_bboxes,
-            actions=actions, objects=objects, scores=kept_scores)
+            gt_bboxes=gt_bboxes,
+            gt_labels=gt_labels,
+            gt_subject_ids=gt_subject_ids,
+            gt_object_ids=gt_object_ids,
+            gt_actions=gt_actions,
+            gt_objects=gt_objects,
+            subject_bboxes=subject_bboxes,
+            object_bboxes=object_bboxes,
+            actions=actions,
+            objects=objects,
+            scores=kept_scores)
 
     # ------------------------------------------------------------------ dataset
-    def _rare_set(self, categories: Sequence[Tuple[int, int]],
-                  logger: MMLogger) -> Optional[set]:
+    def _rare_set(self, categories: Sequence[Tuple[int, int]], logger: MMLogger) -> Optional[set]:
         """The rare categories among ``categories``; None when that is unknown."""
         if self._rare_categories is not None:
             return self._rare_categories
@@ -270,11 +270,9 @@ class HOIMetric(BaseMetric):
             self._training_counts = count_hoi_instances(self.train_ann_file)
         unseen = [c for c in categories if c not in self._training_counts]
         if unseen:
-            logger.warning(
-                f'HOIMetric: {len(unseen)} test HOI categories have no training '
-                f'instance in {self.train_ann_file}; they count as rare')
-        return {c for c in categories
-                if self._training_counts.get(c, 0) < self.rare_threshold}
+            logger.warning(f'HOIMetric: {len(unseen)} test HOI categories have no training '
+                           f'instance in {self.train_ann_file}; they count as rare')
+        return {c for c in categories if self._training_counts.get(c, 0) < self.rare_threshold}
 
     def _vocabulary_name(self, key: str, index: int) -> str:
         """The name of ``index`` in the metainfo's ``key`` list, else the index."""
@@ -299,14 +297,11 @@ class HOIMetric(BaseMetric):
         pred_tp = gather('pred_tp', np.zeros(0, bool))
         known_object = gather('pred_known_object', np.zeros(0, bool))
         if len(gt_categories) == 0:
-            raise ValueError(
-                f'HOIMetric: the {len(results)} evaluated images hold no ground-truth '
-                'interaction: mAP is undefined')
-        num_objects = int(max(gt_categories[:, 1].max(),
-                              pred_categories[:, 1].max(initial=0))) + 1
+            raise ValueError(f'HOIMetric: the {len(results)} evaluated images hold no ground-truth '
+                             'interaction: mAP is undefined')
+        num_objects = int(max(gt_categories[:, 1].max(), pred_categories[:, 1].max(initial=0))) + 1
         gt_codes = gt_categories[:, 0].astype(np.int64) * num_objects + gt_categories[:, 1]
-        pred_codes = (pred_categories[:, 0].astype(np.int64) * num_objects
-                      + pred_categories[:, 1])
+        pred_codes = (pred_categories[:, 0].astype(np.int64) * num_objects + pred_categories[:, 1])
         # categories in order of first appearance in the ground truth, as QPIC's list
         codes, first, num_gts = np.unique(gt_codes, return_index=True, return_counts=True)
         appearance = np.argsort(first, kind='stable')
@@ -322,29 +317,31 @@ class HOIMetric(BaseMetric):
         self.per_category_results = []
         for category, n_gt, start, end in zip(categories, num_gts, starts, ends):
             members = by_code[start:end]
-            ap, max_recall = eleven_point_ap(pred_tp[members], pred_scores[members],
-                                             int(n_gt))
+            ap, max_recall = eleven_point_ap(pred_tp[members], pred_scores[members], int(n_gt))
             # Known Object: only the images whose ground truth holds the object class;
             # the ground truth of the category lies in those images by definition
             known = members[known_object[members]]
-            ap_ko, max_recall_ko = eleven_point_ap(pred_tp[known], pred_scores[known],
-                                                   int(n_gt))
+            ap_ko, max_recall_ko = eleven_point_ap(pred_tp[known], pred_scores[known], int(n_gt))
             self.per_category_results.append(
-                OrderedDict(action_id=category[0], object_id=category[1],
-                            name=self._category_name(*category),
-                            rare=None if rare is None else category in rare,
-                            num_gts=int(n_gt), num_preds=int(end - start),
-                            ap=ap * 100, max_recall=max_recall * 100,
-                            num_preds_ko=len(known), ap_ko=ap_ko * 100,
-                            max_recall_ko=max_recall_ko * 100))
+                OrderedDict(
+                    action_id=category[0],
+                    object_id=category[1],
+                    name=self._category_name(*category),
+                    rare=None if rare is None else category in rare,
+                    num_gts=int(n_gt),
+                    num_preds=int(end - start),
+                    ap=ap * 100,
+                    max_recall=max_recall * 100,
+                    num_preds_ko=len(known),
+                    ap_ko=ap_ko * 100,
+                    max_recall_ko=max_recall_ko * 100))
 
         metrics = OrderedDict()
         for suffix in ('', '_ko'):
             metrics.update(self._setting_means(suffix, rare))
         if rare is None:
-            logger.info(
-                'HOIMetric: rare / non-rare mAP not reported: give train_ann_file '
-                '(the training annotation file) or rare_categories')
+            logger.info('HOIMetric: rare / non-rare mAP not reported: give train_ann_file '
+                        '(the training annotation file) or rare_categories')
         self._log_tables(metrics, rare, len(results), logger)
         if self.classwise:
             for r in self.per_category_results:
@@ -361,8 +358,8 @@ class HOIMetric(BaseMetric):
             for name, members in (('rare', [r for r in results if r['rare']]),
                                   ('non_rare', [r for r in results if not r['rare']])):
                 means[f'mAP{suffix}_{name}'] = (
-                    float(np.mean([r['ap' + suffix] for r in members]))
-                    if members else float('nan'))
+                    float(np.mean([r['ap' + suffix]
+                                   for r in members])) if members else float('nan'))
         means[f'mean_max_recall{suffix}'] = float(
             np.mean([r['max_recall' + suffix] for r in results]))
         return means
@@ -373,12 +370,10 @@ class HOIMetric(BaseMetric):
         num_categories = len(self.per_category_results)
         cut = 'no cut' if self.top_k is None else f'top {self.top_k}'
         nms = 'off' if self.triplet_nms_thr is None else f'{self.triplet_nms_thr}'
-        counts = (['', ''] if rare is None else
-                  [f' ({num_rare})', f' ({num_categories - num_rare})'])
-        summary = PrettyTable([
-            'setting', 'mAP', 'rare' + counts[0], 'non-rare' + counts[1],
-            'mean max recall'
-        ])
+        counts = (['', '']
+                  if rare is None else [f' ({num_rare})', f' ({num_categories - num_rare})'])
+        summary = PrettyTable(
+            ['setting', 'mAP', 'rare' + counts[0], 'non-rare' + counts[1], 'mean max recall'])
         for name, suffix in (('Default', ''), ('Known Object', '_ko')):
             summary.add_row([
                 name, f'{metrics["mAP" + suffix]:.2f}',
@@ -388,17 +383,18 @@ class HOIMetric(BaseMetric):
             ])
         print_log(
             f'HOI detection on {num_images} images, {num_categories} categories '
-            f'({cut} per image, triplet NMS {nms}, IoU >= {self.iou_thr}; percent):\n'
-            + summary.get_string(),
+            f'({cut} per image, triplet NMS {nms}, IoU >= {self.iou_thr}; percent):\n' +
+            summary.get_string(),
             logger=logger)
         if self.classwise:
-            table = PrettyTable(['category', 'rare', 'gt', 'predictions', 'AP',
-                                 'max recall', 'predictions KO', 'AP KO'])
+            table = PrettyTable([
+                'category', 'rare', 'gt', 'predictions', 'AP', 'max recall', 'predictions KO',
+                'AP KO'
+            ])
             for r in self.per_category_results:
                 table.add_row([
                     r['name'], '-' if r['rare'] is None else ('rare' if r['rare'] else ''),
-                    r['num_gts'], r['num_preds'], f'{r["ap"]:.2f}',
-                    f'{r["max_recall"]:.2f}', r['num_preds_ko'], f'{r["ap_ko"]:.2f}'
+                    r['num_gts'], r['num_preds'], f'{r["ap"]:.2f}', f'{r["max_recall"]:.2f}',
+                    r['num_preds_ko'], f'{r["ap_ko"]:.2f}'
                 ])
-            print_log('HOI AP per category (percent):\n' + table.get_string(),
-                      logger=logger)
+            print_log('HOI AP per category (percent):\n' + table.get_string(), logger=logger)

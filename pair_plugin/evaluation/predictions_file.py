@@ -27,8 +27,7 @@ import numpy as np
 from PIL import Image
 
 from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS, to_numpy
-from pair_plugin.structures.format_checks import (FieldChecker, load_json_file,
-                                                  read_label_png)
+from pair_plugin.structures.format_checks import FieldChecker, load_json_file, read_label_png
 
 #: the fields of one HOI of the file and of the arrays they are read into
 HOI_FIELDS = ('subject_bbox', 'object_bbox', 'object_id', 'action_id', 'score')
@@ -42,8 +41,9 @@ def prediction_mask_path(file_name: str, masks_dir: str = DEFAULT_MASKS_DIR) -> 
     is kept, so two images with the same base name do not collide; a leading ``/`` and
     ``..`` parts are neutralised so that the mask stays inside ``masks_dir``.
     """
-    parts = [p for p in posixpath.normpath(file_name.replace('\\', '/')).split('/')
-             if p not in ('', '.')]
+    parts = [
+        p for p in posixpath.normpath(file_name.replace('\\', '/')).split('/') if p not in ('', '.')
+    ]
     parts = ['__' if p == '..' else p for p in parts]
     stem = posixpath.splitext(posixpath.join(*parts))[0] if parts else 'unnamed'
     return posixpath.join(masks_dir, stem + '.png')
@@ -64,7 +64,8 @@ def write_prediction_mask(path: str, mask: np.ndarray) -> None:
     Image.fromarray(mask.astype(np.uint8)).save(path)
 
 
-def read_prediction_mask(path: str, size_hw: Optional[Tuple[int, int]] = None,
+def read_prediction_mask(path: str,
+                         size_hw: Optional[Tuple[int, int]] = None,
                          referenced_by: str = '') -> np.ndarray:
     """Read a predicted contact mask PNG, checking its mode and size.
 
@@ -80,8 +81,7 @@ def read_prediction_mask(path: str, size_hw: Optional[Tuple[int, int]] = None,
     Returns:
         np.ndarray: (H, W) uint8 part ids.
     """
-    return read_label_png(path, 'predicted contact mask', size_hw,
-                          referenced_by=referenced_by)
+    return read_label_png(path, 'predicted contact mask', size_hw, referenced_by=referenced_by)
 
 
 def _parse_hois(check: FieldChecker, where: str, hois, num_objects: Optional[int],
@@ -94,17 +94,13 @@ def _parse_hois(check: FieldChecker, where: str, hois, num_objects: Optional[int
         if check.fields(hoi, field, HOI_FIELDS):
             check.box(hoi['subject_bbox'], f'{field}.subject_bbox')
             check.box(hoi['object_bbox'], f'{field}.object_bbox')
-            check.index(hoi['object_id'], f'{field}.object_id', 'object id',
-                        num_objects)
-            check.index(hoi['action_id'], f'{field}.action_id', 'action id',
-                        num_actions)
+            check.index(hoi['object_id'], f'{field}.object_id', 'object id', num_objects)
+            check.index(hoi['action_id'], f'{field}.action_id', 'action id', num_actions)
             check.number(hoi['score'], f'{field}.score')
         check.raise_first()
     return dict(
-        subject_bboxes=np.asarray([h['subject_bbox'] for h in hois],
-                                  np.float64).reshape(-1, 4),
-        object_bboxes=np.asarray([h['object_bbox'] for h in hois],
-                                 np.float64).reshape(-1, 4),
+        subject_bboxes=np.asarray([h['subject_bbox'] for h in hois], np.float64).reshape(-1, 4),
+        object_bboxes=np.asarray([h['object_bbox'] for h in hois], np.float64).reshape(-1, 4),
         object_labels=np.asarray([h['object_id'] for h in hois], np.int64),
         action_labels=np.asarray([h['action_id'] for h in hois], np.int64),
         scores=np.asarray([h['score'] for h in hois], np.float64))
@@ -145,22 +141,56 @@ def read_predictions_file(pred_file: str,
         check.image = entry if isinstance(entry, dict) else None
         if check.fields(entry, where, ('file_name', 'hois')) and check.name(
                 entry['file_name'], f'{where}.file_name'):
-            check.unique(entry['file_name'], f'{where}.file_name', 'file_name', seen,
-                         where)
+            check.unique(entry['file_name'], f'{where}.file_name', 'file_name', seen, where)
         mask = entry.get('contact_mask') if isinstance(entry, dict) else None
         part_scores = entry.get('part_scores') if isinstance(entry, dict) else None
         check.path_or_null(mask, f'{where}.contact_mask')
         if part_scores is not None:
             check.numbers(part_scores, f'{where}.part_scores', NUM_PARTS)
         check.raise_first()
-        records.append(dict(
-            file_name=entry['file_name'],
-            pred_hois=_parse_hois(check, where, entry['hois'], num_objects,
-                                  num_actions),
-            contact_mask=None if mask is None else osp.normpath(osp.join(root, mask)),
-            part_scores=(None if part_scores is None else
-                         np.asarray(part_scores, np.float64))))
+        records.append(
+            dict(
+                file_name=entry['file_name'],
+                pred_hois=_parse_hois(check, where, entry['hois'], num_objects, num_actions),
+                contact_mask=None if mask is None else osp.normpath(osp.join(root, mask)),
+                part_scores=(None if part_scores is None else np.asarray(part_scores, np.float64))))
     return records
+
+
+def prediction_entry(record: dict) -> dict:
+    """One image's entry of a predictions file.
+
+    Args:
+        record (dict): ``file_name``; ``pred_hois`` with ``subject_bboxes``,
+            ``object_bboxes`` (K, 4), ``object_labels``, ``action_labels``, ``scores`` (K,)
+            (arrays, tensors or lists); ``contact_mask`` (a path, a map or None); optional
+            ``part_scores`` (17,).
+
+    Returns:
+        dict: ``file_name``, ``hois`` (one dict per triplet), ``contact_mask`` and, when
+        given, ``part_scores``, in JSON types.
+    """
+    hois = record['pred_hois']
+    subjects = to_numpy(hois['subject_bboxes'], np.float64).reshape(-1, 4)
+    objects = to_numpy(hois['object_bboxes'], np.float64).reshape(-1, 4)
+    object_ids = to_numpy(hois['object_labels'], np.int64).reshape(-1)
+    action_ids = to_numpy(hois['action_labels'], np.int64).reshape(-1)
+    scores = to_numpy(hois['scores'], np.float64).reshape(-1)
+    entry = dict(
+        file_name=record['file_name'],
+        hois=[
+            dict(
+                subject_bbox=s.tolist(),
+                object_bbox=o.tolist(),
+                object_id=int(obj),
+                action_id=int(act),
+                score=float(sc))
+            for s, o, obj, act, sc in zip(subjects, objects, object_ids, action_ids, scores)
+        ],
+        contact_mask=record.get('contact_mask'))
+    if record.get('part_scores') is not None:
+        entry['part_scores'] = to_numpy(record['part_scores'], np.float64).reshape(-1).tolist()
+    return entry
 
 
 def write_predictions_file(pred_file: str, records: Sequence[dict]) -> None:
@@ -181,23 +211,7 @@ def write_predictions_file(pred_file: str, records: Sequence[dict]) -> None:
             raise ValueError(f'{pred_file}: two records for {record["file_name"]}: '
                              'file names must be unique')
         seen.add(record['file_name'])
-        hois = record['pred_hois']
-        subjects = to_numpy(hois['subject_bboxes'], np.float64).reshape(-1, 4)
-        objects = to_numpy(hois['object_bboxes'], np.float64).reshape(-1, 4)
-        object_ids = to_numpy(hois['object_labels'], np.int64).reshape(-1)
-        action_ids = to_numpy(hois['action_labels'], np.int64).reshape(-1)
-        scores = to_numpy(hois['scores'], np.float64).reshape(-1)
-        entry = dict(
-            file_name=record['file_name'],
-            hois=[dict(subject_bbox=s.tolist(), object_bbox=o.tolist(),
-                       object_id=int(obj), action_id=int(act), score=float(sc))
-                  for s, o, obj, act, sc in zip(subjects, objects, object_ids,
-                                                action_ids, scores)],
-            contact_mask=record.get('contact_mask'))
-        if record.get('part_scores') is not None:
-            entry['part_scores'] = to_numpy(record['part_scores'],
-                                            np.float64).reshape(-1).tolist()
-        entries.append(entry)
+        entries.append(prediction_entry(record))
     os.makedirs(osp.dirname(osp.abspath(pred_file)), exist_ok=True)
     with open(pred_file, 'w', encoding='utf-8') as f:
         json.dump(entries, f)

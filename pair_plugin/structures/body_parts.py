@@ -9,22 +9,19 @@ NUM_PARTS = 17
 IGNORE_INDEX = 255
 
 #: names of parts 1..17 (index ``k - 1``)
-BODY_PARTS = (
-    'head', 'chest', 'back', 'left upper arm', 'left forearm', 'left hand',
-    'right upper arm', 'right forearm', 'right hand', 'butt', 'hip',
-    'left thigh', 'left calf', 'left foot', 'right thigh', 'right calf',
-    'right foot')
+BODY_PARTS = ('head', 'chest', 'back', 'left upper arm', 'left forearm', 'left hand',
+              'right upper arm', 'right forearm', 'right hand', 'butt', 'hip', 'left thigh',
+              'left calf', 'left foot', 'right thigh', 'right calf', 'right foot')
 
 #: (left, right) part ids exchanged by a horizontal flip
 FLIP_PAIRS = ((4, 7), (5, 8), (6, 9), (12, 15), (13, 16), (14, 17))
 
 #: one RGB colour per part id 0..17 (0 = no contact, black), distinct hues
 PART_PALETTE = np.array(
-    [[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200],
-     [245, 130, 48], [145, 30, 180], [70, 240, 240], [240, 50, 230],
-     [210, 245, 60], [250, 190, 212], [0, 128, 128], [220, 190, 255],
-     [170, 110, 40], [255, 250, 200], [128, 0, 0], [170, 255, 195],
-     [128, 128, 0]], dtype=np.uint8)
+    [[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
+     [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128],
+     [220, 190, 255], [170, 110, 40], [255, 250, 200], [128, 0, 0], [170, 255, 195], [128, 128, 0]],
+    dtype=np.uint8)
 
 
 def _flip_lut() -> np.ndarray:

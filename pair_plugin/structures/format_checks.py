@@ -33,12 +33,22 @@ def is_number(value) -> bool:
 
 def type_name(value) -> str:
     """The JSON name of a parsed value's type, for messages."""
-    return {dict: 'object', list: 'array', str: 'string', bool: 'boolean',
-            int: 'integer', float: 'number', type(None): 'null'}.get(
-                type(value), type(value).__name__)
+    return {
+        dict: 'object',
+        list: 'array',
+        str: 'string',
+        bool: 'boolean',
+        int: 'integer',
+        float: 'number',
+        type(None): 'null'
+    }.get(type(value),
+          type(value).__name__)
 
 
-def load_json_file(path: str, what: str, expected_type: type, expected: str,
+def load_json_file(path: str,
+                   what: str,
+                   expected_type: type,
+                   expected: str,
                    backend_args: Optional[dict] = None):
     """Read and parse a JSON file whose root must be ``expected_type``.
 
@@ -63,8 +73,7 @@ def load_json_file(path: str, what: str, expected_type: type, expected: str,
         raise PaIRFormatError(path, f'line {error.lineno} column {error.colno}',
                               f'malformed JSON: {error.msg}') from None
     if not isinstance(content, expected_type):
-        raise PaIRFormatError(path, '(root)',
-                              f'expected {expected}, got {type_name(content)}')
+        raise PaIRFormatError(path, '(root)', f'expected {expected}, got {type_name(content)}')
     return content
 
 
@@ -139,8 +148,7 @@ class FieldChecker:
                               f'got {value!r}')
         return True
 
-    def index(self, value, field: str, what: str, high: Optional[int],
-              low: int = 0) -> bool:
+    def index(self, value, field: str, what: str, high: Optional[int], low: int = 0) -> bool:
         """An integer in ``[low, high)`` (``high`` None: only ``>= low``).
 
         ``what`` names it in messages: ``'object id'``, ``'instance index'``.
@@ -153,8 +161,13 @@ class FieldChecker:
             return self.error(field, f'{what} {value} out of range [{low}, {high})')
         return True
 
-    def index_list(self, values, field: str, what: str, high: Optional[int],
-                   low: int = 0, empty_message: Optional[str] = None) -> bool:
+    def index_list(self,
+                   values,
+                   field: str,
+                   what: str,
+                   high: Optional[int],
+                   low: int = 0,
+                   empty_message: Optional[str] = None) -> bool:
         """An array of distinct integers in ``[low, high)``; empty unless
         ``empty_message`` says why it may not be."""
         if not isinstance(values, list):
@@ -180,12 +193,10 @@ class FieldChecker:
         seen[value] = where
         return True
 
-    def box(self, value, field: str,
-            image_size: Optional[Tuple[int, int]] = None) -> bool:
+    def box(self, value, field: str, image_size: Optional[Tuple[int, int]] = None) -> bool:
         """``[x1, y1, x2, y2]``: 4 finite numbers, x1 <= x2, y1 <= y2, and inside the
         image when its ``(width, height)`` is given."""
-        if (not isinstance(value, list) or len(value) != 4
-                or not all(is_number(v) for v in value)):
+        if (not isinstance(value, list) or len(value) != 4 or not all(is_number(v) for v in value)):
             return self.error(field, 'expected [x1, y1, x2, y2] of 4 finite numbers, '
                               f'got {value!r}')
         x1, y1, x2, y2 = value
@@ -197,8 +208,9 @@ class FieldChecker:
         if image_size is not None:
             width, height = image_size
             if x1 < 0 or y1 < 0 or x2 > width or y2 > height:
-                ok = self.error(field, f'box {value} lies outside the {width}x{height} '
-                                'image (0 <= x1, y1 and x2 <= width, y2 <= height)')
+                ok = self.error(
+                    field, f'box {value} lies outside the {width}x{height} '
+                    'image (0 <= x1, y1 and x2 <= width, y2 <= height)')
         return ok
 
 
@@ -209,7 +221,8 @@ def referenced_by(file: str, field: str, image: Optional[dict] = None) -> str:
     return f'{file} {where}'
 
 
-def read_label_png(path: str, what: str,
+def read_label_png(path: str,
+                   what: str,
                    expected_hw: Optional[Tuple[int, int]] = None,
                    backend_args: Optional[dict] = None,
                    referenced_by: str = '') -> np.ndarray:
@@ -245,8 +258,7 @@ def read_label_png(path: str, what: str,
     except PaIRFormatError:
         raise
     except Exception as error:  # PIL raises many types for corrupt files
-        raise PaIRFormatError(path, '(file)',
-                              f'cannot read {what}: {error}{where}') from None
+        raise PaIRFormatError(path, '(file)', f'cannot read {what}: {error}{where}') from None
     if expected_hw is not None and labels.shape[:2] != tuple(expected_hw):
         raise PaIRFormatError(
             path, 'size', f'{what} is {labels.shape[1]}x{labels.shape[0]} (WxH), but '

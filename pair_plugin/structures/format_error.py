@@ -34,13 +34,11 @@ class PaIRFormatError(ValueError):
             ``[i]``, which is what a user searches for in a large file.
     """
 
-    def __init__(self, file: str, field: str, message: str,
-                 image: Optional[dict] = None):
+    def __init__(self, file: str, field: str, message: str, image: Optional[dict] = None):
         self.file = str(file)
         self.field = field
         self.message = message
-        self.image = (None if image is None else
-                      {k: image.get(k) for k in ('id', 'file_name')})
+        self.image = (None if image is None else {k: image.get(k) for k in ('id', 'file_name')})
         super().__init__(f'{self.file}: {self.located_field}: {message}')
 
     @property

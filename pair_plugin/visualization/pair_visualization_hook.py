@@ -86,8 +86,7 @@ class PaIRVisualizationHook(Hook):
         ori_shape = data_sample.metainfo.get('ori_shape')
         if ori_shape is not None and tuple(img.shape[:2]) != tuple(ori_shape[:2]):
             raise PaIRFormatError(
-                img_path, 'image',
-                f'read as {img.shape[:2]} but the data sample says ori_shape '
+                img_path, 'image', f'read as {img.shape[:2]} but the data sample says ori_shape '
                 f'{tuple(ori_shape[:2])}')
         return img
 
@@ -96,7 +95,10 @@ class PaIRVisualizationHook(Hook):
         file_name = data_sample.metainfo.get('file_name') or data_sample.img_path
         return osp.splitext(osp.basename(file_name))[0]
 
-    def _draw(self, data_sample: PaIRDataSample, name: str, step: int,
+    def _draw(self,
+              data_sample: PaIRDataSample,
+              name: str,
+              step: int,
               out_file: Optional[str] = None) -> None:
         self._visualizer.add_datasample(
             name,
@@ -118,16 +120,14 @@ class PaIRVisualizationHook(Hook):
             return
         for data_sample in outputs:
             if self._val_index % self.interval == 0:
-                self._draw(data_sample, f'val_{self._name(data_sample)}',
-                           step=runner.iter)
+                self._draw(data_sample, f'val_{self._name(data_sample)}', step=runner.iter)
             self._val_index += 1
 
     def before_test(self, runner) -> None:
         self._test_index = 0
         self._out_dir = None
         if self.draw and self.test_out_dir is not None:
-            self._out_dir = osp.join(runner.work_dir, runner.timestamp,
-                                     self.test_out_dir)
+            self._out_dir = osp.join(runner.work_dir, runner.timestamp, self.test_out_dir)
             mkdir_or_exist(self._out_dir)
 
     def after_test_iter(self, runner, batch_idx: int, data_batch: dict,
@@ -144,8 +144,7 @@ class PaIRVisualizationHook(Hook):
                     data_sample.metainfo.get('file_name') or data_sample.img_path)
                 if osp.isabs(file_name) or file_name.startswith('..'):
                     file_name = osp.basename(file_name)
-                out_file = osp.join(self._out_dir,
-                                    osp.splitext(file_name)[0] + '.png')
+                out_file = osp.join(self._out_dir, osp.splitext(file_name)[0] + '.png')
                 self._draw(data_sample, self._name(data_sample), index, out_file)
             elif index % self.interval == 0:
                 self._draw(data_sample, f'test_{self._name(data_sample)}', index)

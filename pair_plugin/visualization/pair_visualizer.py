@@ -10,9 +10,8 @@ from mmengine.dist import master_only
 from mmengine.visualization import Visualizer
 
 from pair_plugin.registry import VISUALIZERS
-from pair_plugin.structures import (BODY_PARTS, IGNORE_INDEX, NUM_PARTS,
-                                    PART_PALETTE, PaIRDataSample, to_numpy,
-                                    with_object_alias)
+from pair_plugin.structures import (BODY_PARTS, IGNORE_INDEX, NUM_PARTS, PART_PALETTE,
+                                    PaIRDataSample, to_numpy, with_object_alias)
 
 #: one HOI triplet to draw: human box (4,), object box (4,), object id, action id, score
 Triplet = Tuple[np.ndarray, np.ndarray, int, int, Optional[float]]
@@ -32,8 +31,7 @@ class _BoxGroups:
         if self.boxes:
             others = np.stack(self.boxes)
             same = (others == box).all(axis=1)  # equal (even empty) boxes: one group
-            iou = bbox_overlaps(torch.from_numpy(box[None]),
-                                torch.from_numpy(others))[0].numpy()
+            iou = bbox_overlaps(torch.from_numpy(box[None]), torch.from_numpy(others))[0].numpy()
             joins = np.flatnonzero(same | (iou >= self.iou_thr))
             if joins.size:
                 return int(joins[0])
@@ -111,13 +109,11 @@ class PaIRVisualizer(Visualizer):
                  label_background_alpha: float = 0.7,
                  box_merge_iou: float = 0.9,
                  max_draw_size: Optional[int] = None) -> None:
-        super().__init__(
-            name=name, image=image, vis_backends=vis_backends, save_dir=save_dir)
+        super().__init__(name=name, image=image, vis_backends=vis_backends, save_dir=save_dir)
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
         if max_draw_size is not None and max_draw_size < 1:
-            raise ValueError(
-                f'max_draw_size must be a positive int or None, got {max_draw_size}')
+            raise ValueError(f'max_draw_size must be a positive int or None, got {max_draw_size}')
         self.human_color = tuple(human_color)
         self.object_color = tuple(object_color)
         self.action_text_color = tuple(action_text_color)
@@ -200,8 +196,7 @@ class PaIRVisualizer(Visualizer):
         else:
             extent = artist.get_window_extent(renderer)
         to_data = self.ax_save.transData.inverted()
-        (x1, y1), (x2, y2) = to_data.transform(
-            [[extent.x0, extent.y0], [extent.x1, extent.y1]])
+        (x1, y1), (x2, y2) = to_data.transform([[extent.x0, extent.y0], [extent.x1, extent.y1]])
         return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
 
     def _box_line_width(self) -> float:
@@ -221,13 +216,15 @@ class PaIRVisualizer(Visualizer):
             return self.font_size
         return max(np.sqrt(self.height * self.width) / 90, 7.0)
 
-    def _draw_text_line(self, pieces: Sequence[Tuple[str, Tuple[int, int, int]]],
-                        x: float, y: float, font_size: float,
+    def _draw_text_line(self,
+                        pieces: Sequence[Tuple[str, Tuple[int, int, int]]],
+                        x: float,
+                        y: float,
+                        font_size: float,
                         align_right: bool = False,
                         valign: str = 'top',
                         background: Optional[Tuple[int, int, int]] = None,
-                        background_alpha: Optional[float] = None
-                        ) -> Tuple[float, float]:
+                        background_alpha: Optional[float] = None) -> Tuple[float, float]:
         """Draw coloured pieces of text side by side, one line.
 
         Args:
@@ -248,7 +245,8 @@ class PaIRVisualizer(Visualizer):
             # an anchor a few pixels outside the image (a label by a box at the border)
             # is moved onto its edge
             self.draw_texts(
-                text, self._in_image(np.array([x, y], dtype=float)),
+                text,
+                self._in_image(np.array([x, y], dtype=float)),
                 font_sizes=font_size,
                 colors=tuple(int(c) for c in color),
                 vertical_alignments=valign,
@@ -320,28 +318,32 @@ class PaIRVisualizer(Visualizer):
                 labels.append(obj)
             human_lines = lines.setdefault(h, {})
             line_key = (act, obj, o)
-            if line_key not in human_lines or (
-                    score is not None and score > (human_lines[line_key] or 0)):
+            if line_key not in human_lines or (score is not None
+                                               and score > (human_lines[line_key] or 0)):
                 human_lines[line_key] = score
 
         lw = self._box_line_width()
         obj_boxes = np.stack(objects.boxes)
         hum_boxes = np.stack(humans.boxes)
-        self.draw_bboxes(self._in_image(obj_boxes),
-                         edge_colors=[self.object_color] * len(obj_boxes),
-                         line_widths=lw, alpha=1.0)
-        self.draw_bboxes(self._in_image(hum_boxes),
-                         edge_colors=[self.human_color] * len(hum_boxes),
-                         line_widths=lw, alpha=1.0)
+        self.draw_bboxes(
+            self._in_image(obj_boxes),
+            edge_colors=[self.object_color] * len(obj_boxes),
+            line_widths=lw,
+            alpha=1.0)
+        self.draw_bboxes(
+            self._in_image(hum_boxes),
+            edge_colors=[self.human_color] * len(hum_boxes),
+            line_widths=lw,
+            alpha=1.0)
         if not self.draw_labels:
             return
         for o, o_box in enumerate(objects.boxes):
-            self._draw_label_block(
-                [[(self._object_name(obj), self.object_text_color)]
-                 for obj in object_labels[o]], o_box, above=False)
+            self._draw_label_block([[(self._object_name(obj), self.object_text_color)]
+                                    for obj in object_labels[o]],
+                                   o_box,
+                                   above=False)
         for h, h_box in enumerate(humans.boxes):
-            ordered = sorted(lines[h].items(),
-                             key=lambda kv: -(kv[1] if kv[1] is not None else 0))
+            ordered = sorted(lines[h].items(), key=lambda kv: -(kv[1] if kv[1] is not None else 0))
             block = []
             for (act, obj, _), score in ordered:
                 pieces = [(self._action_name(act), self.action_text_color),
@@ -352,8 +354,7 @@ class PaIRVisualizer(Visualizer):
             # the best line nearest to the box: stacked upwards, it goes first
             self._draw_label_block(block, h_box, above=True)
 
-    def _blend_contact_map(self, image: np.ndarray,
-                           contact_map: np.ndarray) -> np.ndarray:
+    def _blend_contact_map(self, image: np.ndarray, contact_map: np.ndarray) -> np.ndarray:
         """Blend each part's colour over the pixels of that part.
 
         Args:
@@ -365,15 +366,13 @@ class PaIRVisualizer(Visualizer):
             on part pixels and ``image`` elsewhere.
         """
         if contact_map.shape != image.shape[:2]:
-            raise ValueError(
-                f'contact map of size {contact_map.shape} does not match the image '
-                f'of size {image.shape[:2]}: both must be at the original image size')
+            raise ValueError(f'contact map of size {contact_map.shape} does not match the image '
+                             f'of size {image.shape[:2]}: both must be at the original image size')
         ids = np.unique(contact_map)
         bad = ids[((ids < 0) | (ids > NUM_PARTS)) & (ids != IGNORE_INDEX)]
         if len(bad):
-            raise ValueError(
-                f'contact map holds ids {bad.tolist()} outside 0..{NUM_PARTS} and '
-                f'{IGNORE_INDEX}')
+            raise ValueError(f'contact map holds ids {bad.tolist()} outside 0..{NUM_PARTS} and '
+                             f'{IGNORE_INDEX}')
         is_part = (contact_map >= 1) & (contact_map <= NUM_PARTS)
         out = image.copy()
         colours = PART_PALETTE[contact_map[is_part]].astype(np.float32)
@@ -382,8 +381,7 @@ class PaIRVisualizer(Visualizer):
         out[is_part] = np.clip(np.round(blended), 0, 255).astype(np.uint8)
         return out
 
-    def _draw_part_legend(self, contact_map: np.ndarray,
-                          part_scores: Optional[np.ndarray]) -> None:
+    def _draw_part_legend(self, contact_map: np.ndarray, part_scores: Optional[np.ndarray]) -> None:
         """At the top right, one entry per part present: its name on its colour."""
         present = [int(k) for k in np.unique(contact_map) if 1 <= k <= NUM_PARTS]
         if not present:
@@ -397,9 +395,13 @@ class PaIRVisualizer(Visualizer):
             label = BODY_PARTS[k - 1]
             if part_scores is not None:
                 label += f' {float(part_scores[k - 1]):.2f}'
-            _, bottom = self._draw_text_line(
-                [(label, text_colour)], self.width - 2.0, y, font_size,
-                align_right=True, background=colour, background_alpha=1.0)
+            _, bottom = self._draw_text_line([(label, text_colour)],
+                                             self.width - 2.0,
+                                             y,
+                                             font_size,
+                                             align_right=True,
+                                             background=colour,
+                                             background_alpha=1.0)
             y = bottom + 1
 
     # ------------------------------------------------------------------ data samples
@@ -427,8 +429,7 @@ class PaIRVisualizer(Visualizer):
         return triplets
 
     @staticmethod
-    def _pred_triplets(data_sample: PaIRDataSample,
-                       score_thr: float) -> List[Triplet]:
+    def _pred_triplets(data_sample: PaIRDataSample, score_thr: float) -> List[Triplet]:
         if 'pred_hois' not in data_sample:
             return []
         hois = data_sample.pred_hois
@@ -438,8 +439,8 @@ class PaIRVisualizer(Visualizer):
         obj = to_numpy(hois.object_bboxes).reshape(-1, 4)
         obj_labels = to_numpy(hois.object_labels).reshape(-1)
         act_labels = to_numpy(hois.action_labels).reshape(-1)
-        return [(subj[i], obj[i], int(obj_labels[i]), int(act_labels[i]),
-                 float(scores[i])) for i in keep]
+        return [(subj[i], obj[i], int(obj_labels[i]), int(act_labels[i]), float(scores[i]))
+                for i in keep]
 
     @staticmethod
     def _contact_map(pixel_data) -> np.ndarray:
@@ -457,8 +458,7 @@ class PaIRVisualizer(Visualizer):
         sx, sy = size[0] / width, size[1] / height
         scale = np.array([sx, sy, sx, sy], dtype=np.float32)
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        triplets = [(h * scale, o * scale, obj, act, score)
-                    for h, o, obj, act, score in triplets]
+        triplets = [(h * scale, o * scale, obj, act, score) for h, o, obj, act, score in triplets]
         if contact_map is not None:
             contact_map = cv2.resize(
                 contact_map.astype(np.uint8), size,
@@ -468,8 +468,7 @@ class PaIRVisualizer(Visualizer):
     def _draw_side(self, image: np.ndarray, triplets: List[Triplet],
                    contact_map: Optional[np.ndarray],
                    part_scores: Optional[np.ndarray]) -> np.ndarray:
-        image, triplets, contact_map = self._scale_for_drawing(
-            image, triplets, contact_map)
+        image, triplets, contact_map = self._scale_for_drawing(image, triplets, contact_map)
         # GT without pairs: instances only, persons red and the rest green
         boxes_only = [t for t in triplets if t[3] < 0]
         hois = [t for t in triplets if t[3] >= 0]
@@ -497,12 +496,14 @@ class PaIRVisualizer(Visualizer):
         for box, _, label, _, _ in instances:
             is_person = label == 0
             self.draw_bboxes(
-                self._in_image(box[None]), line_widths=self._box_line_width(), alpha=1.0,
+                self._in_image(box[None]),
+                line_widths=self._box_line_width(),
+                alpha=1.0,
                 edge_colors=[self.human_color if is_person else self.object_color])
             if self.draw_labels:
-                self._draw_label_block(
-                    [[(self._object_name(label), self.object_text_color)]], box,
-                    above=True)
+                self._draw_label_block([[(self._object_name(label), self.object_text_color)]],
+                                       box,
+                                       above=True)
 
     @master_only
     def add_datasample(self,
@@ -543,30 +544,28 @@ class PaIRVisualizer(Visualizer):
         if image.ndim == 2:
             image = np.repeat(image[..., None], 3, axis=2)
         if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(
-                f'{name}: image must be (H, W, 3) RGB, got shape {image.shape}')
+            raise ValueError(f'{name}: image must be (H, W, 3) RGB, got shape {image.shape}')
         image = image.clip(0, 255).astype(np.uint8)
 
         gt_img = pred_img = None
         if data_sample is not None:
             data_sample = data_sample.cpu()
-            has_gt = any(k in data_sample
-                         for k in ('gt_instances', 'gt_pairs', 'gt_sem_seg'))
-            has_pred = any(k in data_sample
-                           for k in ('pred_hois', 'pred_sem_seg'))
+            has_gt = any(k in data_sample for k in ('gt_instances', 'gt_pairs', 'gt_sem_seg'))
+            has_pred = any(k in data_sample for k in ('pred_hois', 'pred_sem_seg'))
             if draw_gt and has_gt:
-                gt_map = (self._contact_map(data_sample.gt_sem_seg)
-                          if 'gt_sem_seg' in data_sample else None)
-                gt_img = self._draw_side(
-                    image, self._gt_triplets(data_sample), gt_map, None)
+                gt_map = (
+                    self._contact_map(data_sample.gt_sem_seg)
+                    if 'gt_sem_seg' in data_sample else None)
+                gt_img = self._draw_side(image, self._gt_triplets(data_sample), gt_map, None)
             if draw_pred and has_pred:
-                pred_map = (self._contact_map(data_sample.pred_sem_seg)
-                            if 'pred_sem_seg' in data_sample else None)
-                part_scores = (to_numpy(data_sample.pred_parts).reshape(-1)
-                               if 'pred_parts' in data_sample else None)
-                pred_img = self._draw_side(
-                    image, self._pred_triplets(data_sample, pred_score_thr),
-                    pred_map, part_scores)
+                pred_map = (
+                    self._contact_map(data_sample.pred_sem_seg)
+                    if 'pred_sem_seg' in data_sample else None)
+                part_scores = (
+                    to_numpy(data_sample.pred_parts).reshape(-1)
+                    if 'pred_parts' in data_sample else None)
+                pred_img = self._draw_side(image, self._pred_triplets(data_sample, pred_score_thr),
+                                           pred_map, part_scores)
 
         if gt_img is not None and pred_img is not None:
             drawn = np.concatenate((gt_img, pred_img), axis=1)

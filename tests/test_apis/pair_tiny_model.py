@@ -36,8 +36,17 @@ def write_annotation_file(data_root: str) -> str:
     path = osp.join(data_root, 'annotations', 'test.json')
     os.makedirs(osp.dirname(path), exist_ok=True)
     with open(path, 'w') as f:
-        json.dump(dict(
-            metainfo=dict(objects=list(OBJECTS), actions=list(ACTIONS)),
-            images=[dict(id=1, file_name='images/0001.png', width=64, height=48,
-                         contact_mask=None, instances=[], interactions=[])]), f)
+        json.dump(
+            dict(
+                metainfo=dict(objects=list(OBJECTS), actions=list(ACTIONS)),
+                images=[
+                    dict(
+                        id=1,
+                        file_name='images/0001.png',
+                        width=64,
+                        height=48,
+                        contact_mask=None,
+                        instances=[],
+                        interactions=[])
+                ]), f)
     return path

@@ -33,8 +33,8 @@ def checkpoint(tmp_path_factory):
         model = init_model(cfg)
     ckpt = str(root / 'tiny.pth')
     meta = dict(objects=OBJECTS, classes=OBJECTS, actions=ACTIONS)
-    save_checkpoint(dict(meta=dict(dataset_meta=meta),
-                         state_dict=weights_to_cpu(model.state_dict())), ckpt)
+    save_checkpoint(
+        dict(meta=dict(dataset_meta=meta), state_dict=weights_to_cpu(model.state_dict())), ckpt)
     return config_file, ckpt
 
 
@@ -48,8 +48,9 @@ def write_inputs(folder):
     exif[0x0112] = 6  # shown rotated 90 degrees clockwise
     Image.fromarray(rgb).save(osp.join(folder, 'rotated.jpg'), exif=exif, quality=95)
     Image.fromarray(rgb[..., 0]).save(osp.join(folder, 'gray.png'))
-    Image.fromarray(np.dstack([rgb, np.full((60, 90), 128, np.uint8)]),
-                    mode='RGBA').save(osp.join(folder, 'rgba.png'))
+    Image.fromarray(
+        np.dstack([rgb, np.full((60, 90), 128, np.uint8)]),
+        mode='RGBA').save(osp.join(folder, 'rgba.png'))
     Image.fromarray(rgb).save(osp.join(folder, 'same.webp'), lossless=True)
     Image.fromarray(rgb).save(osp.join(folder, 'same.png'))
     big = cv2.resize(rgb, (600, 400), interpolation=cv2.INTER_LINEAR)
@@ -71,8 +72,7 @@ def red(img):
     return (img[..., 2] > 240) & (img[..., 1] < 40) & (img[..., 0] < 40)
 
 
-def test_demo_writes_pictures_json_and_masks(checkpoint, tmp_path, monkeypatch,
-                                            capsys):
+def test_demo_writes_pictures_json_and_masks(checkpoint, tmp_path, monkeypatch, capsys):
     config_file, ckpt = checkpoint
     inputs = str(tmp_path / 'in')
     write_inputs(inputs)
@@ -86,16 +86,16 @@ def test_demo_writes_pictures_json_and_masks(checkpoint, tmp_path, monkeypatch,
     top = reference['rotated.jpg'].pred_hois.scores[:2].tolist()
     thr = (top[0] + top[1]) / 2 if top[0] > top[1] else top[0] - 1e-6
 
-    code = run_demo(monkeypatch, inputs, config_file, ckpt, '--out-dir', out_dir,
-                    '--score-thr', str(thr), '--max-draw-size', '300')
+    code = run_demo(monkeypatch, inputs, config_file, ckpt, '--out-dir', out_dir, '--score-thr',
+                    str(thr), '--max-draw-size', '300')
     assert code == 0
     printed = capsys.readouterr().out
     assert '6 images: read' in printed and 'big.png' in printed
 
     stems = ['big', 'gray', 'rgba', 'rotated', 'same_png', 'same_webp']
-    assert sorted(os.listdir(out_dir)) == sorted(
-        [f'{s}.png' for s in stems] + [f'{s}.json' for s in stems]
-        + [f'{s}_contact.png' for s in stems])
+    assert sorted(os.listdir(out_dir)) == sorted([f'{s}.png'
+                                                  for s in stems] + [f'{s}.json' for s in stems] +
+                                                 [f'{s}_contact.png' for s in stems])
 
     # the EXIF-rotated photo is processed upright: 60 high x 90 wide -> 90 x 60
     record = json.load(open(osp.join(out_dir, 'rotated.json')))
@@ -106,12 +106,12 @@ def test_demo_writes_pictures_json_and_masks(checkpoint, tmp_path, monkeypatch,
     hois = ref.pred_hois[ref.pred_hois.scores > thr]
     assert len(record['hois']) == len(hois) >= 1
     entry = record['hois'][0]
-    assert set(entry) == {'subject_bbox', 'object_bbox', 'object_id', 'object_name',
-                          'action_id', 'action_name', 'score'}
-    np.testing.assert_allclose(entry['subject_bbox'], hois.subject_bboxes[0].tolist(),
-                               atol=0.01)
-    np.testing.assert_allclose(entry['object_bbox'], hois.object_bboxes[0].tolist(),
-                               atol=0.01)
+    assert set(entry) == {
+        'subject_bbox', 'object_bbox', 'object_id', 'object_name', 'action_id', 'action_name',
+        'score'
+    }
+    np.testing.assert_allclose(entry['subject_bbox'], hois.subject_bboxes[0].tolist(), atol=0.01)
+    np.testing.assert_allclose(entry['object_bbox'], hois.object_bboxes[0].tolist(), atol=0.01)
     assert entry['object_name'] == OBJECTS[entry['object_id']]
     assert entry['action_name'] == ACTIONS[entry['action_id']]
     assert entry['object_id'] == int(hois.object_labels[0])
@@ -145,8 +145,7 @@ def test_demo_writes_pictures_json_and_masks(checkpoint, tmp_path, monkeypatch,
     assert cv2.imread(osp.join(out_dir, 'gray.png')).shape == (60, 90, 3)
     assert cv2.imread(osp.join(out_dir, 'rgba.png')).shape == (60, 90, 3)
     np.testing.assert_array_equal(
-        load_image(osp.join(inputs, 'rgba.png')), load_image(osp.join(inputs,
-                                                                       'same.png')))
+        load_image(osp.join(inputs, 'rgba.png')), load_image(osp.join(inputs, 'same.png')))
 
 
 def test_demo_names_an_unreadable_file(checkpoint, tmp_path, monkeypatch, capsys):
@@ -156,16 +155,16 @@ def test_demo_names_an_unreadable_file(checkpoint, tmp_path, monkeypatch, capsys
     bad = tmp_path / 'bad.jpg'
     bad.write_bytes(b'garbage')
     from pair_plugin.structures import PaIRFormatError
-    monkeypatch.setattr(sys, 'argv', [DEMO, str(bad), config_file, ckpt, '--out-dir',
-                                      str(tmp_path / 'o1')])
+    monkeypatch.setattr(sys, 'argv',
+                        [DEMO, str(bad), config_file, ckpt, '--out-dir',
+                         str(tmp_path / 'o1')])
     with pytest.raises(PaIRFormatError, match=r'bad\.jpg: image: cannot be read'):
         runpy.run_path(DEMO, run_name='__main__')
     # with --skip-unreadable the others are done, the bad one reported, exit code 1
     code = run_demo(monkeypatch, str(bad), str(good), config_file, ckpt, '--out-dir',
                     str(tmp_path / 'o2'), '--skip-unreadable')
     assert code == 1
-    assert sorted(os.listdir(tmp_path / 'o2')) == ['good.json', 'good.png',
-                                                   'good_contact.png']
+    assert sorted(os.listdir(tmp_path / 'o2')) == ['good.json', 'good.png', 'good_contact.png']
     assert 'skipped' in capsys.readouterr().err
     with pytest.raises(FileNotFoundError, match='no such image file or folder'):
         run_demo(monkeypatch, str(tmp_path / 'absent.jpg'), config_file, ckpt)

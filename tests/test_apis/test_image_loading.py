@@ -39,8 +39,7 @@ def test_grayscale_becomes_three_equal_channels(tmp_path):
 
 def test_rgba_drops_alpha_as_mmcv_does(tmp_path):
     path = str(tmp_path / 'rgba.png')
-    rgba = np.dstack([pattern(), np.linspace(0, 255, 60, dtype=np.uint8)[None].repeat(
-        40, 0)])
+    rgba = np.dstack([pattern(), np.linspace(0, 255, 60, dtype=np.uint8)[None].repeat(40, 0)])
     Image.fromarray(rgba, mode='RGBA').save(path)
     img = load_image(path)
     np.testing.assert_array_equal(img, pattern()[..., ::-1])
@@ -54,14 +53,15 @@ def test_16_bit_grayscale_is_scaled_to_8_bits(tmp_path):
     assert img.shape == (10, 12, 3) and (img == 255).all()
 
 
-@pytest.mark.parametrize('orientation, expected_shape, red_corner', [
-    (1, (40, 60), (0, 0)),     # upright
-    (3, (40, 60), (-1, -1)),   # upside down: the red block ends at the bottom right
-    (6, (60, 40), (0, -1)),    # rotated 90 degrees clockwise for display: top right
-    (8, (60, 40), (-1, 0)),    # rotated 90 degrees counter-clockwise: bottom left
-])
-def test_exif_orientation_is_applied(tmp_path, orientation, expected_shape,
-                                     red_corner):
+@pytest.mark.parametrize(
+    'orientation, expected_shape, red_corner',
+    [
+        (1, (40, 60), (0, 0)),  # upright
+        (3, (40, 60), (-1, -1)),  # upside down: the red block ends at the bottom right
+        (6, (60, 40), (0, -1)),  # rotated 90 degrees clockwise for display: top right
+        (8, (60, 40), (-1, 0)),  # rotated 90 degrees counter-clockwise: bottom left
+    ])
+def test_exif_orientation_is_applied(tmp_path, orientation, expected_shape, red_corner):
     path = str(tmp_path / f'o{orientation}.jpg')
     exif = Image.Exif()
     exif[0x0112] = orientation
@@ -90,8 +90,9 @@ def test_webp_and_palette_images(tmp_path):
 def test_unreadable_and_missing_files_name_the_file(tmp_path):
     bad = tmp_path / 'broken.jpg'
     bad.write_bytes(b'\xff\xd8 this is not a jpeg')
-    with pytest.raises(PaIRFormatError, match=r'broken\.jpg: image: cannot be read as '
-                       r'an image'):
+    with pytest.raises(
+            PaIRFormatError, match=r'broken\.jpg: image: cannot be read as '
+            r'an image'):
         load_image(str(bad))
     with pytest.raises(FileNotFoundError, match=r'nothing\.png: image file not found'):
         load_image(osp.join(str(tmp_path), 'nothing.png'))

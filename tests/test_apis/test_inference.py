@@ -9,8 +9,7 @@ from mmengine.runner.checkpoint import weights_to_cpu
 from pair_tiny_model import ACTIONS, OBJECTS, tiny_config, write_annotation_file
 from PIL import Image
 
-from pair_plugin.apis import (build_inference_pipeline, inference_pair,
-                              init_model, load_image)
+from pair_plugin.apis import build_inference_pipeline, inference_pair, init_model, load_image
 from pair_plugin.structures import PaIRDataSample, PaIRFormatError
 
 META = dict(objects=OBJECTS, classes=OBJECTS, actions=ACTIONS, hoi_categories=None)
@@ -31,8 +30,8 @@ def trained(tmp_path_factory):
             p.add_(0.01 * torch.randn_like(p))
     ckpt = str(root / 'epoch_1.pth')
     save_checkpoint(
-        dict(meta=dict(dataset_meta=META, epoch=1),
-             state_dict=weights_to_cpu(model.state_dict())), ckpt)
+        dict(meta=dict(dataset_meta=META, epoch=1), state_dict=weights_to_cpu(model.state_dict())),
+        ckpt)
     loaded = init_model(cfg, ckpt, device='cpu')
     return dict(cfg=cfg, ckpt=ckpt, state=model.state_dict(), model=loaded, root=root)
 
@@ -85,8 +84,8 @@ def test_checkpoint_must_be_a_local_file(trained, tmp_path):
 
 
 def test_cfg_options_are_applied(trained):
-    model = init_model(trained['cfg'], trained['ckpt'],
-                       cfg_options={'model.test_cfg.max_per_img': 3})
+    model = init_model(
+        trained['cfg'], trained['ckpt'], cfg_options={'model.test_cfg.max_per_img': 3})
     result = inference_pair(model, photo())
     assert len(result.pred_hois) == 3
 
@@ -161,8 +160,9 @@ def test_paths_and_lists(trained, tmp_path):
 
 
 def test_bad_inputs(trained, tmp_path):
-    with pytest.raises(ValueError, match=r'array_0: an image array must be \(H, W\), '
-                       r'\(H, W, 3\) BGR'):
+    with pytest.raises(
+            ValueError, match=r'array_0: an image array must be \(H, W\), '
+            r'\(H, W, 3\) BGR'):
         inference_pair(trained['model'], np.zeros((4, 5, 2), np.uint8))
     with pytest.raises(ValueError, match='must be uint8'):
         inference_pair(trained['model'], np.zeros((4, 5, 3), np.float32))

@@ -12,8 +12,7 @@ from pair_tiny_model import ACTIONS, OBJECTS, tiny_config
 from PIL import Image
 
 from pair_plugin.apis import PaIRInferencer, init_model
-from pair_plugin.evaluation.predictions_file import (read_prediction_mask,
-                                                     read_predictions_file)
+from pair_plugin.evaluation.predictions_file import read_prediction_mask, read_predictions_file
 
 
 @pytest.fixture(scope='module')
@@ -94,11 +93,10 @@ def test_out_dir_holds_a_predictions_file_masks_and_pictures(model, tmp_path):
     images = photos(2, h=48, w=72)
     out_dir = str(tmp_path / 'out')
     inferencer = PaIRInferencer(model, show_progress=False)
-    result = inferencer(images, batch_size=2, out_dir=out_dir, return_vis=True,
-                        pred_score_thr=0.0)
+    result = inferencer(images, batch_size=2, out_dir=out_dir, return_vis=True, pred_score_thr=0.0)
     assert sorted(os.listdir(out_dir)) == ['pred_masks', 'predictions.json', 'vis']
-    records = read_predictions_file(osp.join(out_dir, 'predictions.json'),
-                                    num_objects=len(OBJECTS), num_actions=len(ACTIONS))
+    records = read_predictions_file(
+        osp.join(out_dir, 'predictions.json'), num_objects=len(OBJECTS), num_actions=len(ACTIONS))
     for record, entry in zip(records, result['predictions']):
         assert record['file_name'] == entry['file_name']
         assert entry['contact_mask'] == f'pred_masks/{entry["file_name"]}.png'
@@ -120,9 +118,13 @@ def test_out_dir_holds_a_predictions_file_masks_and_pictures(model, tmp_path):
 
 
 def test_cfg_options_reach_the_model_and_the_pipeline(model):
-    inferencer = PaIRInferencer(model.cfg, show_progress=False, cfg_options={
-        'model.test_cfg.max_per_img': 3,
-        'test_dataloader.dataset.pipeline.1.scale': (64, 48)})
+    inferencer = PaIRInferencer(
+        model.cfg,
+        show_progress=False,
+        cfg_options={
+            'model.test_cfg.max_per_img': 3,
+            'test_dataloader.dataset.pipeline.1.scale': (64, 48)
+        })
     sample = inferencer(photos(1), return_datasamples=True)['predictions'][0]
     assert len(sample.pred_hois) == 3
     assert sample.img_shape == (48, 64) and sample.ori_shape == (60, 80)
@@ -146,7 +148,8 @@ def test_errors_name_what_is_wrong(model, tmp_path):
         inferencer([3])
     img = photos(1)[0]
     with pytest.raises(ValueError, match=r"name \['same'\] more than once"):
-        inferencer([dict(img=img, file_name='same'), dict(img=img, file_name='same')],
+        inferencer([dict(img=img, file_name='same'),
+                    dict(img=img, file_name='same')],
                    out_dir=str(tmp_path / 'o'))
     with pytest.raises(ValueError, match='backend must be one of'):
         PaIRInferencer(model, backend='tensorrt')

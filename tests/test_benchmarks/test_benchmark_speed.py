@@ -36,11 +36,13 @@ def test_median_seconds_times_the_functions_in_turn(bench, monkeypatch):
     durations = {'a': iter([1, 1, 5]), 'b': iter([2, 7, 2])}
 
     def make(name):
+
         def fn():
             calls.append(name)
             if len(calls) > 2:  # after the warm-up: advance the fake clock
                 for _ in range(next(durations[name]) - 1):
                     next(clock)
+
         return fn
 
     medians = bench.median_seconds([make('a'), make('b')], runs=3, warmup=1, device='cpu')
@@ -57,7 +59,8 @@ def test_sample_for_a_pair_model_trains_a_small_pairnet(bench):
     model = MODELS.build(cfg.model)
     rows = bench.option_rows(model, runs=1, warmup=0, device='cpu')
     assert [r.split('|')[1].strip() for r in rows] == [
-        'fp32', 'channels_last', 'AMP (bf16 on CPU, fp16 on CUDA)', 'channels_last + AMP']
+        'fp32', 'channels_last', 'AMP (bf16 on CPU, fp16 on CUDA)', 'channels_last + AMP'
+    ]
     # the fp32 row is the reference: speed-ups of exactly 1
     cells = [c.strip() for c in rows[0].split('|')[1:-1]]
     assert cells[2] == '1.00' and cells[4] == '1.00'

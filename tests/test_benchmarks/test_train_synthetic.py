@@ -9,8 +9,7 @@ from PIL import Image
 
 from tests.helpers import REPO, load_tool, make_tiny_dataset, write_tiny_config
 
-METRICS = ('hoi/mAP', 'contact/SC-Acc', 'contact/C-Acc', 'contact/mIoU',
-           'contact/wIoU')
+METRICS = ('hoi/mAP', 'contact/SC-Acc', 'contact/C-Acc', 'contact/mIoU', 'contact/wIoU')
 
 
 @pytest.fixture(scope='module')
@@ -25,8 +24,10 @@ def tiny_run(tmp_path_factory, tool):
     data = make_tiny_dataset(str(tmp / 'data'), num_train=4, num_val=3, num_test=0)
     cfg = write_tiny_config(str(tmp / 'tiny.py'), str(tmp / 'elsewhere'))
     work_dir = str(tmp / 'wd')
-    rows = tool.main([cfg, '--data-root', data, '--work-dir', work_dir,
-                      '--threads', '1', '--cfg-options', 'train_cfg.max_epochs=2'])
+    rows = tool.main([
+        cfg, '--data-root', data, '--work-dir', work_dir, '--threads', '1', '--cfg-options',
+        'train_cfg.max_epochs=2'
+    ])
     return rows, work_dir
 
 
@@ -70,21 +71,25 @@ def test_plot_of_losses_and_metrics(tiny_run):
         assert img.size == (1300, 450)
         pixels = img.convert('RGB')
         # the loss and the metric axes both hold drawn (coloured) lines
-        colours = {pixels.getpixel((x, y)) for x in range(0, 1300, 3)
-                   for y in range(0, 450, 3)}
+        colours = {pixels.getpixel((x, y)) for x in range(0, 1300, 3) for y in range(0, 450, 3)}
     assert len(colours) > 20
 
 
 def test_table_and_target_summary(tool):
-    rows = [dict(epoch=1, iter=10, wall_time_s=60.0, **{'hoi/mAP': 12.5,
-                                                         'contact/C-Acc': 55.0}),
-            dict(epoch=2, iter=20, wall_time_s=1000.0, **{'hoi/mAP': 40.0,
-                                                           'contact/C-Acc': 70.0})]
+    rows = [
+        dict(epoch=1, iter=10, wall_time_s=60.0, **{
+            'hoi/mAP': 12.5,
+            'contact/C-Acc': 55.0
+        }),
+        dict(epoch=2, iter=20, wall_time_s=1000.0, **{
+            'hoi/mAP': 40.0,
+            'contact/C-Acc': 70.0
+        })
+    ]
     table = tool.format_table(rows)
     lines = table.splitlines()
     assert lines[0].split('|')[3].strip() == 'mAP'
-    assert [c.strip() for c in lines[2].split('|')] == ['1', '10', '1.00', '12.50',
-                                                        '55.00']
+    assert [c.strip() for c in lines[2].split('|')] == ['1', '10', '1.00', '12.50', '55.00']
     # epoch 2 ended after 15 minutes: the target is judged at epoch 1
     summary = tool.target_summary(rows)
     assert summary.startswith('at epoch 1, 1.0 min')
@@ -110,9 +115,11 @@ def test_generates_the_set_when_absent(tool, tmp_path, monkeypatch):
 
 
 def test_refuses_an_iteration_based_config(tool, tmp_path):
-    cfg = write_tiny_config(str(tmp_path / 'iter.py'), str(tmp_path / 'd'),
-                            extra="train_cfg = dict(_delete_=True, "
-                            "type='IterBasedTrainLoop', max_iters=4)")
+    cfg = write_tiny_config(
+        str(tmp_path / 'iter.py'),
+        str(tmp_path / 'd'),
+        extra="train_cfg = dict(_delete_=True, "
+        "type='IterBasedTrainLoop', max_iters=4)")
     args = tool.parse_args([cfg, '--data-root', str(tmp_path / 'd')])
     with pytest.raises(ValueError, match='IterBasedTrainLoop'):
         tool.build_config(args)
@@ -133,8 +140,7 @@ def test_recorder_hook_times_and_nan(tool):
     assert hook.rows == [] and saved == []
     hook.before_train(runner)
     hook.before_val_epoch(runner)
-    hook.after_val_epoch(runner, {'hoi/mAP': 12.5, 'hoi/mAP_rare': float('nan'),
-                                  'note': 'text'})
+    hook.after_val_epoch(runner, {'hoi/mAP': 12.5, 'hoi/mAP_rare': float('nan'), 'note': 'text'})
     row = hook.rows[0]
     assert (row['epoch'], row['iter']) == (3, 30)
     assert row['hoi/mAP'] == 12.5

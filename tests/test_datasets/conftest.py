@@ -1,9 +1,10 @@
 """Fixtures of the data tests."""
 import pytest
 from mmengine.registry import init_default_scope
+from pair_data_factory import write_dataset
 
 import pair_plugin.datasets  # noqa: F401  (registers the dataset and transforms)
-from pair_data_factory import write_dataset
+
 
 @pytest.fixture(autouse=True)
 def pair_scope():

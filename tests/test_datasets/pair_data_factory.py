@@ -7,35 +7,48 @@ import os.path as osp
 import numpy as np
 from PIL import Image
 
-
 #: a small vocabulary: 3 objects (person first) and 4 actions
-METAINFO = dict(objects=['person', 'cup', 'chair'],
-                actions=['hold', 'drink_with', 'sit_on', 'carry'],
-                hoi_categories=[[0, 1], [1, 1], [2, 2], [3, 2]])
+METAINFO = dict(
+    objects=['person', 'cup', 'chair'],
+    actions=['hold', 'drink_with', 'sit_on', 'carry'],
+    hoi_categories=[[0, 1], [1, 1], [2, 2], [3, 2]])
 
 #: image 1: 60x40, two people, a cup and a chair, two pairs, a contact mask
 IMAGE_1 = dict(
-    id=1, file_name='images/a.png', width=60, height=40,
+    id=1,
+    file_name='images/a.png',
+    width=60,
+    height=40,
     contact_mask='masks/a.png',
-    instances=[dict(bbox=[2, 3, 20, 38], category_id=0),
-               dict(bbox=[12, 10, 18, 16], category_id=1),
-               dict(bbox=[30, 5, 50, 39], category_id=0),
-               dict(bbox=[28, 20, 58, 40], category_id=2)],
-    interactions=[dict(subject_id=0, object_id=1, action_ids=[0, 1],
-                       contact_parts=[1, 6]),
-                  dict(subject_id=2, object_id=3, action_ids=[2],
-                       contact_parts=[10, 12])])
+    instances=[
+        dict(bbox=[2, 3, 20, 38], category_id=0),
+        dict(bbox=[12, 10, 18, 16], category_id=1),
+        dict(bbox=[30, 5, 50, 39], category_id=0),
+        dict(bbox=[28, 20, 58, 40], category_id=2)
+    ],
+    interactions=[
+        dict(subject_id=0, object_id=1, action_ids=[0, 1], contact_parts=[1, 6]),
+        dict(subject_id=2, object_id=3, action_ids=[2], contact_parts=[10, 12])
+    ])
 #: image 2: 30x20, one person and a chair, no contact annotation
 IMAGE_2 = dict(
-    id=2, file_name='images/b.png', width=30, height=20, contact_mask=None,
+    id=2,
+    file_name='images/b.png',
+    width=30,
+    height=20,
+    contact_mask=None,
     instances=[dict(bbox=[0, 0, 10, 20], category_id=0),
                dict(bbox=[5, 10, 30, 20], category_id=2)],
-    interactions=[dict(subject_id=0, object_id=1, action_ids=[2],
-                       contact_parts=[15])])
+    interactions=[dict(subject_id=0, object_id=1, action_ids=[2], contact_parts=[15])])
 #: image 3: 30x20, nobody interacts
 IMAGE_3 = dict(
-    id=3, file_name='images/c.png', width=30, height=20, contact_mask=None,
-    instances=[dict(bbox=[1, 1, 5, 5], category_id=1)], interactions=[])
+    id=3,
+    file_name='images/c.png',
+    width=30,
+    height=20,
+    contact_mask=None,
+    instances=[dict(bbox=[1, 1, 5, 5], category_id=1)],
+    interactions=[])
 
 
 def image_1_mask() -> np.ndarray:
@@ -60,13 +73,11 @@ def image_pixels(width: int, height: int) -> np.ndarray:
     return img
 
 
-def write_dataset(root, images=None, metainfo=METAINFO, split='train',
-                  masks=None) -> str:
+def write_dataset(root, images=None, metainfo=METAINFO, split='train', masks=None) -> str:
     """Write an annotation file, its images and masks under ``root``; returns the
     annotation path. ``masks`` maps mask paths to arrays (default: image 1's mask)."""
     root = str(root)
-    images = copy.deepcopy(images if images is not None else
-                           [IMAGE_1, IMAGE_2, IMAGE_3])
+    images = copy.deepcopy(images if images is not None else [IMAGE_1, IMAGE_2, IMAGE_3])
     for img in images:
         path = osp.join(root, img['file_name'])
         _mkdir(path)

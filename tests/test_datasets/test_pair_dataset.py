@@ -3,11 +3,9 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from pair_data_factory import IMAGE_1, IMAGE_2, IMAGE_3, METAINFO, edit_annotation, write_dataset
 
-from pair_data_factory import (IMAGE_1, IMAGE_2, IMAGE_3, METAINFO,
-                               edit_annotation, write_dataset)
-from pair_plugin.datasets import (PaIRDataset, count_hoi_instances,
-                                  count_part_images)
+from pair_plugin.datasets import PaIRDataset, count_hoi_instances, count_part_images
 from pair_plugin.registry import DATASETS
 from pair_plugin.structures import PaIRFormatError
 
@@ -22,11 +20,9 @@ def test_parse_data_info(hand_dataset, tmp_path):
     assert (info['height'], info['width']) == (40, 60)
     assert info['seg_map_path'] == osp.join(str(tmp_path), 'masks/a.png')
     assert info['contact_annotated'] is True
-    assert info['instances'][1] == dict(bbox=[12.0, 10.0, 18.0, 16.0],
-                                        bbox_label=1, ignore_flag=0)
-    assert info['interactions'][0] == dict(subject_id=0, object_id=1,
-                                           action_ids=[0, 1],
-                                           contact_parts=[1, 6])
+    assert info['instances'][1] == dict(bbox=[12.0, 10.0, 18.0, 16.0], bbox_label=1, ignore_flag=0)
+    assert info['interactions'][0] == dict(
+        subject_id=0, object_id=1, action_ids=[0, 1], contact_parts=[1, 6])
     assert info['num_actions'] == 4
     info2 = ds.get_data_info(1)
     assert info2['seg_map_path'] is None and info2['contact_annotated'] is False
@@ -43,26 +39,31 @@ def test_metainfo_from_file(hand_dataset):
 
 def test_metainfo_from_config(tmp_path):
     ann = write_dataset(tmp_path, metainfo=None)
-    ds = PaIRDataset(ann_file=ann, metainfo=dict(
-        classes=['person', 'cup', 'chair'], actions=METAINFO['actions']))
+    ds = PaIRDataset(
+        ann_file=ann,
+        metainfo=dict(classes=['person', 'cup', 'chair'], actions=METAINFO['actions']))
     assert ds.metainfo['objects'] == ('person', 'cup', 'chair')
     assert ds.metainfo['hoi_categories'] is None
     # lazy init: only the config's metainfo until full_init
-    lazy = PaIRDataset(ann_file=ann, lazy_init=True,
-                       metainfo=dict(objects=['person', 'cup', 'chair'],
-                                     actions=METAINFO['actions']))
+    lazy = PaIRDataset(
+        ann_file=ann,
+        lazy_init=True,
+        metainfo=dict(objects=['person', 'cup', 'chair'], actions=METAINFO['actions']))
     assert not lazy._fully_initialized
     assert len(lazy) == 3 and lazy._fully_initialized
 
 
 def test_metainfo_missing_or_conflicting(tmp_path):
     ann = write_dataset(tmp_path, metainfo=None)
-    with pytest.raises(PaIRFormatError, match=r'train\.json: metainfo: no '
-                       r'objects or actions'):
+    with pytest.raises(
+            PaIRFormatError, match=r'train\.json: metainfo: no '
+            r'objects or actions'):
         PaIRDataset(ann_file=ann)
     ann = write_dataset(tmp_path)
-    with pytest.raises(PaIRFormatError, match=r'metainfo\.actions: differs from '
-                       r"the dataset config's metainfo\.actions"):
+    with pytest.raises(
+            PaIRFormatError,
+            match=r'metainfo\.actions: differs from '
+            r"the dataset config's metainfo\.actions"):
         PaIRDataset(ann_file=ann, metainfo=dict(actions=['a', 'b', 'c', 'd']))
     # equal in both places is fine
     ds = PaIRDataset(ann_file=ann, metainfo=dict(actions=METAINFO['actions']))
@@ -70,11 +71,10 @@ def test_metainfo_missing_or_conflicting(tmp_path):
 
 
 def test_filter_empty_interactions(hand_dataset):
-    ds = PaIRDataset(ann_file=hand_dataset,
-                     filter_cfg=dict(filter_empty_interactions=True))
+    ds = PaIRDataset(ann_file=hand_dataset, filter_cfg=dict(filter_empty_interactions=True))
     assert [ds.get_data_info(i)['img_id'] for i in range(len(ds))] == [1, 2]
-    test = PaIRDataset(ann_file=hand_dataset, test_mode=True,
-                       filter_cfg=dict(filter_empty_interactions=True))
+    test = PaIRDataset(
+        ann_file=hand_dataset, test_mode=True, filter_cfg=dict(filter_empty_interactions=True))
     assert len(test) == 3
     with pytest.raises(ValueError, match='unknown filter_cfg keys'):
         PaIRDataset(ann_file=hand_dataset, filter_cfg=dict(min_size=3))
@@ -82,8 +82,7 @@ def test_filter_empty_interactions(hand_dataset):
 
 def test_data_root_and_relative_ann_file(hand_dataset, tmp_path):
     ds = PaIRDataset(data_root=str(tmp_path), ann_file='annotations/train.json')
-    assert ds.get_data_info(0)['img_path'] == osp.join(str(tmp_path),
-                                                       'images/a.png')
+    assert ds.get_data_info(0)['img_path'] == osp.join(str(tmp_path), 'images/a.png')
 
 
 def test_data_prefix_in_mmdets_or_mmsegs_names_and_data_root_for_a_key_left_out(tmp_path):
@@ -93,8 +92,7 @@ def test_data_prefix_in_mmdets_or_mmsegs_names_and_data_root_for_a_key_left_out(
         data = PaIRDataset(ann_file=ann, data_root=root, data_prefix=prefix)[0]
         assert data['img_path'] == osp.join(root, 'pictures', 'images/a.png')
         assert data['seg_map_path'] == osp.join(root, 'masks/a.png')
-    data = PaIRDataset(ann_file=ann, data_root=root,
-                       data_prefix=dict(seg='/elsewhere/contact'))[0]
+    data = PaIRDataset(ann_file=ann, data_root=root, data_prefix=dict(seg='/elsewhere/contact'))[0]
     assert data['seg_map_path'] == '/elsewhere/contact/masks/a.png'
     with pytest.raises(ValueError, match='gives both img and img_path'):
         PaIRDataset(ann_file=ann, data_prefix=dict(img='a', img_path='b'))
@@ -129,9 +127,9 @@ def test_a_pair_index_out_of_range_stops_at_the_dataset_naming_the_image(tmp_pat
     edit_annotation(ann, lambda a: a['images'][2]['interactions'][0].update(object_id=2))
     with pytest.raises(PaIRFormatError) as info:
         PaIRDataset(ann_file=ann)
-    assert str(info.value) == (
-        f"{ann}: images[2] (id 17, file_name 'images/0017.png'): interactions[0]."
-        'object_id: instance index 2 out of range [0, 2)')
+    assert str(
+        info.value) == (f"{ann}: images[2] (id 17, file_name 'images/0017.png'): interactions[0]."
+                        'object_id: instance index 2 out of range [0, 2)')
     assert info.value.field == 'images[2].interactions[0].object_id'
     assert info.value.image == dict(id=17, file_name='images/0017.png')
 
@@ -142,8 +140,7 @@ def test_missing_and_malformed_annotation_file(tmp_path):
     bad = tmp_path / 'annotations' / 'bad.json'
     bad.parent.mkdir(parents=True)
     bad.write_text('{"images": [}')
-    with pytest.raises(PaIRFormatError,
-                       match=r'bad\.json: line 1 column 13: malformed JSON'):
+    with pytest.raises(PaIRFormatError, match=r'bad\.json: line 1 column 13: malformed JSON'):
         PaIRDataset(ann_file=str(bad))
 
 
@@ -161,11 +158,16 @@ def test_count_part_images(tmp_path):
     mask_c = np.zeros((20, 30), np.uint8)
     mask_c[5, 5] = 6
     img3 = dict(IMAGE_3, contact_mask='masks/c.png')
-    ann = write_dataset(tmp_path, images=[IMAGE_1, IMAGE_2, img3],
-                        masks={'masks/a.png': mask_a, 'masks/c.png': mask_c})
+    ann = write_dataset(
+        tmp_path,
+        images=[IMAGE_1, IMAGE_2, img3],
+        masks={
+            'masks/a.png': mask_a,
+            'masks/c.png': mask_c
+        })
     counts = count_part_images(ann)
     expected = np.zeros(17, np.int64)
-    expected[6 - 1] = 2   # both masks contain the left hand
+    expected[6 - 1] = 2  # both masks contain the left hand
     expected[17 - 1] = 1  # one contains the right foot; image 2 has no mask
     np.testing.assert_array_equal(counts, expected)
     assert counts.dtype == np.int64
@@ -173,7 +175,6 @@ def test_count_part_images(tmp_path):
 
 def test_stats_refuse_bad_files(tmp_path):
     ann = write_dataset(tmp_path, images=[IMAGE_1, IMAGE_2])
-    edit_annotation(ann, lambda a: a['images'][1]['interactions'][0].update(
-        action_ids=[9]))
+    edit_annotation(ann, lambda a: a['images'][1]['interactions'][0].update(action_ids=[9]))
     with pytest.raises(PaIRFormatError, match=r'action id 9 out of range'):
         count_hoi_instances(ann)

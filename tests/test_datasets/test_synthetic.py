@@ -11,8 +11,7 @@ from mmengine.runner import Runner
 from PIL import Image
 
 from pair_plugin.datasets import check_dataset
-from pair_plugin.datasets.synthetic import (SYNTHETIC_ACTIONS,
-                                            generate_synthetic_dataset,
+from pair_plugin.datasets.synthetic import (SYNTHETIC_ACTIONS, generate_synthetic_dataset,
                                             synthetic_metainfo)
 from pair_plugin.structures import PaIRDataSample
 from tests.helpers import REPO, load_tool
@@ -21,8 +20,8 @@ from tests.helpers import REPO, load_tool
 @pytest.fixture(scope='module')
 def synthetic_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('synthetic')
-    generate_synthetic_dataset(str(root), num_train=12, num_val=3, num_test=3,
-                               img_size=128, seed=3, progress=False)
+    generate_synthetic_dataset(
+        str(root), num_train=12, num_val=3, num_test=3, img_size=128, seed=3, progress=False)
     return str(root)
 
 
@@ -47,8 +46,7 @@ def test_layout_and_metainfo(synthetic_root):
             assert mask.size == (img['width'], img['height'])
             assert img['width'] == 128
         # the checker finds nothing wrong, files included
-        assert check_dataset(osp.join(synthetic_root, 'annotations',
-                                      f'{split}.json')) == []
+        assert check_dataset(osp.join(synthetic_root, 'annotations', f'{split}.json')) == []
 
 
 def test_labels_agree_with_the_contact_maps(synthetic_root):
@@ -82,20 +80,21 @@ def test_labels_agree_with_the_contact_maps(synthetic_root):
 
 def test_deterministic_by_seed(tmp_path):
     for name, seed in (('a', 5), ('b', 5), ('c', 6)):
-        generate_synthetic_dataset(str(tmp_path / name), 3, 0, 0, img_size=96,
-                                   seed=seed, progress=False)
+        generate_synthetic_dataset(
+            str(tmp_path / name), 3, 0, 0, img_size=96, seed=seed, progress=False)
     read = lambda n, f: (tmp_path / n / f).read_bytes()  # noqa: E731
-    for name in ('annotations/train.json', 'images/train/000002.jpg',
-                 'masks/train/000001.png'):
+    for name in ('annotations/train.json', 'images/train/000002.jpg', 'masks/train/000001.png'):
         assert read('a', name) == read('b', name), name
     assert read('a', 'annotations/train.json') != read('c', 'annotations/train.json')
 
 
 def test_cli_writes_the_splits_and_plain_progress_lines(tmp_path, capsys):
     out = tmp_path / 'syn'
-    load_tool('tools/data/generate_synthetic.py').main(
-        ['--out', str(out), '--num-train', '30', '--num-val', '1',
-         '--num-test', '0', '--img-size', '64', '--seed', '1'])
+    load_tool('tools/data/generate_synthetic.py').main([
+        '--out',
+        str(out), '--num-train', '30', '--num-val', '1', '--num-test', '0', '--img-size', '64',
+        '--seed', '1'
+    ])
     for split, n in (('train', 30), ('val', 1), ('test', 0)):
         ann = json.loads((out / 'annotations' / f'{split}.json').read_text())
         assert len(ann['images']) == n
@@ -104,15 +103,12 @@ def test_cli_writes_the_splits_and_plain_progress_lines(tmp_path, capsys):
     assert 'train: ' in printed
     # not a terminal: a line per 10 % of a split instead of a bar's carriage returns
     assert '\r' not in printed
-    train_lines = [line for line in printed.splitlines()
-                   if line.startswith('generating train: ')]
-    assert len(train_lines) == 10 and train_lines[-1].startswith(
-        'generating train: 30/30 (100%)')
+    train_lines = [line for line in printed.splitlines() if line.startswith('generating train: ')]
+    assert len(train_lines) == 10 and train_lines[-1].startswith('generating train: 30/30 (100%)')
 
 
 def test_training_dataloader_yields_correct_batches(synthetic_root):
-    cfg = Config.fromfile(osp.join(REPO,
-                                   'configs/_base_/datasets/synthetic_pair.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/datasets/synthetic_pair.py'))
     loader_cfg = cfg.train_dataloader
     loader_cfg.dataset.data_root = synthetic_root + '/'
     loader_cfg.update(num_workers=0, persistent_workers=False, batch_size=4)
@@ -152,8 +148,7 @@ def test_training_dataloader_yields_correct_batches(synthetic_root):
 
 
 def test_test_dataloader_keeps_ground_truth_at_original_size(synthetic_root):
-    cfg = Config.fromfile(osp.join(REPO,
-                                   'configs/_base_/datasets/synthetic_pair.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/datasets/synthetic_pair.py'))
     loader_cfg = cfg.test_dataloader
     loader_cfg.dataset.data_root = synthetic_root + '/'
     loader_cfg.update(num_workers=0, persistent_workers=False, batch_size=3)

@@ -3,11 +3,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers import load_tool
 from pair_plugin.datasets.synthetic import generate_synthetic_dataset
-from pair_plugin.datasets.synthetic.scene import (CONTACT_BAND, SceneRejected,
-                                                  render_scene)
+from pair_plugin.datasets.synthetic.scene import CONTACT_BAND, SceneRejected, render_scene
 from pair_plugin.datasets.synthetic.writer import generate_split
+from tests.helpers import load_tool
 
 
 def _scene_pair(seed, thin, thick, size=(160, 160)):
@@ -58,17 +57,22 @@ def test_contact_band_must_be_positive(tmp_path):
 
 def test_cli_passes_the_band_to_the_generator(tmp_path):
     tool = load_tool('tools/data/generate_synthetic.py')
-    common = ['--num-train', '3', '--num-val', '0', '--num-test', '0',
-              '--img-size', '128', '--seed', '2']
+    common = [
+        '--num-train', '3', '--num-val', '0', '--num-test', '0', '--img-size', '128', '--seed', '2'
+    ]
     tool.main(['--out', str(tmp_path / 'cli')] + common + ['--contact-band', '0.12'])
-    generate_synthetic_dataset(str(tmp_path / 'api'), 3, 0, 0, img_size=128, seed=2,
-                               progress=False, contact_band=0.12)
-    generate_synthetic_dataset(str(tmp_path / 'default'), 3, 0, 0, img_size=128,
-                               seed=2, progress=False)
-    read = lambda n: [np.array(Image.open(tmp_path / n / 'masks' / 'train' /  # noqa
-                                          f'{i:06d}.png')) for i in range(3)]
+    generate_synthetic_dataset(
+        str(tmp_path / 'api'), 3, 0, 0, img_size=128, seed=2, progress=False, contact_band=0.12)
+    generate_synthetic_dataset(
+        str(tmp_path / 'default'), 3, 0, 0, img_size=128, seed=2, progress=False)
+
+    def read(name):
+        return [
+            np.array(Image.open(tmp_path / name / 'masks' / 'train' / f'{i:06d}.png'))
+            for i in range(3)
+        ]
+
     cli, api, default = read('cli'), read('api'), read('default')
     for a, b in zip(cli, api):
         np.testing.assert_array_equal(a, b)
-    assert sum(int((m > 0).sum()) for m in cli) > sum(int((m > 0).sum())
-                                                      for m in default)
+    assert sum(int((m > 0).sum()) for m in cli) > sum(int((m > 0).sum()) for m in default)

@@ -7,8 +7,7 @@ import pytest
 import torch
 from mmengine.runner import save_checkpoint
 from mmengine.runner.checkpoint import weights_to_cpu
-from tiny_deploy_model import (EXAMPLE_SIZE, make_branches_act, run_tool,
-                               tiny_deploy_config)
+from tiny_deploy_model import EXAMPLE_SIZE, make_branches_act, run_tool, tiny_deploy_config
 
 from pair_plugin.apis import export_onnx, init_model
 from tests.helpers import make_tiny_dataset
@@ -20,8 +19,7 @@ def tiny_export(tmp_path_factory):
     graph),
     ``data_root`` (a tiny synthetic set: 4 train, 1 val, 2 test images), ``root``."""
     root = tmp_path_factory.mktemp('deploy')
-    data_root = make_tiny_dataset(str(root / 'data'), num_train=4, num_val=1,
-                                  num_test=2)
+    data_root = make_tiny_dataset(str(root / 'data'), num_train=4, num_val=1, num_test=2)
     cfg = tiny_deploy_config(data_root)
     torch.manual_seed(0)
     with warnings.catch_warnings():
@@ -29,17 +27,29 @@ def tiny_export(tmp_path_factory):
         model = init_model(cfg)
     make_branches_act(model)
     checkpoint = str(root / 'tiny.pth')
-    save_checkpoint(dict(meta=dict(dataset_meta=model.dataset_meta),
-                         state_dict=weights_to_cpu(model.state_dict())), checkpoint)
+    save_checkpoint(
+        dict(
+            meta=dict(dataset_meta=model.dataset_meta),
+            state_dict=weights_to_cpu(model.state_dict())), checkpoint)
     cfg.model.pgcs.roi_enhancer.score_thr = model.pgcs.roi_enhancer.score_thr
     model.cfg = cfg
     config_file = str(root / 'tiny_deploy.py')
     cfg.dump(config_file)
     onnx_file = str(root / 'tiny.onnx')
-    export_onnx(model, onnx_file, EXAMPLE_SIZE, dataset_meta=model.dataset_meta,
-                config_text=cfg.pretty_text)
-    return dict(cfg=cfg, config_file=config_file, model=model, checkpoint=checkpoint,
-                onnx=onnx_file, data_root=data_root, root=root)
+    export_onnx(
+        model,
+        onnx_file,
+        EXAMPLE_SIZE,
+        dataset_meta=model.dataset_meta,
+        config_text=cfg.pretty_text)
+    return dict(
+        cfg=cfg,
+        config_file=config_file,
+        model=model,
+        checkpoint=checkpoint,
+        onnx=onnx_file,
+        data_root=data_root,
+        root=root)
 
 
 @pytest.fixture(scope='session')
@@ -51,8 +61,8 @@ def int8_models(tiny_export):
         if quantizer == 'openvino' and not importlib.util.find_spec('nncf'):
             continue
         out = str(tiny_export['root'] / f'tiny_int8{suffix}')
-        assert run_tool('tools/deployment/quantize_onnx.py', tiny_export['onnx'],
-                        '--data-root', tiny_export['data_root'], '--num-images', 2,
-                        '--quantizer', quantizer, '--out', out) == 0
+        assert run_tool('tools/deployment/quantize_onnx.py', tiny_export['onnx'], '--data-root',
+                        tiny_export['data_root'], '--num-images', 2, '--quantizer', quantizer,
+                        '--out', out) == 0
         models[quantizer] = out
     return models

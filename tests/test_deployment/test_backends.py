@@ -23,17 +23,15 @@ def photos(count=3, seed=0):
     """Images of three different sizes (padded together in a batch)."""
     rng = np.random.default_rng(seed)
     sizes = [(70, 110), (90, 90), (60, 140)]
-    return [rng.integers(0, 256, (*sizes[i % 3], 3), dtype=np.uint8)
-            for i in range(count)]
+    return [rng.integers(0, 256, (*sizes[i % 3], 3), dtype=np.uint8) for i in range(count)]
 
 
 def assert_same_predictions(ours, theirs):
     for a, b in zip(ours, theirs):
-        torch.testing.assert_close(a.pred_hois.scores, b.pred_hois.scores, atol=1e-5,
-                                   rtol=1e-4)
+        torch.testing.assert_close(a.pred_hois.scores, b.pred_hois.scores, atol=1e-5, rtol=1e-4)
         for key in ('subject_bboxes', 'object_bboxes'):
-            torch.testing.assert_close(a.pred_hois.get(key), b.pred_hois.get(key),
-                                       atol=1e-3, rtol=1e-4)
+            torch.testing.assert_close(
+                a.pred_hois.get(key), b.pred_hois.get(key), atol=1e-3, rtol=1e-4)
         assert torch.equal(a.pred_hois.action_labels, b.pred_hois.action_labels)
         agree = (a.pred_sem_seg.sem_seg == b.pred_sem_seg.sem_seg).float().mean()
         assert agree >= 0.999
@@ -42,10 +40,10 @@ def assert_same_predictions(ours, theirs):
 
 def test_onnxruntime_backend_gives_the_pytorch_predictions(tiny_export):
     """Config and names come from the .onnx file; a padded batch of three sizes."""
-    eager = PaIRInferencer(tiny_export['cfg'], tiny_export['checkpoint'], device='cpu',
-                           show_progress=False)
-    onnx = PaIRInferencer(weights=tiny_export['onnx'], backend='onnxruntime',
-                          device='cpu', show_progress=False)
+    eager = PaIRInferencer(
+        tiny_export['cfg'], tiny_export['checkpoint'], device='cpu', show_progress=False)
+    onnx = PaIRInferencer(
+        weights=tiny_export['onnx'], backend='onnxruntime', device='cpu', show_progress=False)
     assert onnx.model.dataset_meta['actions'] == list(eager.model.dataset_meta['actions'])
     images = photos()
     ours = onnx(images, batch_size=3, return_datasamples=True)['predictions']
@@ -61,20 +59,21 @@ def test_image_demo_runs_the_graph(tiny_export, tmp_path, monkeypatch):
         Image.fromarray(img).save(folder / f'p{i}.png')
     out_dir = tmp_path / 'out'
     monkeypatch.setattr(sys, 'argv', [
-        IMAGE_DEMO, str(folder), tiny_export['config_file'], tiny_export['onnx'],
-        '--backend', 'onnxruntime',
-        '--out-dir', str(out_dir), '--batch-size', '2', '--score-thr', '0'])
+        IMAGE_DEMO,
+        str(folder), tiny_export['config_file'], tiny_export['onnx'], '--backend', 'onnxruntime',
+        '--out-dir',
+        str(out_dir), '--batch-size', '2', '--score-thr', '0'
+    ])
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_path(IMAGE_DEMO, run_name='__main__')
     assert exit_info.value.code == 0
-    assert sorted(os.listdir(out_dir)) == sorted(
-        f'p{i}{suffix}' for i in range(2) for suffix in ('.json', '.png', '_contact.png'))
+    assert sorted(os.listdir(out_dir)) == sorted(f'p{i}{suffix}' for i in range(2)
+                                                 for suffix in ('.json', '.png', '_contact.png'))
     assert cv2.imread(str(out_dir / 'p1.png')).shape == (90, 90, 3)
 
 
 def write_video(path, frames=5, size=(72, 96)):
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 10,
-                             (size[1], size[0]))
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 10, (size[1], size[0]))
     rng = np.random.default_rng(1)
     for _ in range(frames):
         writer.write(rng.integers(0, 256, (*size, 3), dtype=np.uint8))
@@ -86,9 +85,9 @@ def test_video_demo_writes_every_frame_drawn(tiny_export, tmp_path, monkeypatch,
     write_video(video)
     out = str(tmp_path / 'drawn' / 'clip.mp4')
     monkeypatch.setattr(sys, 'argv', [
-        VIDEO_DEMO, video, tiny_export['config_file'], tiny_export['onnx'],
-        '--backend', 'onnxruntime', '--batch-size', '2', '--out', out,
-        '--score-thr', '0'])
+        VIDEO_DEMO, video, tiny_export['config_file'], tiny_export['onnx'], '--backend',
+        'onnxruntime', '--batch-size', '2', '--out', out, '--score-thr', '0'
+    ])
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_path(VIDEO_DEMO, run_name='__main__')
     assert exit_info.value.code == 0

@@ -27,8 +27,7 @@ def test_graph_inputs_are_symbolic_and_it_carries_names_and_config(tiny_export):
     assert all(isinstance(d, str) for d in (batch, height, width))
     assert dims['img_sizes'][0] == batch and dims['img_sizes'][1] == 2
     stored = read_onnx_metadata(tiny_export['onnx'])
-    assert stored['dataset_meta']['actions'] == list(
-        tiny_export['model'].dataset_meta['actions'])
+    assert stored['dataset_meta']['actions'] == list(tiny_export['model'].dataset_meta['actions'])
     assert 'PaIRNet' in stored['config']
 
 
@@ -36,27 +35,28 @@ def test_a_fixed_size_graph_is_refused(tmp_path):
     """A graph that only runs at one height fails the check, naming input and axis."""
     inputs = onnx.helper.make_tensor_value_info('inputs', onnx.TensorProto.FLOAT,
                                                 ['batch', 3, 640, 'width'])
-    sizes = onnx.helper.make_tensor_value_info('img_sizes', onnx.TensorProto.INT64,
-                                               ['batch', 2])
+    sizes = onnx.helper.make_tensor_value_info('img_sizes', onnx.TensorProto.INT64, ['batch', 2])
     out = onnx.helper.make_tensor_value_info('out', onnx.TensorProto.FLOAT, None)
     graph = onnx.helper.make_graph([onnx.helper.make_node('Identity', ['inputs'], ['out'])],
                                    'fixed', [inputs, sizes], [out])
     path = str(tmp_path / 'fixed.onnx')
     onnx.save(onnx.helper.make_model(graph), path)
-    with pytest.raises(ValueError, match=r"fixed\.onnx: input 'inputs' has the fixed size "
-                       r'640 on axis 2'):
+    with pytest.raises(
+            ValueError, match=r"fixed\.onnx: input 'inputs' has the fixed size "
+            r'640 on axis 2'):
         check_symbolic_inputs(path)
 
 
 def test_graph_matches_eager_at_two_other_sizes(tiny_export, deployed):
     rows = verify_onnx(tiny_export['model'], deployed.run_graph, OTHER_SIZES)
     assert {row['batch'] for row in rows} == {'1x64x96', '2x128x160'}
-    assert {row['output'] for row in rows} == {
-        'human_boxes', 'object_boxes', 'object_logits', 'action_logits', 'seg_logits',
-        'part_logits'}
+    assert {row['output']
+            for row in rows} == {
+                'human_boxes', 'object_boxes', 'object_logits', 'action_logits', 'seg_logits',
+                'part_logits'
+            }
     assert all(row['max_abs_diff'] < 1e-4 for row in rows)
-    assert all(row['argmax_agreement'] >= 0.999 for row in rows
-               if row['output'] == 'seg_logits')
+    assert all(row['argmax_agreement'] >= 0.999 for row in rows if row['output'] == 'seg_logits')
 
 
 def captured_branches(model):
@@ -70,8 +70,10 @@ def captured_branches(model):
     def mask_feature(module, args):
         seen['label_map'] = args[1].argmax(dim=1)
 
-    hooks = [model.pgcs.roi_enhancer.register_forward_pre_hook(enhancer),
-             model.mask_guided_feature.register_forward_pre_hook(mask_feature)]
+    hooks = [
+        model.pgcs.roi_enhancer.register_forward_pre_hook(enhancer),
+        model.mask_guided_feature.register_forward_pre_hook(mask_feature)
+    ]
     return seen, hooks
 
 
@@ -91,11 +93,10 @@ def test_padded_batch_matches_eager_with_both_branches_acting(tiny_export, deplo
     graph = deployed.run_graph(inputs, images)
     for name, value in graph.items():
         ref = eager[name][-1] if name in model.STAGE_OUTPUTS else eager[name]
-        np.testing.assert_allclose(value.numpy(), ref.numpy(), atol=1e-4, rtol=1e-4,
-                                   err_msg=name)
+        np.testing.assert_allclose(value.numpy(), ref.numpy(), atol=1e-4, rtol=1e-4, err_msg=name)
     for i, (ih, iw) in enumerate(images.tolist()):
-        agree = (graph['seg_logits'][i, :, :ih, :iw].argmax(0) ==
-                 eager['seg_logits'][i, :, :ih, :iw].argmax(0)).float().mean()
+        agree = (graph['seg_logits'][i, :, :ih, :iw].argmax(0) == eager['seg_logits'][
+            i, :, :ih, :iw].argmax(0)).float().mean()
         assert agree >= 0.999
 
     # the enhancer acted: Δ != 1, on the region of some pairs, not the whole image
@@ -120,9 +121,10 @@ def test_a_mismatch_names_the_output(tiny_export, deployed):
     changed = copy.deepcopy(tiny_export['model'])
     with torch.no_grad():
         changed.iim_head.action_cls.bias += 0.01
-    with pytest.raises(ONNXMismatchError,
-                       match=r'action_logits: the graph differs from PyTorch by up to '
-                       r'0\.01.* on the batch 1x64x96'):
+    with pytest.raises(
+            ONNXMismatchError,
+            match=r'action_logits: the graph differs from PyTorch by up to '
+            r'0\.01.* on the batch 1x64x96'):
         verify_onnx(changed, deployed.run_graph, OTHER_SIZES)
 
     def without_parts(inputs, img_sizes):
@@ -137,8 +139,8 @@ def test_a_mismatch_names_the_output(tiny_export, deployed):
 def test_an_unreadable_or_missing_model_file_is_named(tmp_path):
     bad = tmp_path / 'bad.onnx'
     bad.write_bytes(b'not a protobuf')
-    with pytest.raises(PaIRFormatError,
-                       match=r'bad\.onnx: onnx model: cannot be read as an ONNX model'):
+    with pytest.raises(
+            PaIRFormatError, match=r'bad\.onnx: onnx model: cannot be read as an ONNX model'):
         PaIRInferencer(weights=str(bad), backend='onnxruntime')
     with pytest.raises(FileNotFoundError, match=r'gone\.onnx: ONNX model file not found'):
         read_onnx_metadata(str(tmp_path / 'gone.onnx'))

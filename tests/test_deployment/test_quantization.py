@@ -8,8 +8,7 @@ import onnx
 import pytest
 import torch
 
-from pair_plugin.apis import (check_symbolic_inputs, init_deployed_model,
-                              read_onnx_metadata)
+from pair_plugin.apis import check_symbolic_inputs, init_deployed_model, read_onnx_metadata
 from pair_plugin.apis.quantization import calibration_inputs, nodes_of_modules
 
 
@@ -32,9 +31,10 @@ def test_calibration_inputs_are_preprocessed_training_images(tiny_export):
 
 def correlated(fp32: dict, int8: dict) -> dict:
     """Correlation of each output of the INT8 graph with the fp32 one."""
-    return {name: float(np.corrcoef(value.flatten().numpy(),
-                                    int8[name].flatten().numpy())[0, 1])
-            for name, value in fp32.items()}
+    return {
+        name: float(np.corrcoef(value.flatten().numpy(), int8[name].flatten().numpy())[0, 1])
+        for name, value in fp32.items()
+    }
 
 
 def runs_at_any_size(deployed) -> None:
@@ -72,10 +72,14 @@ def test_onnxruntime_int8_keeps_the_heads_in_float(tiny_export, int8_models):
     weights through DequantizeLinear."""
     fp32 = onnx.load(tiny_export['onnx'])
     int8 = onnx.load(int8_models['onnxruntime'])
-    float_weights = {init.name for init in int8.graph.initializer
-                     if init.data_type == onnx.TensorProto.FLOAT}
-    dequantized = {out for node in int8.graph.node if node.op_type == 'DequantizeLinear'
-                   for out in node.output}
+    float_weights = {
+        init.name
+        for init in int8.graph.initializer if init.data_type == onnx.TensorProto.FLOAT
+    }
+    dequantized = {
+        out
+        for node in int8.graph.node if node.op_type == 'DequantizeLinear' for out in node.output
+    }
     heads = set(nodes_of_modules(fp32, ['iim_head', 'pgcs.conv_seg']))
     layers = [n for n in int8.graph.node if n.op_type in ('MatMul', 'Gemm', 'Conv')]
     head_layers = [n for n in layers if n.name in heads]

@@ -10,7 +10,7 @@ import sys
 import torch
 from mmengine.config import Config
 
-from pair_plugin.apis.quantization import config_with_data_root
+from pair_plugin.datasets import config_with_data_root
 from tests.helpers import CONFIGS, load_tool, shrink_small_model
 
 #: the traced example's size, and the sizes the graph is compared at

@@ -19,8 +19,10 @@ import torch.distributed as torch_dist
 def main():
     tool, tool_args = sys.argv[1], sys.argv[2:]
     torch_dist.init_process_group(backend='gloo', init_method='env://')
-    print(f'gloo_launch: rank {torch_dist.get_rank()} of '
-          f'{torch_dist.get_world_size()} in a gloo process group', flush=True)
+    print(
+        f'gloo_launch: rank {torch_dist.get_rank()} of '
+        f'{torch_dist.get_world_size()} in a gloo process group',
+        flush=True)
     sys.argv = [
         tool, *tool_args, '--launcher', 'pytorch', '--cfg-options',
         'model_wrapper_cfg.device_ids=None', 'env_cfg.dist_cfg.backend=gloo'

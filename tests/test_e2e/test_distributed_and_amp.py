@@ -13,8 +13,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import (PYTHON, REPO, make_tiny_dataset, run, run_distributed,
-                           write_tiny_config)
+from tests.helpers import PYTHON, REPO, make_tiny_dataset, run, run_distributed, write_tiny_config
 
 GLOO_LAUNCH = osp.join(REPO, 'tests', 'test_e2e', 'gloo_launch.py')
 TWO_GPUS = torch.cuda.is_available() and torch.cuda.device_count() >= 2
@@ -39,9 +38,10 @@ def _two_processes(tool, *args):
             cmd = ['bash', script, args[0], args[1], '2', *args[2:]]
         return run_distributed(cmd)
     # --standalone: torchrun picks a free port itself
-    return run([PYTHON, '-m', 'torch.distributed.run', '--standalone',
-                '--nproc_per_node', '2', GLOO_LAUNCH,
-                osp.join(REPO, 'tools', f'{tool}.py'), *args])
+    return run([
+        PYTHON, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', GLOO_LAUNCH,
+        osp.join(REPO, 'tools', f'{tool}.py'), *args
+    ])
 
 
 def _metrics(work_dir):
@@ -50,8 +50,8 @@ def _metrics(work_dir):
     return json.load(open(files[-1]))
 
 
-@pytest.mark.skipif(torch.cuda.is_available() and not TWO_GPUS,
-                    reason='one GPU: no second process to talk to')
+@pytest.mark.skipif(
+    torch.cuda.is_available() and not TWO_GPUS, reason='one GPU: no second process to talk to')
 def test_two_process_train_and_test_count_each_image_once(tiny):
     root, data, cfg = tiny
     work = root / 'dist_train'
@@ -61,40 +61,40 @@ def test_two_process_train_and_test_count_each_image_once(tiny):
     assert ckpt.is_file()
 
     preds_file = root / 'dist_preds' / 'predictions.json'
-    _two_processes('test', cfg, str(ckpt), '--work-dir', str(root / 'dist_test'),
-                   '--out', str(preds_file))
+    _two_processes('test', cfg, str(ckpt), '--work-dir', str(root / 'dist_test'), '--out',
+                   str(preds_file))
     test_files = [
-        im['file_name'] for im in json.load(
-            open(osp.join(data, 'annotations', 'test.json')))['images']
+        im['file_name']
+        for im in json.load(open(osp.join(data, 'annotations', 'test.json')))['images']
     ]
     assert len(test_files) == 3
     predicted = [p['file_name'] for p in json.load(open(preds_file))]
     assert sorted(predicted) == sorted(test_files)  # each once, none padded in
 
     # the same checkpoint evaluated by one process gives the same numbers
-    run([PYTHON, osp.join(REPO, 'tools', 'test.py'), cfg, str(ckpt),
-         '--work-dir', str(root / 'single_test')])
+    run([
+        PYTHON,
+        osp.join(REPO, 'tools', 'test.py'), cfg,
+        str(ckpt), '--work-dir',
+        str(root / 'single_test')
+    ])
     dist_metrics = _metrics(str(root / 'dist_test'))
     single_metrics = _metrics(str(root / 'single_test'))
     keys = [k for k in single_metrics if k.startswith(('hoi/', 'contact/'))]
     assert 'hoi/mAP' in keys and 'contact/C-Acc' in keys
     for key in keys:
-        assert dist_metrics[key] == pytest.approx(single_metrics[key],
-                                                  abs=1e-9, nan_ok=True), key
+        assert dist_metrics[key] == pytest.approx(single_metrics[key], abs=1e-9, nan_ok=True), key
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(),
-                    reason="mmengine's AmpOptimWrapper needs a GPU")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="mmengine's AmpOptimWrapper needs a GPU")
 def test_amp_trains_with_fp16_autocast_on_a_gpu(tiny):
     root, _, cfg = tiny
     work = root / 'amp'
-    out = run([PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg, '--amp',
-               '--work-dir', str(work)])
+    out = run([PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg, '--amp', '--work-dir', str(work)])
     dumped = Config.fromfile(str(work / 'cfg.py'))
     assert dumped.optim_wrapper.type == 'AmpOptimWrapper'
     assert dumped.optim_wrapper.loss_scale == 'dynamic'
     losses = [float(v) for v in re.findall(r'\bloss: ([0-9.e+-]+|nan|inf)', out)]
     assert losses and all(torch.isfinite(torch.tensor(losses)))
-    state = torch.load(work / 'epoch_1.pth', map_location='cpu',
-                       weights_only=False)['state_dict']
+    state = torch.load(work / 'epoch_1.pth', map_location='cpu', weights_only=False)['state_dict']
     assert all(v.dtype != torch.float16 for v in state.values())

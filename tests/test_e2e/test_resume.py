@@ -18,8 +18,7 @@ custom_hooks = [dict(type='RandomStateHook'),
                 dict(type='CrashAfterCheckpointHook', epoch=1)]
 '''
     plain = write_tiny_config(str(root / 'plain.py'), data, max_epochs=3)
-    crashing = write_tiny_config(
-        str(root / 'crashing.py'), data, max_epochs=3, extra=crash)
+    crashing = write_tiny_config(str(root / 'crashing.py'), data, max_epochs=3, extra=crash)
     return root, plain, crashing
 
 
@@ -56,10 +55,11 @@ def test_resume_from_a_given_checkpoint_path(tiny):
     root, plain, _ = tiny
     train = osp.join(REPO, 'tools', 'train.py')
     work = root / 'given'
-    run([PYTHON, train, plain, '--work-dir', str(work), '--cfg-options',
-         'train_cfg.max_epochs=1'])
-    out = run([PYTHON, train, plain, '--work-dir', str(work), '--resume',
-               str(work / 'epoch_1.pth'), '--cfg-options',
-               'train_cfg.max_epochs=2'])
+    run([PYTHON, train, plain, '--work-dir', str(work), '--cfg-options', 'train_cfg.max_epochs=1'])
+    out = run([
+        PYTHON, train, plain, '--work-dir',
+        str(work), '--resume',
+        str(work / 'epoch_1.pth'), '--cfg-options', 'train_cfg.max_epochs=2'
+    ])
     assert 'resumed epoch: 1' in out
     assert (work / 'epoch_2.pth').is_file()

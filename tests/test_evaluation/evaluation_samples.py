@@ -16,8 +16,13 @@ BOUNDARY_GT_BOX = [10.1, 0, 30.1, 20]
 BOUNDARY_PRED_BOX = [10.1, 0, 30.1, 41]
 
 
-def hoi_sample(gt_boxes=(), gt_labels=(), pairs=(), preds=(), num_actions=len(ACTIONS),
-               name='img.jpg', as_tensors=True):
+def hoi_sample(gt_boxes=(),
+               gt_labels=(),
+               pairs=(),
+               preds=(),
+               num_actions=len(ACTIONS),
+               name='img.jpg',
+               as_tensors=True):
     """A sample dict for :class:`HOIMetric`.
 
     Args:
@@ -43,10 +48,8 @@ def hoi_sample(gt_boxes=(), gt_labels=(), pairs=(), preds=(), num_actions=len(AC
             object_ids=convert(np.asarray([p[1] for p in pairs], np.int64)),
             actions=convert(actions)),
         pred_hois=dict(
-            subject_bboxes=convert(np.asarray([p[0] for p in preds],
-                                              np.float64).reshape(-1, 4)),
-            object_bboxes=convert(np.asarray([p[1] for p in preds],
-                                             np.float64).reshape(-1, 4)),
+            subject_bboxes=convert(np.asarray([p[0] for p in preds], np.float64).reshape(-1, 4)),
+            object_bboxes=convert(np.asarray([p[1] for p in preds], np.float64).reshape(-1, 4)),
             object_labels=convert(np.asarray([p[2] for p in preds], np.int64)),
             action_labels=convert(np.asarray([p[3] for p in preds], np.int64)),
             scores=convert(np.asarray([p[4] for p in preds], np.float64))))
@@ -84,20 +87,22 @@ def random_hoi_image(rng, num_actions, num_objects, num_preds):
             subjects.append(s)
             objects.append(o)
             actions.append(act)
-    gt = dict(boxes=boxes, labels=labels.astype(np.int64),
-              subject_ids=np.asarray(subjects, np.int64),
-              object_ids=np.asarray(objects, np.int64),
-              actions=np.asarray(actions, np.float32).reshape(-1, num_actions))
+    gt = dict(
+        boxes=boxes,
+        labels=labels.astype(np.int64),
+        subject_ids=np.asarray(subjects, np.int64),
+        object_ids=np.asarray(objects, np.int64),
+        actions=np.asarray(actions, np.float32).reshape(-1, num_actions))
     sub_boxes, obj_boxes, obj_labels, act_labels, scores = [], [], [], [], []
     for _ in range(num_preds):
         if subjects and rng.random() < 0.7:
             p = int(rng.integers(0, len(subjects)))
             sub = boxes[subjects[p]] + rng.integers(-4, 5, 4)
             obj = boxes[objects[p]] + rng.integers(-4, 5, 4)
-            label = labels[objects[p]] if rng.random() < 0.85 else rng.integers(
-                0, num_objects)
-            action = (rng.choice(np.nonzero(actions[p])[0]) if rng.random() < 0.8
-                      else rng.integers(0, num_actions))
+            label = labels[objects[p]] if rng.random() < 0.85 else rng.integers(0, num_objects)
+            action = (
+                rng.choice(np.nonzero(actions[p])[0]) if rng.random() < 0.8 else rng.integers(
+                    0, num_actions))
         else:
             sub, obj = random_box(rng), random_box(rng)
             label, action = rng.integers(0, num_objects), rng.integers(0, num_actions)
@@ -108,27 +113,31 @@ def random_hoi_image(rng, num_actions, num_objects, num_preds):
         obj_labels.append(int(label))
         act_labels.append(int(action))
         scores.append(round(float(rng.random()), 2))  # ties happen
-    pred = dict(subject_bboxes=np.asarray(sub_boxes, np.float64).reshape(-1, 4),
-                object_bboxes=np.asarray(obj_boxes, np.float64).reshape(-1, 4),
-                object_labels=np.asarray(obj_labels, np.int64),
-                action_labels=np.asarray(act_labels, np.int64),
-                scores=np.asarray(scores, np.float64))
+    pred = dict(
+        subject_bboxes=np.asarray(sub_boxes, np.float64).reshape(-1, 4),
+        object_bboxes=np.asarray(obj_boxes, np.float64).reshape(-1, 4),
+        object_labels=np.asarray(obj_labels, np.int64),
+        action_labels=np.asarray(act_labels, np.int64),
+        scores=np.asarray(scores, np.float64))
     return gt, pred
 
 
 def sample_from_random(gt, pred, name='img.jpg'):
     """The metric's sample dict of a :func:`random_hoi_image` pair."""
     return dict(
-        file_name=name, img_id=0,
+        file_name=name,
+        img_id=0,
         gt_instances=dict(bboxes=gt['boxes'], labels=gt['labels']),
-        gt_pairs=dict(subject_ids=gt['subject_ids'], object_ids=gt['object_ids'],
-                      actions=gt['actions']),
+        gt_pairs=dict(
+            subject_ids=gt['subject_ids'], object_ids=gt['object_ids'], actions=gt['actions']),
         pred_hois=pred)
 
 
 def contact_sample(pred, gt, annotated=True, name='img.jpg'):
     """A sample dict for :class:`ContactMetric` from two (H, W) maps."""
     return dict(
-        file_name=name, img_id=0, contact_annotated=annotated,
+        file_name=name,
+        img_id=0,
+        contact_annotated=annotated,
         gt_sem_seg=dict(sem_seg=torch.as_tensor(np.asarray(gt, np.int64))[None]),
         pred_sem_seg=dict(sem_seg=torch.as_tensor(np.asarray(pred, np.int64))[None]))

@@ -34,9 +34,18 @@ import numpy as np
 
 class PlainHOIEvaluator():
 
-    def __init__(self, preds, gts, rare_triplets, non_rare_triplets,
-                 correct_mat=None, top_k=100, nms_thr=None, nms_alpha=1.0,
-                 nms_beta=0.5, overlap_iou=0.5, known_object=False):
+    def __init__(self,
+                 preds,
+                 gts,
+                 rare_triplets,
+                 non_rare_triplets,
+                 correct_mat=None,
+                 top_k=100,
+                 nms_thr=None,
+                 nms_alpha=1.0,
+                 nms_beta=0.5,
+                 overlap_iou=0.5,
+                 known_object=False):
         self.overlap_iou = overlap_iou
         self.known_object = known_object
         self.max_hois = top_k
@@ -59,17 +68,24 @@ class PlainHOIEvaluator():
             bboxes = []
             hois = []
             for k in range(len(img_preds['scores'])):
-                bboxes.append({'bbox': [float(v) for v in img_preds['subject_bboxes'][k]],
-                               'category_id': 0})
-                bboxes.append({'bbox': [float(v) for v in img_preds['object_bboxes'][k]],
-                               'category_id': int(img_preds['object_labels'][k])})
+                bboxes.append({
+                    'bbox': [float(v) for v in img_preds['subject_bboxes'][k]],
+                    'category_id': 0
+                })
+                bboxes.append({
+                    'bbox': [float(v) for v in img_preds['object_bboxes'][k]],
+                    'category_id': int(img_preds['object_labels'][k])
+                })
                 score = float(img_preds['scores'][k])
                 verb = int(img_preds['action_labels'][k])
                 if correct_mat is not None:
-                    score = score * float(
-                        correct_mat[verb, int(img_preds['object_labels'][k])])
-                hois.append({'subject_id': 2 * k, 'object_id': 2 * k + 1,
-                             'category_id': verb, 'score': score})
+                    score = score * float(correct_mat[verb, int(img_preds['object_labels'][k])])
+                hois.append({
+                    'subject_id': 2 * k,
+                    'object_id': 2 * k + 1,
+                    'category_id': verb,
+                    'score': score
+                })
             hois.sort(key=lambda k: (k.get('score', 0)), reverse=True)
             if self.max_hois is not None:
                 hois = hois[:self.max_hois]
@@ -80,8 +96,10 @@ class PlainHOIEvaluator():
 
         self.gts = []
         for img_gts in gts:
-            annotations = [{'bbox': [float(v) for v in bbox], 'category_id': int(label)}
-                           for bbox, label in zip(img_gts['boxes'], img_gts['labels'])]
+            annotations = [{
+                'bbox': [float(v) for v in bbox],
+                'category_id': int(label)
+            } for bbox, label in zip(img_gts['boxes'], img_gts['labels'])]
             hoi_annotation = []
             for p in range(len(img_gts['subject_ids'])):
                 for verb in range(len(img_gts['actions'][p])):
@@ -89,9 +107,9 @@ class PlainHOIEvaluator():
                         hoi_annotation.append({
                             'subject_id': int(img_gts['subject_ids'][p]),
                             'object_id': int(img_gts['object_ids'][p]),
-                            'category_id': verb})
-            self.gts.append({'annotations': annotations,
-                             'hoi_annotation': hoi_annotation})
+                            'category_id': verb
+                        })
+            self.gts.append({'annotations': annotations, 'hoi_annotation': hoi_annotation})
             for hoi in self.gts[-1]['hoi_annotation']:
                 triplet = (self.gts[-1]['annotations'][hoi['subject_id']]['category_id'],
                            self.gts[-1]['annotations'][hoi['object_id']]['category_id'],
@@ -155,12 +173,15 @@ class PlainHOIEvaluator():
                 non_rare_ap[triplet] = ap[triplet]
         m_ap = np.mean(list(ap.values()))
         m_ap_rare = np.mean(list(rare_ap.values())) if rare_ap else float('nan')
-        m_ap_non_rare = (np.mean(list(non_rare_ap.values()))
-                         if non_rare_ap else float('nan'))
+        m_ap_non_rare = (np.mean(list(non_rare_ap.values())) if non_rare_ap else float('nan'))
         m_max_recall = np.mean(list(max_recall.values()))
         self.ap = dict(ap)
-        return {'mAP': m_ap, 'mAP rare': m_ap_rare, 'mAP non-rare': m_ap_non_rare,
-                'mean max recall': m_max_recall}
+        return {
+            'mAP': m_ap,
+            'mAP rare': m_ap_rare,
+            'mAP non-rare': m_ap_non_rare,
+            'mean max recall': m_max_recall
+        }
 
     def voc_ap(self, rec, prec):
         ap = 0.
@@ -172,8 +193,7 @@ class PlainHOIEvaluator():
             ap = ap + p / 11.
         return ap
 
-    def compute_fptp(self, pred_hois, gt_hois, match_pairs, pred_bboxes, bbox_overlaps,
-                     gt_objects):
+    def compute_fptp(self, pred_hois, gt_hois, match_pairs, pred_bboxes, bbox_overlaps, gt_objects):
         pos_pred_ids = match_pairs.keys()
         vis_tag = np.zeros(len(gt_hois))
         pred_hois.sort(key=lambda k: (k.get('score', 0)), reverse=True)
@@ -278,26 +298,23 @@ class PlainHOIEvaluator():
                     str(pred_hoi['category_id'])
 
                 if triplet not in all_triplets:
-                    all_triplets[triplet] = {'subs': [], 'objs': [], 'scores': [],
-                                             'indexes': []}
-                all_triplets[triplet]['subs'].append(
-                    pred_bboxes[pred_hoi['subject_id']]['bbox'])
-                all_triplets[triplet]['objs'].append(
-                    pred_bboxes[pred_hoi['object_id']]['bbox'])
+                    all_triplets[triplet] = {'subs': [], 'objs': [], 'scores': [], 'indexes': []}
+                all_triplets[triplet]['subs'].append(pred_bboxes[pred_hoi['subject_id']]['bbox'])
+                all_triplets[triplet]['objs'].append(pred_bboxes[pred_hoi['object_id']]['bbox'])
                 all_triplets[triplet]['scores'].append(pred_hoi['score'])
                 all_triplets[triplet]['indexes'].append(index)
 
             all_keep_inds = []
             for triplet, values in all_triplets.items():
                 subs, objs, scores = values['subs'], values['objs'], values['scores']
-                keep_inds = self.pairwise_nms(np.array(subs), np.array(objs),
-                                              np.array(scores))
+                keep_inds = self.pairwise_nms(np.array(subs), np.array(objs), np.array(scores))
 
                 keep_inds = list(np.array(values['indexes'])[keep_inds])
                 all_keep_inds.extend(keep_inds)
 
             preds_filtered.append({
-                'predictions': pred_bboxes,
+                'predictions':
+                pred_bboxes,
                 'hoi_prediction': [img_preds['hoi_prediction'][i] for i in all_keep_inds]
             })
 

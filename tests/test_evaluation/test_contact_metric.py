@@ -9,8 +9,7 @@ from mmengine.logging import MMLogger
 from PIL import Image
 from plain_contact_reference import nearest_resize, plain_contact_metrics
 
-from pair_plugin.evaluation import (HOT_PART_CONTACT_COUNTS, ContactMetric,
-                                    contact_confusion_matrix)
+from pair_plugin.evaluation import HOT_PART_CONTACT_COUNTS, ContactMetric, contact_confusion_matrix
 from pair_plugin.registry import METRICS
 
 # pixels (ignoring the 255): (g0,p1) (g1,p1) (g1,p3) (g2,p2) (g2,p2)
@@ -19,8 +18,12 @@ PRED = [[1, 1, 3], [2, 2, 3]]
 # SC-Acc 3/4, C-Acc 4/4; HOT IoU: part 1 1/2 (the p1 on g0 is zeroed), part 2 2/2,
 # part 3 0 (its pixel on g1: U 1, I 0); precision 3/5; strict IoU part 1 1/3
 EXPECTED = {
-    'SC-Acc': 75.0, 'C-Acc': 100.0, 'mIoU': 1.5 / 17 * 100,
-    'contact_precision': 60.0, 'strict_mIoU': (1 / 3 + 1) / 17 * 100}
+    'SC-Acc': 75.0,
+    'C-Acc': 100.0,
+    'mIoU': 1.5 / 17 * 100,
+    'contact_precision': 60.0,
+    'strict_mIoU': (1 / 3 + 1) / 17 * 100
+}
 
 
 def run_metric(samples, **kwargs):
@@ -41,15 +44,14 @@ def test_registered():
 
 
 def test_hand_computed_metrics_and_absent_parts_count_zero():
-    metrics, metric = run_metric([contact_sample(PRED, GT)],
-                                 part_weights=weights_17(p1=1, p2=3))
+    metrics, metric = run_metric([contact_sample(PRED, GT)], part_weights=weights_17(p1=1, p2=3))
     for key, value in EXPECTED.items():
         assert metrics[key] == pytest.approx(value), key
     # wIoU = 1/4 * 1/2 + 3/4 * 1
     assert metrics['wIoU'] == pytest.approx(87.5)
     ious = [r['iou'] for r in metric.per_part_results]
     assert ious[:3] == pytest.approx([50.0, 100.0, 0.0])
-    assert ious[3:] == [0.0] * 14   # absent parts: IoU 0, and they count in mIoU
+    assert ious[3:] == [0.0] * 14  # absent parts: IoU 0, and they count in mIoU
     assert [r['gt_pixels'] for r in metric.per_part_results][:3] == [2, 2, 0]
     assert [r['pred_pixels'] for r in metric.per_part_results][:3] == [2, 2, 1]
 
@@ -96,8 +98,9 @@ def test_ignore_pixels_count_nowhere():
     same, _ = run_metric([contact_sample(other, GT)])
     assert same == pytest.approx(base)
     # an all-255 image adds nothing
-    padded, _ = run_metric([contact_sample(PRED, GT),
-                            contact_sample([[5, 5]], [[255, 255]], name='pad.jpg')])
+    padded, _ = run_metric(
+        [contact_sample(PRED, GT),
+         contact_sample([[5, 5]], [[255, 255]], name='pad.jpg')])
     assert padded == pytest.approx(base)
 
 
@@ -116,7 +119,7 @@ def test_sums_over_images_before_dividing():
     a = contact_sample([[1, 1, 1, 1]], [[1, 1, 1, 1]], name='a.jpg')  # 4 of 4
     b = contact_sample([[0, 0, 0, 0, 0, 0, 1, 1]], [[1] * 8], name='b.jpg')  # 2 of 8
     metrics, _ = run_metric([a, b])
-    assert metrics['SC-Acc'] == pytest.approx(6 / 12 * 100)   # not mean(100, 25)
+    assert metrics['SC-Acc'] == pytest.approx(6 / 12 * 100)  # not mean(100, 25)
     assert metrics['mIoU'] == pytest.approx(6 / 12 / 17 * 100)
 
 
@@ -144,18 +147,22 @@ def test_wiou_weights_from_the_training_masks(tmp_path):
     write_png(tmp_path / 'masks/a.png', [[1, 2], [0, 255]])
     write_png(tmp_path / 'masks/b.png', [[2, 2], [0, 0]])
     images = [
-        dict(id=i, file_name=f'images/{n}.jpg', width=2, height=2,
-             contact_mask=mask, instances=[], interactions=[])
-        for i, (n, mask) in enumerate([('a', 'masks/a.png'), ('b', 'masks/b.png'),
-                                       ('c', None)])
+        dict(
+            id=i,
+            file_name=f'images/{n}.jpg',
+            width=2,
+            height=2,
+            contact_mask=mask,
+            instances=[],
+            interactions=[])
+        for i, (n, mask) in enumerate([('a', 'masks/a.png'), ('b', 'masks/b.png'), ('c', None)])
     ]
     ann = dict(metainfo=dict(objects=['person', 'cup'], actions=['hold']), images=images)
     (tmp_path / 'annotations').mkdir()
     ann_file = tmp_path / 'annotations/train.json'
     ann_file.write_text(json.dumps(ann))
     metrics, metric = run_metric([contact_sample(PRED, GT)], train_ann_file=str(ann_file))
-    assert [r['weight'] for r in metric.per_part_results][:3] == pytest.approx(
-        [1 / 3, 2 / 3, 0])
+    assert [r['weight'] for r in metric.per_part_results][:3] == pytest.approx([1 / 3, 2 / 3, 0])
     assert metrics['wIoU'] == pytest.approx((0.5 / 3 + 2 / 3) * 100)
 
 
@@ -176,8 +183,9 @@ def test_eval_size_resizes_both_maps_nearest():
 
 
 def test_bad_maps_raise_clear_errors():
-    with pytest.raises(ValueError, match='bad.jpg: pred_sem_seg is 1x3 but gt_sem_seg '
-                       '2x3'):
+    with pytest.raises(
+            ValueError, match='bad.jpg: pred_sem_seg is 1x3 but gt_sem_seg '
+            '2x3'):
         run_metric([contact_sample([[0, 0, 0]], GT, name='bad.jpg')])
     with pytest.raises(KeyError, match='needs gt_sem_seg and pred_sem_seg'):
         sample = contact_sample(PRED, GT)
@@ -205,10 +213,17 @@ def test_agrees_with_the_pixel_loop_reference(eval_size):
     weights = rng.random(17)
     metrics, metric = run_metric(samples, part_weights=list(weights), eval_size=eval_size)
     expected = plain_contact_metrics(pairs, list(weights))
-    names = {'SC-Acc': 'sc_acc', 'C-Acc': 'c_acc', 'mIoU': 'miou', 'wIoU': 'wiou',
-             'contact_precision': 'precision', 'strict_mIoU': 'strict_miou'}
+    names = {
+        'SC-Acc': 'sc_acc',
+        'C-Acc': 'c_acc',
+        'mIoU': 'miou',
+        'wIoU': 'wiou',
+        'contact_precision': 'precision',
+        'strict_mIoU': 'strict_miou'
+    }
     for key, ref_key in names.items():
         assert metrics[key] == pytest.approx(expected[ref_key] * 100, abs=1e-9), key
-    assert [r['iou'] for r in metric.per_part_results] == pytest.approx(
-        [v * 100 for v in expected['iou']], abs=1e-9)
+    assert [r['iou']
+            for r in metric.per_part_results] == pytest.approx([v * 100 for v in expected['iou']],
+                                                               abs=1e-9)
     assert 0 < metrics['mIoU'] < metrics['C-Acc'] < 100

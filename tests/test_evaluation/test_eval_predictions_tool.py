@@ -21,29 +21,40 @@ def make_split(root: Path) -> Path:
     chair without contact annotation."""
     (root / 'masks').mkdir(parents=True)
     gt_mask = np.zeros((4, 6), np.uint8)
-    gt_mask[0, :4] = 6      # 4 pixels of part 6 (left hand)
+    gt_mask[0, :4] = 6  # 4 pixels of part 6 (left hand)
     gt_mask[3, :] = 255
     Image.fromarray(gt_mask).save(root / 'masks/a.png')
     ann = dict(
-        metainfo=dict(objects=['person', 'cup', 'chair'], actions=['hold', 'sit_on'],
-                      hoi_categories=[[0, 1], [1, 2]]),
+        metainfo=dict(
+            objects=['person', 'cup', 'chair'],
+            actions=['hold', 'sit_on'],
+            hoi_categories=[[0, 1], [1, 2]]),
         images=[
-            dict(id=1, file_name='images/a.jpg', width=40, height=40,
-                 contact_mask='masks/a.png',
-                 instances=[dict(bbox=PERSON, category_id=0),
-                            dict(bbox=CUP, category_id=1)],
-                 interactions=[dict(subject_id=0, object_id=1, action_ids=[0],
-                                    contact_parts=[6])]),
-            dict(id=2, file_name='images/b.jpg', width=40, height=40, contact_mask=None,
-                 instances=[dict(bbox=PERSON, category_id=0),
-                            dict(bbox=CUP, category_id=2)],
-                 interactions=[dict(subject_id=0, object_id=1, action_ids=[1],
-                                    contact_parts=[10])]),
+            dict(
+                id=1,
+                file_name='images/a.jpg',
+                width=40,
+                height=40,
+                contact_mask='masks/a.png',
+                instances=[dict(bbox=PERSON, category_id=0),
+                           dict(bbox=CUP, category_id=1)],
+                interactions=[dict(subject_id=0, object_id=1, action_ids=[0], contact_parts=[6])]),
+            dict(
+                id=2,
+                file_name='images/b.jpg',
+                width=40,
+                height=40,
+                contact_mask=None,
+                instances=[dict(bbox=PERSON, category_id=0),
+                           dict(bbox=CUP, category_id=2)],
+                interactions=[dict(subject_id=0, object_id=1, action_ids=[1], contact_parts=[10])]),
         ])
     # the ground-truth mask is 4x6 but the image 40x40: fix the sizes to agree
     ann['images'][0].update(width=6, height=4)
-    ann['images'][0]['instances'] = [dict(bbox=[0, 0, 2, 3], category_id=0),
-                                     dict(bbox=[3, 0, 5, 3], category_id=1)]
+    ann['images'][0]['instances'] = [
+        dict(bbox=[0, 0, 2, 3], category_id=0),
+        dict(bbox=[3, 0, 5, 3], category_id=1)
+    ]
     (root / 'annotations').mkdir()
     ann_file = root / 'annotations/test.json'
     ann_file.write_text(json.dumps(ann))
@@ -60,14 +71,34 @@ def make_predictions(root: Path, mask_size=(4, 6)) -> Path:
     pred_mask[1, :2] = 9
     write_prediction_mask(str(root / 'out/pred_masks/a.png'), pred_mask)
     entries = [
-        dict(file_name='images/a.jpg', contact_mask='pred_masks/a.png',
-             hois=[dict(subject_bbox=[0, 0, 2, 3], object_bbox=[3, 0, 5, 3], object_id=1,
-                        action_id=0, score=0.9)]),
-        dict(file_name='images/b.jpg', contact_mask=None,
-             hois=[dict(subject_bbox=[20, 20, 30, 30], object_bbox=CUP, object_id=2,
-                        action_id=1, score=0.8),
-                   dict(subject_bbox=[30, 0, 39, 9], object_bbox=[30, 30, 39, 39],
-                        object_id=1, action_id=0, score=0.95)]),
+        dict(
+            file_name='images/a.jpg',
+            contact_mask='pred_masks/a.png',
+            hois=[
+                dict(
+                    subject_bbox=[0, 0, 2, 3],
+                    object_bbox=[3, 0, 5, 3],
+                    object_id=1,
+                    action_id=0,
+                    score=0.9)
+            ]),
+        dict(
+            file_name='images/b.jpg',
+            contact_mask=None,
+            hois=[
+                dict(
+                    subject_bbox=[20, 20, 30, 30],
+                    object_bbox=CUP,
+                    object_id=2,
+                    action_id=1,
+                    score=0.8),
+                dict(
+                    subject_bbox=[30, 0, 39, 9],
+                    object_bbox=[30, 30, 39, 39],
+                    object_id=1,
+                    action_id=0,
+                    score=0.95)
+            ]),
     ]
     pred_file = root / 'out/predictions.json'
     pred_file.write_text(json.dumps(entries))
@@ -79,12 +110,21 @@ def test_command_line_end_to_end(tmp_path):
     pred_file = make_predictions(tmp_path)
     out = tmp_path / 'metrics.json'
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run(
-        [sys.executable, str(TOOL), str(ann_file), str(pred_file), '--part-weights',
-         'hot', '--out', str(out)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    proc = subprocess.run([
+        sys.executable,
+        str(TOOL),
+        str(ann_file),
+        str(pred_file), '--part-weights', 'hot', '--out',
+        str(out)
+    ],
+                          capture_output=True,
+                          text=True,
+                          env=env,
+                          cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    lines = dict(line.split(': ') for line in proc.stdout.splitlines()
-                 if line.startswith(('hoi/', 'contact/')))
+    lines = dict(
+        line.split(': ') for line in proc.stdout.splitlines()
+        if line.startswith(('hoi/', 'contact/')))
     # HOI, Default: (hold, cup) ranks FP 0.95 (b.jpg), TP 0.9 -> AP 50; (sit_on,
     # chair) missed -> 0. Known Object: b.jpg holds no cup in an interaction, so its
     # (hold, cup) does not count -> AP 100
@@ -97,8 +137,7 @@ def test_command_line_end_to_end(tmp_path):
     assert float(lines['contact/C-Acc']) == pytest.approx(50.0)
     assert float(lines['contact/mIoU']) == pytest.approx(50.0 / 17, abs=1e-4)
     assert float(lines['contact/contact_precision']) == pytest.approx(50.0)
-    assert float(lines['contact/strict_mIoU']) == pytest.approx(
-        (2 / 4 + 0) / 17 * 100, abs=1e-4)
+    assert float(lines['contact/strict_mIoU']) == pytest.approx((2 / 4 + 0) / 17 * 100, abs=1e-4)
     report = json.loads(out.read_text())
     assert report['metrics']['hoi/mAP'] == pytest.approx(25.0)
     assert report['metrics']['hoi/mAP_ko'] == pytest.approx(50.0)
@@ -118,10 +157,11 @@ def test_confusion_plot_rows_are_ground_truth_shares(tmp_path, capsys):
     ann_file = make_split(tmp_path / 'data')
     pred_file = make_predictions(tmp_path)
     plot = tmp_path / 'confusion.png'
-    assert tool.main([str(ann_file), str(pred_file), '--no-hoi', '--confusion-plot',
+    assert tool.main([str(ann_file),
+                      str(pred_file), '--no-hoi', '--confusion-plot',
                       str(plot)]) == 0
     assert f'part confusion matrix: {plot}' in capsys.readouterr().out
-    confusion = np.zeros((18, 18), np.int64)   # [prediction, truth]
+    confusion = np.zeros((18, 18), np.int64)  # [prediction, truth]
     confusion[0, 0], confusion[9, 0], confusion[6, 6], confusion[0, 6] = 12, 2, 2, 2
     shares = tool.confusion_shares(confusion)  # [truth, prediction]
     assert shares[0, 0] == pytest.approx(12 / 14) and shares[0, 9] == pytest.approx(2 / 14)
@@ -134,8 +174,10 @@ def test_confusion_plot_rows_are_ground_truth_shares(tmp_path, capsys):
     grey = (np.abs(image - 0xdd).sum(-1) <= 3).mean()
     assert grey > 0.15
     with pytest.raises(SystemExit):
-        tool.parse_args([str(ann_file), str(pred_file), '--no-contact',
-                         '--confusion-plot', str(plot)])
+        tool.parse_args(
+            [str(ann_file),
+             str(pred_file), '--no-contact', '--confusion-plot',
+             str(plot)])
 
 
 def test_float32_boundary_gives_one_number_on_every_route(tmp_path, capsys):
@@ -147,26 +189,50 @@ def test_float32_boundary_gives_one_number_on_every_route(tmp_path, capsys):
     person = [10.1, 0, 30.1, 20]
     (tmp_path / 'data/annotations').mkdir(parents=True)
     ann_file = tmp_path / 'data/annotations/test.json'
-    ann_file.write_text(json.dumps(dict(
-        metainfo=dict(objects=['person', 'cup'], actions=['hold']),
-        images=[dict(id=1, file_name='a.jpg', width=64, height=64, contact_mask=None,
-                     instances=[dict(bbox=person, category_id=0),
-                                dict(bbox=BOUNDARY_GT_BOX, category_id=1)],
-                     interactions=[dict(subject_id=0, object_id=1, action_ids=[0],
-                                        contact_parts=[])])])))
+    ann_file.write_text(
+        json.dumps(
+            dict(
+                metainfo=dict(objects=['person', 'cup'], actions=['hold']),
+                images=[
+                    dict(
+                        id=1,
+                        file_name='a.jpg',
+                        width=64,
+                        height=64,
+                        contact_mask=None,
+                        instances=[
+                            dict(bbox=person, category_id=0),
+                            dict(bbox=BOUNDARY_GT_BOX, category_id=1)
+                        ],
+                        interactions=[
+                            dict(subject_id=0, object_id=1, action_ids=[0], contact_parts=[])
+                        ])
+                ])))
     pred_file = tmp_path / 'predictions.json'
-    pred_file.write_text(json.dumps([dict(
-        file_name='a.jpg', hois=[dict(subject_bbox=person, object_bbox=BOUNDARY_PRED_BOX,
-                                      object_id=1, action_id=0, score=0.9)])]))
+    pred_file.write_text(
+        json.dumps([
+            dict(
+                file_name='a.jpg',
+                hois=[
+                    dict(
+                        subject_bbox=person,
+                        object_bbox=BOUNDARY_PRED_BOX,
+                        object_id=1,
+                        action_id=0,
+                        score=0.9)
+                ])
+        ]))
     tool = load_tool('tools/analysis/eval_predictions.py')
     assert tool.main([str(ann_file), str(pred_file), '--no-contact']) == 0
     assert 'hoi/mAP: 100.0000' in capsys.readouterr().out
 
     metric = HOIMetric()
     metric.dataset_meta = dict(objects=('person', 'cup'), actions=('hold', ))
-    metric.process({}, [hoi_sample([person, BOUNDARY_GT_BOX], [0, 1], [(0, 1, [0])],
-                                   [(person, BOUNDARY_PRED_BOX, 1, 0, 0.9)],
-                                   num_actions=1)])
+    metric.process({}, [
+        hoi_sample([person, BOUNDARY_GT_BOX], [0, 1], [(0, 1, [0])],
+                   [(person, BOUNDARY_PRED_BOX, 1, 0, 0.9)],
+                   num_actions=1)
+    ])
     assert metric.compute_metrics(metric.results)['mAP'] == pytest.approx(100.0)
 
 
@@ -181,8 +247,7 @@ def test_missing_entries_and_bad_masks(tmp_path, capsys):
     assert 'predictions.json: (entries): 1 images of' in err
     assert "['images/b.jpg']" in err
 
-    assert tool.main([str(ann_file), str(pred_file), '--allow-missing',
-                      '--no-contact']) == 0
+    assert tool.main([str(ann_file), str(pred_file), '--allow-missing', '--no-contact']) == 0
     assert 'hoi/mAP: 50.0000' in capsys.readouterr().out  # b.jpg's (sit_on, chair) 0
 
     pred_file.write_text(json.dumps(entries + [dict(file_name='images/zz.jpg', hois=[])]))
@@ -207,8 +272,12 @@ def test_errors_table_json_and_plot(tmp_path, capsys):
     ann_file = make_split(tmp_path / 'data')
     pred_file = make_predictions(tmp_path)
     out, plot = tmp_path / 'metrics.json', tmp_path / 'errors.png'
-    assert tool.main([str(ann_file), str(pred_file), '--no-hoi', '--no-contact',
-                      '--errors-plot', str(plot), '--out', str(out)]) == 0
+    assert tool.main([
+        str(ann_file),
+        str(pred_file), '--no-hoi', '--no-contact', '--errors-plot',
+        str(plot), '--out',
+        str(out)
+    ]) == 0
     printed = capsys.readouterr().out
     assert 'hoi_errors/found: 50.0000' in printed
     assert 'hoi_errors/missed_human: 50.0000' in printed
@@ -216,8 +285,7 @@ def test_errors_table_json_and_plot(tmp_path, capsys):
     report = json.loads(out.read_text())
     rows = {r['name']: r for r in report['hoi_errors_per_object']}
     assert rows['cup']['found'] == 100.0 and rows['chair']['missed_human'] == 100.0
-    assert [r['name'] for r in report['hoi_errors_per_category']] == [
-        'hold cup', 'sit_on chair']
+    assert [r['name'] for r in report['hoi_errors_per_category']] == ['hold cup', 'sit_on chair']
 
     image = np.asarray(Image.open(plot).convert('RGB'))
     assert image.shape[0] >= 200 and image.shape[1] == 900

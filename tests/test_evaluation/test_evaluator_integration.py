@@ -11,20 +11,21 @@ from pair_plugin.structures import PaIRDataSample
 
 
 def data_sample(name, annotated=True):
-    sample = PaIRDataSample(metainfo=dict(
-        img_id=1, file_name=name, ori_shape=(2, 3), contact_annotated=annotated))
+    sample = PaIRDataSample(
+        metainfo=dict(img_id=1, file_name=name, ori_shape=(2, 3), contact_annotated=annotated))
     sample.gt_instances = InstanceData(
-        bboxes=torch.tensor([[0., 0., 9., 9.], [20., 20., 29., 29.]]),
-        labels=torch.tensor([0, 1]))
-    sample.gt_pairs = InstanceData(subject_ids=torch.tensor([0]),
-                                   object_ids=torch.tensor([1]),
-                                   actions=torch.tensor([[0., 1.]]),
-                                   contact_parts=torch.zeros(1, 17))
+        bboxes=torch.tensor([[0., 0., 9., 9.], [20., 20., 29., 29.]]), labels=torch.tensor([0, 1]))
+    sample.gt_pairs = InstanceData(
+        subject_ids=torch.tensor([0]),
+        object_ids=torch.tensor([1]),
+        actions=torch.tensor([[0., 1.]]),
+        contact_parts=torch.zeros(1, 17))
     sample.gt_sem_seg = PixelData(sem_seg=torch.tensor([[[0, 6, 6], [0, 0, 255]]]))
     sample.pred_hois = InstanceData(
         subject_bboxes=torch.tensor([[0., 0., 9., 9.], [0., 0., 9., 9.]]),
         object_bboxes=torch.tensor([[20., 20., 29., 29.], [20., 20., 29., 29.]]),
-        object_labels=torch.tensor([1, 1]), action_labels=torch.tensor([1, 0]),
+        object_labels=torch.tensor([1, 1]),
+        action_labels=torch.tensor([1, 0]),
         scores=torch.tensor([0.8, 0.6]))
     sample.pred_sem_seg = PixelData(sem_seg=torch.tensor([[[6, 6, 0], [0, 0, 3]]]))
     sample.pred_parts = torch.full((17, ), 0.5)
@@ -35,10 +36,12 @@ def test_evaluator_from_config(tmp_path):
     init_default_scope('pair_plugin')
     out_file = str(tmp_path / 'predictions.json')
     evaluator = Evaluator([
-        dict(type='HOIMetric'), dict(type='ContactMetric', part_weights='hot'),
-        dict(type='DumpPaIRPredictions', out_file=out_file)])
-    evaluator.dataset_meta = dict(objects=('person', 'cup'), actions=('hold', 'drink'),
-                                  hoi_categories=[(0, 1), (1, 1)])
+        dict(type='HOIMetric'),
+        dict(type='ContactMetric', part_weights='hot'),
+        dict(type='DumpPaIRPredictions', out_file=out_file)
+    ])
+    evaluator.dataset_meta = dict(
+        objects=('person', 'cup'), actions=('hold', 'drink'), hoi_categories=[(0, 1), (1, 1)])
     unannotated = data_sample('b.jpg', False)
     unannotated.pred_sem_seg = PixelData(sem_seg=torch.tensor([[[6, 6, 6], [0, 0, 0]]]))
     evaluator.process(data_samples=[data_sample('a.jpg'), unannotated], data_batch={})

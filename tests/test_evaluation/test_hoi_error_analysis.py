@@ -2,10 +2,10 @@
 requirement no prediction meets; shares, per-class rows and best IoUs by hand."""
 import numpy as np
 import pytest
+from evaluation_samples import META, hoi_sample
 
 from pair_plugin.evaluation import HOI_ERROR_OUTCOMES, HOIErrorAnalysis, HOIMetric
 from pair_plugin.registry import METRICS
-from evaluation_samples import META, hoi_sample
 
 PERSON, CUP, CHAIR = 0, 1, 2
 HOLD, SIT_ON, RIDE = 0, 1, 2
@@ -27,15 +27,14 @@ def five_outcome_sample():
         pairs.append((2 * i, 2 * i + 1, [HOLD]))
         pred = dict(human=human, cup=cup, label=CUP, action=HOLD)
         if i == 0:
-            pred['human'] = shifted(human, 30)   # IoU 10/70 of the width: < 0.5
+            pred['human'] = shifted(human, 30)  # IoU 10/70 of the width: < 0.5
         elif i == 1:
-            pred['cup'] = shifted(cup, 10)       # IoU 10 * 20 / (30 * 20) = 1/3
+            pred['cup'] = shifted(cup, 10)  # IoU 10 * 20 / (30 * 20) = 1/3
         elif i == 2:
             pred['label'] = CHAIR
         elif i == 3:
             pred['action'] = RIDE
-        preds.append((pred['human'], pred['cup'], pred['label'], pred['action'],
-                      0.9 - 0.1 * i))
+        preds.append((pred['human'], pred['cup'], pred['label'], pred['action'], 0.9 - 0.1 * i))
     return hoi_sample(boxes, labels, pairs, preds)
 
 
@@ -52,7 +51,7 @@ def test_each_requirement_gives_its_outcome():
     assert all(v == pytest.approx(20.0) for v in scores.values())
     # the triplet lost at the object box comes closest with IoU 1/3 (the other
     # predictions' cups are 100 px away); every other cup is matched exactly
-    (row,) = metric.per_object_results
+    (row, ) = metric.per_object_results
     assert row['name'] == 'cup' and row['num_gts'] == 5
     assert row['median_best_object_iou'] == pytest.approx(1.0)
 
@@ -61,7 +60,7 @@ def test_outcomes_and_best_ious_per_triplet():
     metric = HOIErrorAnalysis()
     metric.dataset_meta = META
     metric.process({}, [five_outcome_sample()])
-    (image,) = metric.results
+    (image, ) = metric.results
     np.testing.assert_array_equal(image['outcome'], [0, 1, 2, 3, 4])
     np.testing.assert_allclose(image['best_object_iou'], [1, 1 / 3, 1, 1, 1])
     np.testing.assert_array_equal(image['objects'], [CUP] * 5)
@@ -72,8 +71,7 @@ def test_per_class_and_per_category_rows():
     human, cup, chair = [0, 0, 39, 79], [50, 10, 69, 29], [0, 60, 39, 99]
     samples = [
         # hold cup found; sit_on chair: the chair box is missed (nothing near it)
-        hoi_sample([human, cup, chair], [PERSON, CUP, CHAIR],
-                   [(0, 1, [HOLD]), (0, 2, [SIT_ON])],
+        hoi_sample([human, cup, chair], [PERSON, CUP, CHAIR], [(0, 1, [HOLD]), (0, 2, [SIT_ON])],
                    [(human, cup, CUP, HOLD, 0.9)]),
         # hold cup and ride cup on one pair: only hold predicted
         hoi_sample([human, cup], [PERSON, CUP], [(0, 1, [HOLD, RIDE])],
@@ -109,8 +107,7 @@ def test_the_evaluated_predictions_are_hoimetrics():
     count: the analysis sees what HOIMetric scores."""
     human, cup = [0, 0, 39, 79], [50, 10, 69, 29]
     far = [300, 300, 339, 379]
-    preds = [(far, far, CUP, HOLD, 0.9), (far, far, CUP, RIDE, 0.8),
-             (human, cup, CUP, HOLD, 0.7)]
+    preds = [(far, far, CUP, HOLD, 0.9), (far, far, CUP, RIDE, 0.8), (human, cup, CUP, HOLD, 0.7)]
     sample = hoi_sample([human, cup], [PERSON, CUP], [(0, 1, [HOLD])], preds)
     for top_k, outcome in ((2, 'missed_human'), (3, 'found'), (None, 'found')):
         scores = evaluate(HOIErrorAnalysis(top_k=top_k), [sample])

@@ -7,8 +7,7 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from evaluation_samples import (META, contact_sample, random_hoi_image,
-                                sample_from_random)
+from evaluation_samples import META, contact_sample, random_hoi_image, sample_from_random
 
 from pair_plugin.evaluation import ContactMetric, HOIMetric
 
@@ -23,8 +22,7 @@ def make_samples():
         sample = sample_from_random(gt, pred, name=f'{i}.jpg')
         gt_map = rng.integers(0, 18, (6, 8))
         pred_map = np.where(rng.random((6, 8)) < 0.5, gt_map, rng.integers(0, 18, (6, 8)))
-        sample.update(contact_sample(pred_map, gt_map, annotated=i != 2,
-                                     name=f'{i}.jpg'))
+        sample.update(contact_sample(pred_map, gt_map, annotated=i != 2, name=f'{i}.jpg'))
         samples.append(sample)
     return samples
 
@@ -41,8 +39,7 @@ def evaluate(samples, size):
 
 
 def worker(rank, store, out_file):
-    dist.init_process_group('gloo', init_method=f'file://{store}', rank=rank,
-                            world_size=2)
+    dist.init_process_group('gloo', init_method=f'file://{store}', rank=rank, world_size=2)
     samples = make_samples()
     # torch's DistributedSampler without shuffling: rank r takes r, r + 2, ... padded
     # with the first indices to the same length on every rank

@@ -37,13 +37,24 @@ def _mmengine_like_checkpoint():
     hub.update_info('iter', 7)
     return {
         'meta': {
-            'epoch': 2, 'iter': 7, 'seed': np.int64(3),
-            'dataset_meta': {'objects': ('person', 'cup')},
+            'epoch': 2,
+            'iter': 7,
+            'seed': np.int64(3),
+            'dataset_meta': {
+                'objects': ('person', 'cup')
+            },
             'arr': np.arange(4, dtype=np.float32)
         },
-        'state_dict': {'w': torch.ones(2, 3)},
+        'state_dict': {
+            'w': torch.ones(2, 3)
+        },
         'message_hub': hub.state_dict(),
-        'optimizer': {'state': {}, 'param_groups': [{'lr': 1e-4}]},
+        'optimizer': {
+            'state': {},
+            'param_groups': [{
+                'lr': 1e-4
+            }]
+        },
     }
 
 
@@ -81,8 +92,8 @@ def test_missing_file_names_the_path_and_the_config_key(tmp_path):
 def test_missing_backbone_file_stops_initialisation_naming_path_and_key(tmp_path):
     from mmdet.models.backbones import ResNet
     missing = str(tmp_path / 'nowhere' / 'resnet18.pth')
-    backbone = ResNet(depth=18, base_channels=8,
-                      init_cfg=dict(type='Pretrained', checkpoint=missing))
+    backbone = ResNet(
+        depth=18, base_channels=8, init_cfg=dict(type='Pretrained', checkpoint=missing))
     with pytest.raises(FileNotFoundError, match='nowhere/resnet18.pth') as err:
         backbone.init_weights()
     assert 'model.backbone.init_cfg.checkpoint' in str(err.value)
@@ -155,8 +166,8 @@ def test_unknown_torchvision_name_is_named(empty_hub_cache):
 def test_r50_backbone_initialises_from_the_hub_cache_without_network(empty_hub_cache):
     """The R50 configs' ``init_cfg`` finds a file placed in torch's hub cache, offline."""
     from mmdet.models.backbones import ResNet
-    backbone_cfg = Config.fromfile(
-        osp.join(CONFIGS, '_base_', 'models', 'pairnet_r50.py')).model.backbone
+    backbone_cfg = Config.fromfile(osp.join(CONFIGS, '_base_', 'models',
+                                            'pairnet_r50.py')).model.backbone
     assert backbone_cfg.init_cfg.checkpoint == 'torchvision://resnet50'
     torch.manual_seed(1)
     source = ResNet(depth=50, base_channels=8)
@@ -165,19 +176,18 @@ def test_r50_backbone_initialises_from_the_hub_cache_without_network(empty_hub_c
 
     target = ResNet(depth=50, base_channels=8, init_cfg=dict(backbone_cfg.init_cfg))
     target.init_weights()
-    for (name, loaded), (_, saved) in zip(target.state_dict().items(),
-                                          source.state_dict().items()):
+    for (name, loaded), (_, saved) in zip(target.state_dict().items(), source.state_dict().items()):
         assert torch.equal(loaded, saved), name
 
 
 @pytest.mark.parametrize('config', ['pairnet_swin-s.py', 'pairnet_swin-l.py'])
 def test_swin_release_url_is_read_from_the_hub_cache(config, empty_hub_cache):
-    url = Config.fromfile(
-        osp.join(CONFIGS, '_base_', 'models', config)).model.backbone.init_cfg.checkpoint
+    url = Config.fromfile(osp.join(CONFIGS, '_base_', 'models',
+                                   config)).model.backbone.init_cfg.checkpoint
     assert url.startswith('https://github.com/SwinTransformer/storage/releases/')
     empty_hub_cache.mkdir(parents=True)
-    torch.save({'model': {'patch_embed.proj.weight': torch.full((2, 3), 7.0)}},
-               empty_hub_cache / osp.basename(url))
+    torch.save({'model': {
+        'patch_embed.proj.weight': torch.full((2, 3), 7.0)
+    }}, empty_hub_cache / osp.basename(url))
     checkpoint = _load_checkpoint(url, map_location='cpu')
-    assert torch.equal(checkpoint['model']['patch_embed.proj.weight'],
-                       torch.full((2, 3), 7.0))
+    assert torch.equal(checkpoint['model']['patch_embed.proj.weight'], torch.full((2, 3), 7.0))

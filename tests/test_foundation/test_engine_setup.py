@@ -28,8 +28,7 @@ def _merged(tool, *flags, config=SMALL_CONFIG):
     return tool.merge_args(Config.fromfile(config), args)
 
 
-def test_amp_selects_mmengines_amp_wrapper_with_dynamic_loss_scale(
-        train_tool, monkeypatch):
+def test_amp_selects_mmengines_amp_wrapper_with_dynamic_loss_scale(train_tool, monkeypatch):
     monkeypatch.setattr(train_tool, 'amp_device_available', lambda: True)
     plain = Config.fromfile(SMALL_CONFIG).optim_wrapper
     cfg = _merged(train_tool, '--amp')
@@ -52,10 +51,9 @@ def test_amp_without_a_gpu_stops_with_one_line_before_building(train_tool, tmp_p
 
 
 def test_vis_backends_by_short_name_join_the_configs(train_tool):
-    cfg = _merged(train_tool, '--vis-backends', 'tensorboard', 'WandbVisBackend',
-                  'local')
-    assert [b['type'] for b in cfg.visualizer.vis_backends] == [
-        'LocalVisBackend', 'TensorboardVisBackend', 'WandbVisBackend']
+    cfg = _merged(train_tool, '--vis-backends', 'tensorboard', 'WandbVisBackend', 'local')
+    assert [b['type'] for b in cfg.visualizer.vis_backends
+            ] == ['LocalVisBackend', 'TensorboardVisBackend', 'WandbVisBackend']
     names = train_tool.vis_backend_types()
     assert names['mlflow'] == 'MLflowVisBackend' and names['local'] == 'LocalVisBackend'
 
@@ -70,8 +68,7 @@ def test_unknown_vis_backend_is_a_usage_error(train_tool, capsys):
 
 @pytest.mark.parametrize('tool_path,extra', [('tools/train.py', []),
                                              ('tools/test.py', ['model.pth'])])
-def test_paper_config_without_data_names_the_ways_forward(tool_path, extra, tmp_path,
-                                                          monkeypatch):
+def test_paper_config_without_data_names_the_ways_forward(tool_path, extra, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no data/pair1 here
     tool = load_tool(tool_path)
     with pytest.raises(SystemExit) as info:
@@ -89,14 +86,21 @@ def test_missing_files_are_found_inside_dataset_wrappers(tmp_path):
     from pair_plugin.datasets.missing_data import missing_annotation_files
     (tmp_path / 'ann').mkdir()
     (tmp_path / 'ann' / 'a.json').write_text('{}')
-    cfg = Config(dict(
-        train_dataloader=dict(dataset=dict(
-            type='ConcatDataset',
-            datasets=[dict(data_root=str(tmp_path), ann_file='ann/a.json'),
-                      dict(type='RepeatDataset', times=2, dataset=dict(
-                          data_root=str(tmp_path), ann_file='ann/b.json'))])),
-        val_dataloader=None,
-        test_dataloader=dict(dataset=dict(ann_file='s3://bucket/test.json'))))
-    assert missing_annotation_files(
-        cfg, ('train_dataloader', 'val_dataloader', 'test_dataloader')) == [
-            ('train_dataloader', osp.join(str(tmp_path), 'ann/b.json'))]
+    cfg = Config(
+        dict(
+            train_dataloader=dict(
+                dataset=dict(
+                    type='ConcatDataset',
+                    datasets=[
+                        dict(data_root=str(tmp_path), ann_file='ann/a.json'),
+                        dict(
+                            type='RepeatDataset',
+                            times=2,
+                            dataset=dict(data_root=str(tmp_path), ann_file='ann/b.json'))
+                    ])),
+            val_dataloader=None,
+            test_dataloader=dict(dataset=dict(ann_file='s3://bucket/test.json'))))
+    assert missing_annotation_files(cfg,
+                                    ('train_dataloader', 'val_dataloader', 'test_dataloader')) == [
+                                        ('train_dataloader', osp.join(str(tmp_path), 'ann/b.json'))
+                                    ]

@@ -40,8 +40,8 @@ def test_report_on_the_small_config(monkeypatch, capsys):
     params = float(re.search(r'Params: ([\d.]+) M', out).group(1))
     count_params = load_tool('tools/analysis/count_params.py')
     from mmengine.config import Config
-    total = count_params.count_params(
-        count_params.build_model(Config.fromfile(config), 'meta'))['total']
+    total = count_params.count_params(count_params.build_model(Config.fromfile(config),
+                                                               'meta'))['total']
     assert params == round(total / 1e6, 2)
     # 64 x 96 is 1/10.5 of the 224 x 288 the model page reports 0.34 GFLOPs at
     assert 0.01 < flops < 0.1
@@ -54,8 +54,7 @@ def test_metafile_flops_of_the_small_config_are_the_tools():
     from mmengine.config import Config
     with open(osp.join(CONFIGS, 'metafile.yml')) as f:
         entry = {m['Name']: m for m in yaml.safe_load(f)['Models']}['pairnet_r18_synthetic']
-    model = get_flops.build_detector(
-        Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic.py')))
+    model = get_flops.build_detector(Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic.py')))
     inputs, data_samples = get_flops.preprocessed_image(model, (224, 288))
     with torch.no_grad():
         flops = get_flops.flop_analyzer(model, inputs, data_samples).total()

@@ -22,14 +22,20 @@ class Net(nn.Module):
 OPTIM = dict(
     optimizer=dict(type='AdamW', lr=1e-2, weight_decay=1e-2),
     clip_grad=dict(max_norm=0.1, norm_type=2),
-    paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=2.0),
-                                    'head.bias': dict(decay_mult=0.0)}))
+    paramwise_cfg=dict(custom_keys={
+        'backbone': dict(lr_mult=2.0),
+        'head.bias': dict(decay_mult=0.0)
+    }))
 
 
 def test_merge_keeps_settings_and_order():
     a, b, c, d = (nn.Parameter(torch.zeros(1)) for _ in range(4))
-    groups = [dict(params=[a], lr=1.0), dict(params=[b], lr=2.0),
-              dict(params=[c], lr=1.0), dict(params=[d], lr=1.0, weight_decay=0.0)]
+    groups = [
+        dict(params=[a], lr=1.0),
+        dict(params=[b], lr=2.0),
+        dict(params=[c], lr=1.0),
+        dict(params=[d], lr=1.0, weight_decay=0.0)
+    ]
     merged = merge_param_groups(groups)
     assert [g['lr'] for g in merged] == [1.0, 2.0, 1.0]
     assert [len(g['params']) for g in merged] == [2, 1, 1]
@@ -54,8 +60,8 @@ def test_same_updates_as_the_default_constructor_in_fewer_groups():
     grouped_model, grouped_groups = results['GroupedOptimWrapperConstructor']
     assert len(default_groups) == 6  # one per parameter
     # the backbone (lr 2e-2), the head's weight (1e-2), the head's bias (no decay)
-    assert [(g['lr'], g['weight_decay'], len(g['params'])) for g in grouped_groups] == [
-        (2e-2, 1e-2, 4), (1e-2, 1e-2, 1), (1e-2, 0.0, 1)]
+    assert [(g['lr'], g['weight_decay'], len(g['params']))
+            for g in grouped_groups] == [(2e-2, 1e-2, 4), (1e-2, 1e-2, 1), (1e-2, 0.0, 1)]
     for (name, p), q in zip(default_model.named_parameters(), grouped_model.parameters()):
         assert torch.equal(p, q), name
 
@@ -78,7 +84,9 @@ def test_logs_one_line_per_group_and_no_line_per_parameter():
     finally:
         logger.removeHandler(handler)
     info = [msg for level, msg in records if level >= logging.INFO]
-    assert info == ['optimizer group 0: 4 parameters, lr=0.02, weight_decay=0.01',
-                    'optimizer group 1: 1 parameters, lr=0.01, weight_decay=0.01',
-                    'optimizer group 2: 1 parameters, lr=0.01, weight_decay=0.0']
+    assert info == [
+        'optimizer group 0: 4 parameters, lr=0.02, weight_decay=0.01',
+        'optimizer group 1: 1 parameters, lr=0.01, weight_decay=0.01',
+        'optimizer group 2: 1 parameters, lr=0.01, weight_decay=0.0'
+    ]
     assert not any('paramwise_options' in msg for msg in info)

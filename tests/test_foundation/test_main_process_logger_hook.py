@@ -10,7 +10,6 @@ from pair_plugin.engine import MainProcessLoggerHook
 from tests.helpers import REPO
 
 
-
 class _Processor:
 
     def get_log_after_epoch(self, runner, batches, mode, with_non_scalar=False):
@@ -19,8 +18,11 @@ class _Processor:
 
 
 def _runner(log_dir, lines):
-    return SimpleNamespace(log_processor=_Processor(), test_dataloader=[0, 1, 2],
-                           logger=SimpleNamespace(info=lines.append), log_dir=str(log_dir))
+    return SimpleNamespace(
+        log_processor=_Processor(),
+        test_dataloader=[0, 1, 2],
+        logger=SimpleNamespace(info=lines.append),
+        log_dir=str(log_dir))
 
 
 def _hook():

@@ -33,9 +33,13 @@ def test_mim_search_lists_the_models():
     """``mim`` of the venv reads ``model-index.yml`` from the installed package (not from
     this checkout: no PYTHONPATH), as a user's ``mim search`` does."""
     out = run([osp.join(osp.dirname(PYTHON), 'mim'), 'search', 'pair_plugin'],
-              cwd=osp.dirname(REPO), pythonpath=False, timeout=300)
-    listed = {line.split(':', 1)[1].strip() for line in out.splitlines()
-              if line.startswith('config id:')}
+              cwd=osp.dirname(REPO),
+              pythonpath=False,
+              timeout=300)
+    listed = {
+        line.split(':', 1)[1].strip()
+        for line in out.splitlines() if line.startswith('config id:')
+    }
     assert listed == {m['Name'] for m in MODELS}
     assert 'pair-1/map' in out and 'pair-2/wiou' in out
     assert 'the paper, table 1 (not reproduced here)' in out
@@ -56,8 +60,8 @@ def test_metafile_entry_names_a_config_that_builds(model):
     assert model['Metadata']['Results From']
 
 
-@pytest.mark.parametrize('model', [m for m in MODELS if 'swin-l' not in m['Name']],
-                         ids=lambda m: m['Name'])
+@pytest.mark.parametrize(
+    'model', [m for m in MODELS if 'swin-l' not in m['Name']], ids=lambda m: m['Name'])
 def test_metafile_parameters_are_the_configs(model):
     """The Parameters of the metafile are those of the model its config builds (Swin-L, whose
     224 M parameters cannot be built on the meta device, is left to count_params.py)."""

@@ -19,8 +19,8 @@ def test_without_a_terminal_one_line_per_step():
     lines = out.getvalue().splitlines()
     assert '\r' not in out.getvalue()
     # steps of ceil(9.5) = 10 tasks: 10, 20, ..., 90, then the end
-    assert [line.split(':')[1].split()[0] for line in lines] == [
-        f'{n}/95' for n in (10, 20, 30, 40, 50, 60, 70, 80, 90, 95)]
+    assert [line.split(':')[1].split()[0]
+            for line in lines] == [f'{n}/95' for n in (10, 20, 30, 40, 50, 60, 70, 80, 90, 95)]
     assert lines[-1].startswith('checking: 95/95 (100%), elapsed ')
 
 
@@ -30,8 +30,7 @@ def test_small_totals_and_coarse_steps():
     for _ in range(3):
         display.update()
     display.close()
-    assert [line.split(' ')[0] for line in out.getvalue().splitlines()] == [
-        '2/3', '3/3']
+    assert [line.split(' ')[0] for line in out.getvalue().splitlines()] == ['2/3', '3/3']
 
 
 def test_on_a_terminal_a_bar_that_ends_its_line():

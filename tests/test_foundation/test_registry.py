@@ -13,8 +13,8 @@ def pair_scope():
 
 def test_registries_are_children_of_mmdet():
     import mmdet.registry as mmdet_registry
-    for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'TASK_UTILS',
-                 'VISUALIZERS', 'HOOKS'):
+    for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'TASK_UTILS', 'VISUALIZERS',
+                 'HOOKS'):
         ours = getattr(registry, name)
         assert ours.scope == 'pair_plugin'
         assert ours.parent is getattr(mmdet_registry, name)

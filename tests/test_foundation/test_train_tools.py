@@ -26,11 +26,12 @@ def test_train_honours_work_dir_cfg_options_and_vis_backends(tiny):
     root, _, cfg = tiny
     work_dir = root / 'wd_options'
     out = run([
-        PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir',
-        str(work_dir), '--vis-backends', 'tensorboard', '--cfg-options',
-        'train_cfg.max_epochs=2', 'model.test_cfg.max_per_img=7',
-        'optim_wrapper.optimizer.lr=0.000321'
-    ], cwd=str(root))
+        PYTHON,
+        osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir',
+        str(work_dir), '--vis-backends', 'tensorboard', '--cfg-options', 'train_cfg.max_epochs=2',
+        'model.test_cfg.max_per_img=7', 'optim_wrapper.optimizer.lr=0.000321'
+    ],
+              cwd=str(root))
     # TensorBoard's event file beside the config's scalars.json
     vis_data = glob.glob(str(work_dir / '*' / 'vis_data'))
     assert len(vis_data) == 1
@@ -44,8 +45,7 @@ def test_train_honours_work_dir_cfg_options_and_vis_backends(tiny):
     assert dumped.optim_wrapper.optimizer.lr == pytest.approx(0.000321)
     assert dumped.work_dir == str(work_dir)
     assert 'Epoch(train) [2]' in out
-    ckpt = torch.load(str(work_dir / 'epoch_2.pth'), map_location='cpu',
-                      weights_only=False)
+    ckpt = torch.load(str(work_dir / 'epoch_2.pth'), map_location='cpu', weights_only=False)
     assert ckpt['meta']['epoch'] == 2
     # the heads at the given lr, the backbone at the config's lr_mult of it
     lr_mult = dumped.optim_wrapper.paramwise_cfg.custom_keys['backbone'].lr_mult
@@ -59,13 +59,17 @@ def test_test_script_evaluates_and_writes_predictions(tiny):
     root, data, cfg = tiny
     work_dir = root / 'wd_test_script'
     run([PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir',
-         str(work_dir)], cwd=str(root))
+         str(work_dir)],
+        cwd=str(root))
     out_json = root / 'preds' / 'predictions.json'
     out = run([
-        PYTHON, osp.join(REPO, 'tools', 'test.py'), cfg,
-        str(work_dir / 'epoch_1.pth'), '--work-dir', str(work_dir / 'test'),
-        '--out', str(out_json)
-    ], cwd=str(root))
+        PYTHON,
+        osp.join(REPO, 'tools', 'test.py'), cfg,
+        str(work_dir / 'epoch_1.pth'), '--work-dir',
+        str(work_dir / 'test'), '--out',
+        str(out_json)
+    ],
+              cwd=str(root))
     assert 'hoi/mAP' in out and 'contact/C-Acc' in out
     preds = json.load(open(out_json))
     test_files = [
@@ -84,8 +88,10 @@ def test_test_script_evaluates_and_writes_predictions(tiny):
 def pip_installed(tmp_path_factory):
     """``pip install .`` of the working tree into a fresh folder: what a user gets."""
     target = tmp_path_factory.mktemp('site')
-    run([PYTHON, '-m', 'pip', 'install', '--quiet', '--no-deps',
-         '--no-build-isolation', '--target', str(target), REPO],
+    run([
+        PYTHON, '-m', 'pip', 'install', '--quiet', '--no-deps', '--no-build-isolation', '--target',
+        str(target), REPO
+    ],
         pythonpath=False)
     return target
 
@@ -93,13 +99,11 @@ def pip_installed(tmp_path_factory):
 @pytest.mark.skipif(
     shutil.which('mim', path=osp.dirname(sys.executable)) is None,
     reason='mim is not installed beside this interpreter (run tools/setup_env.sh)')
-def test_mim_train_runs_the_installed_script_from_any_directory(
-        tiny, tmp_path, pip_installed):
+def test_mim_train_runs_the_installed_script_from_any_directory(tiny, tmp_path, pip_installed):
     root, _, cfg = tiny
     package = pip_installed / 'pair_plugin'
     # one copy in the repository, real files in the installed package
-    for rel in ('tools/train.py', 'tools/test.py',
-                'configs/pairnet_r18_synthetic.py',
+    for rel in ('tools/train.py', 'tools/test.py', 'configs/pairnet_r18_synthetic.py',
                 'configs/_base_/default_runtime.py'):
         installed = package / '.mim' / rel
         assert installed.is_file() and not installed.is_symlink(), rel
@@ -109,23 +113,24 @@ def test_mim_train_runs_the_installed_script_from_any_directory(
     elsewhere = tmp_path / 'elsewhere'
     elsewhere.mkdir()
     # only the installed copy is importable: not the working tree
-    out = run([mim, 'train', 'pair_plugin', cfg, '--work-dir', str(work_dir)],
-              cwd=str(elsewhere), pythonpath=False,
+    out = run([mim, 'train', 'pair_plugin', cfg, '--work-dir',
+               str(work_dir)],
+              cwd=str(elsewhere),
+              pythonpath=False,
               env_extra=dict(PYTHONPATH=str(pip_installed)))
     assert (work_dir / 'epoch_1.pth').is_file(), out[-3000:]
-    assert (work_dir / 'last_checkpoint').read_text().strip().endswith(
-        'epoch_1.pth')
+    assert (work_dir / 'last_checkpoint').read_text().strip().endswith('epoch_1.pth')
     # mim ran the installed copy of the script
     assert str(package / '.mim' / 'tools' / 'train.py') in out
 
 
-def test_mim_finds_a_config_by_its_package_relative_path(pip_installed,
-                                                         tmp_path):
+def test_mim_finds_a_config_by_its_package_relative_path(pip_installed, tmp_path):
     """``mim train pair_plugin configs/<name>.py`` from a directory without it."""
     from mim.utils import get_installed_path
     code = ('import sys; from mim.utils import get_installed_path; '
             'print(get_installed_path("pair_plugin"))')
-    out = run([PYTHON, '-W', 'ignore', '-c', code], cwd=str(tmp_path),
+    out = run([PYTHON, '-W', 'ignore', '-c', code],
+              cwd=str(tmp_path),
               pythonpath=False,
               env_extra=dict(PYTHONPATH=str(pip_installed)))
     root = out.strip().splitlines()[-1]
@@ -136,12 +141,18 @@ def test_mim_finds_a_config_by_its_package_relative_path(pip_installed,
 
 def test_paper_config_without_data_stops_with_the_ways_forward(tmp_path):
     """What a newcomer meets first: PaIR is not public, and ``data/pair1`` is absent."""
-    proc = subprocess.run(
-        [PYTHON, osp.join(REPO, 'tools', 'train.py'),
-         osp.join(REPO, 'configs', 'pairnet_r50_pair1.py'), '--work-dir',
-         str(tmp_path / 'wd')], cwd=str(tmp_path), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, timeout=300,
-        env=dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1'))
+    proc = subprocess.run([
+        PYTHON,
+        osp.join(REPO, 'tools', 'train.py'),
+        osp.join(REPO, 'configs', 'pairnet_r50_pair1.py'), '--work-dir',
+        str(tmp_path / 'wd')
+    ],
+                          cwd=str(tmp_path),
+                          stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT,
+                          text=True,
+                          timeout=300,
+                          env=dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1'))
     out = proc.stdout
     assert proc.returncode == 1
     assert 'no annotation file data/pair1/annotations/train.json' in out

@@ -18,8 +18,14 @@ from tests.helpers import CONFIGS
 NUM_ACTIONS = 5
 
 
-def make_sample(img_shape, boxes=(), labels=(), pairs=(), seg=None,
-                contact_annotated=True, ori_shape=None, scale_factor=(1.0, 1.0),
+def make_sample(img_shape,
+                boxes=(),
+                labels=(),
+                pairs=(),
+                seg=None,
+                contact_annotated=True,
+                ori_shape=None,
+                scale_factor=(1.0, 1.0),
                 num_actions=NUM_ACTIONS) -> PaIRDataSample:
     """One data sample.
 
@@ -32,10 +38,14 @@ def make_sample(img_shape, boxes=(), labels=(), pairs=(), seg=None,
             all 0 when None and annotated.
     """
     h, w = img_shape
-    sample = PaIRDataSample(metainfo=dict(
-        img_shape=(h, w), ori_shape=tuple(ori_shape or (h, w)),
-        scale_factor=tuple(scale_factor), contact_annotated=contact_annotated,
-        flip=False, flip_direction=None))
+    sample = PaIRDataSample(
+        metainfo=dict(
+            img_shape=(h, w),
+            ori_shape=tuple(ori_shape or (h, w)),
+            scale_factor=tuple(scale_factor),
+            contact_annotated=contact_annotated,
+            flip=False,
+            flip_direction=None))
     sample.gt_instances = InstanceData(
         bboxes=torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4),
         labels=torch.tensor(labels, dtype=torch.long).reshape(-1))
@@ -47,7 +57,8 @@ def make_sample(img_shape, boxes=(), labels=(), pairs=(), seg=None,
     sample.gt_pairs = InstanceData(
         subject_ids=torch.tensor([p[0] for p in pairs], dtype=torch.long),
         object_ids=torch.tensor([p[1] for p in pairs], dtype=torch.long),
-        actions=actions, contact_parts=parts)
+        actions=actions,
+        contact_parts=parts)
     if seg is None:
         seg = np.full((h, w), 0 if contact_annotated else 255, dtype=np.uint8)
     gt_parts = torch.zeros(NUM_PARTS)
@@ -74,10 +85,18 @@ def synthetic_image(h, w, boxes, seed=0) -> torch.Tensor:
 def two_synthetic_samples():
     """Two 96x128 images: a person holding an object, with the hand in contact."""
     specs = [
-        dict(boxes=[(10, 8, 50, 90), (40, 40, 100, 80)], labels=[0, 3], actions=[1, 3],
-             part=6, contact=(40, 45, 50, 60)),
-        dict(boxes=[(70, 4, 120, 92), (16, 20, 76, 60)], labels=[0, 7], actions=[0],
-             part=9, contact=(70, 25, 78, 40)),
+        dict(
+            boxes=[(10, 8, 50, 90), (40, 40, 100, 80)],
+            labels=[0, 3],
+            actions=[1, 3],
+            part=6,
+            contact=(40, 45, 50, 60)),
+        dict(
+            boxes=[(70, 4, 120, 92), (16, 20, 76, 60)],
+            labels=[0, 7],
+            actions=[0],
+            part=9,
+            contact=(70, 25, 78, 40)),
     ]
     inputs, samples = [], []
     for i, spec in enumerate(specs):
@@ -85,9 +104,11 @@ def two_synthetic_samples():
         x1, y1, x2, y2 = spec['contact']
         seg[y1:y2, x1:x2] = spec['part']
         inputs.append(synthetic_image(96, 128, spec['boxes'], seed=i))
-        samples.append(make_sample(
-            (96, 128), spec['boxes'], spec['labels'],
-            [(0, 1, spec['actions'], [spec['part']])], seg=seg))
+        samples.append(
+            make_sample((96, 128),
+                        spec['boxes'],
+                        spec['labels'], [(0, 1, spec['actions'], [spec['part']])],
+                        seg=seg))
     return inputs, samples
 
 
@@ -104,15 +125,20 @@ def small_iim(**kwargs):
     initialised; ``kwargs`` override its config."""
     from pair_plugin.registry import MODELS
     attn = dict(embed_dims=32, num_heads=4, dropout=0.0, batch_first=True)
-    ffn = dict(embed_dims=32, feedforward_channels=64, num_fcs=2, ffn_drop=0.0,
-               act_cfg=dict(type='ReLU', inplace=True))
-    cfg = dict(type='IIM', in_channels=16, num_queries=5,
-               positional_encoding=dict(num_feats=16, normalize=True),
-               encoder=dict(num_layers=1, layer_cfg=dict(self_attn_cfg=attn, ffn_cfg=ffn)),
-               instance_decoder_layer=dict(self_attn_cfg=attn, cross_attn_cfg=attn,
-                                           ffn_cfg=ffn),
-               action_decoder_layer=dict(self_attn_cfg=attn, cross_attn_cfg=attn,
-                                         ffn_cfg=ffn))
+    ffn = dict(
+        embed_dims=32,
+        feedforward_channels=64,
+        num_fcs=2,
+        ffn_drop=0.0,
+        act_cfg=dict(type='ReLU', inplace=True))
+    cfg = dict(
+        type='IIM',
+        in_channels=16,
+        num_queries=5,
+        positional_encoding=dict(num_feats=16, normalize=True),
+        encoder=dict(num_layers=1, layer_cfg=dict(self_attn_cfg=attn, ffn_cfg=ffn)),
+        instance_decoder_layer=dict(self_attn_cfg=attn, cross_attn_cfg=attn, ffn_cfg=ffn),
+        action_decoder_layer=dict(self_attn_cfg=attn, cross_attn_cfg=attn, ffn_cfg=ffn))
     cfg.update(kwargs)
     iim = MODELS.build(cfg)
     iim.init_weights()
@@ -140,8 +166,6 @@ def build_model(model_cfg):
     return model
 
 
-def preprocess(model, inputs: List[torch.Tensor], samples: Sequence,
-               training: bool = True) -> dict:
+def preprocess(model, inputs: List[torch.Tensor], samples: Sequence, training: bool = True) -> dict:
     """Run the model's data preprocessor as the runner does."""
-    return model.data_preprocessor(dict(inputs=inputs, data_samples=list(samples)),
-                                   training)
+    return model.data_preprocessor(dict(inputs=inputs, data_samples=list(samples)), training)

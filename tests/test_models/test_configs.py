@@ -3,11 +3,9 @@ import os.path as osp
 
 import pytest
 from mmengine.config import Config
-
 from pairnet_cases import build_model
 
 from tests.helpers import CONFIGS, load_tool
-
 
 count_tool = load_tool('tools/analysis/count_params.py')
 
@@ -55,8 +53,12 @@ def test_model_base_configs_follow_the_paper():
     assert cfg.data_preprocessor.pad_seg and cfg.data_preprocessor.seg_pad_value == 255
     assert cfg.backbone.init_cfg.checkpoint == 'torchvision://resnet50'
     costs = {c.type: c.weight for c in cfg.train_cfg.assigner.match_costs}
-    assert costs == {'ClassificationCost': 1.0, 'HOIActionCost': 1.0,
-                     'PairBBoxL1Cost': 2.5, 'PairIoUCost': 1.0}
+    assert costs == {
+        'ClassificationCost': 1.0,
+        'HOIActionCost': 1.0,
+        'PairBBoxL1Cost': 2.5,
+        'PairIoUCost': 1.0
+    }
     assert cfg.iim_head.loss_object_cls.bg_cls_weight == 0.1
     assert cfg.iim_head.loss_action.loss_weight == 2.0
     assert cfg.iim_head.loss_bbox.loss_weight == 2.5
@@ -74,17 +76,20 @@ ABLATIONS = {
     'mg': (True, True, True, True),
 }
 
-NEEDED_BASES = ['_base_/datasets/pair1.py', '_base_/datasets/pair2.py',
-                '_base_/datasets/synthetic_pair.py', '_base_/schedules/schedule_90e.py',
-                '_base_/schedules/schedule_synthetic.py', '_base_/default_runtime.py']
+NEEDED_BASES = [
+    '_base_/datasets/pair1.py', '_base_/datasets/pair2.py', '_base_/datasets/synthetic_pair.py',
+    '_base_/schedules/schedule_90e.py', '_base_/schedules/schedule_synthetic.py',
+    '_base_/default_runtime.py'
+]
 
 
 def _missing_bases():
     return [b for b in NEEDED_BASES if not osp.isfile(osp.join(CONFIGS, b))]
 
 
-@pytest.mark.skipif(bool(_missing_bases()), reason=f'base configs not written yet: '
-                    f'{_missing_bases()}')
+@pytest.mark.skipif(
+    bool(_missing_bases()), reason=f'base configs not written yet: '
+    f'{_missing_bases()}')
 @pytest.mark.parametrize('row', list(ABLATIONS))
 def test_table3_ablation_configs(row):
     cfg = Config.fromfile(osp.join(CONFIGS, 'ablations', f'pairnet_r50_pair1_{row}.py'))
@@ -97,8 +102,9 @@ def test_table3_ablation_configs(row):
     assert cfg.default_scope == 'pair_plugin'
 
 
-@pytest.mark.skipif(bool(_missing_bases()), reason=f'base configs not written yet: '
-                    f'{_missing_bases()}')
+@pytest.mark.skipif(
+    bool(_missing_bases()), reason=f'base configs not written yet: '
+    f'{_missing_bases()}')
 def test_paper_configs_recipe():
     for name in ('pairnet_r50_pair1', 'pairnet_r50_pair2', 'pairnet_r101_pair1',
                  'pairnet_swin-s_pair1', 'pairnet_swin-l_pair1'):
@@ -128,7 +134,7 @@ def test_pair2_differs_from_pair1_only_in_its_data():
 
 
 @pytest.mark.parametrize('name, epochs', [('pairnet_r18_synthetic_4e.py', 4),
-                                           ('pairnet_r18_synthetic_40e.py', 40)])
+                                          ('pairnet_r18_synthetic_40e.py', 40)])
 def test_synthetic_schedules_are_the_small_config_shortened_or_lengthened(name, epochs):
     full = Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic.py'))
     other = Config.fromfile(osp.join(CONFIGS, name))

@@ -12,8 +12,8 @@ from tests.helpers import CONFIGS, load_tool
 
 converter = load_tool('tools/model_converters/detr_to_pairnet.py')
 
-DETR_CFG = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'detr',
-                    'detr_r18_8xb2-500e_coco.py')
+DETR_CFG = osp.join(
+    osp.dirname(mmdet.__file__), '.mim', 'configs', 'detr', 'detr_r18_8xb2-500e_coco.py')
 
 
 @pytest.fixture(scope='module')
@@ -71,8 +71,7 @@ def test_converter_cli_output_loads_into_pairnet(detr_checkpoint, pairnet_r18, t
     assert torch.equal(state['backbone.layer4.1.conv2.weight'],
                        detr_state['backbone.layer4.1.conv2.weight'])
     # nothing of DETR's decoder / queries / head by default
-    assert not any(k.startswith(('iim.instance_decoder', 'iim.action_decoder'))
-                   for k in state)
+    assert not any(k.startswith(('iim.instance_decoder', 'iim.action_decoder')) for k in state)
     incompatible = model.load_state_dict(state, strict=False)
     assert not incompatible.unexpected_keys
     assert all(not k.startswith(('iim.encoder', 'iim.input_proj', 'backbone.'))
@@ -83,16 +82,14 @@ def test_converter_cli_output_loads_into_pairnet(detr_checkpoint, pairnet_r18, t
 
 def test_converter_with_decoder_and_without_backbone(detr_checkpoint, pairnet_r18):
     src, detr_state = detr_checkpoint
-    state, origin = converter.convert(detr_state, src, with_backbone=False,
-                                      with_decoder=True)
+    state, origin = converter.convert(detr_state, src, with_backbone=False, with_decoder=True)
     assert not any(k.startswith('backbone.') for k in state)
     for stage in range(3):
         for decoder in ('instance_decoder', 'action_decoder'):
             key = f'iim.{decoder}.{stage}.cross_attn.attn.in_proj_weight'
             assert origin[key] == f'decoder.layers.{stage}.cross_attn.attn.in_proj_weight'
             assert torch.equal(state[key], detr_state[origin[key]])
-    assert torch.equal(state['iim.action_post_norm.weight'],
-                       detr_state['decoder.post_norm.weight'])
+    assert torch.equal(state['iim.action_post_norm.weight'], detr_state['decoder.post_norm.weight'])
     model = pairnet_r18
     incompatible = model.load_state_dict(state, strict=False)
     assert not incompatible.unexpected_keys

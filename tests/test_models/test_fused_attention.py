@@ -3,9 +3,8 @@ import copy
 
 import torch
 from mmengine.registry import init_default_scope
-from torch import nn
-
 from pairnet_cases import small_iim
+from torch import nn
 
 import pair_plugin.models  # noqa: F401
 from pair_plugin.models.layers import WeightlessMultiheadAttention
@@ -49,8 +48,7 @@ def test_fused_iim_gives_the_outputs_and_gradients_of_mmcvs_attention():
     for model in (fused, plain):
         outs = model(feat, mask)
         (outs[1].sum() + outs[2].square().mean()).backward()
-        grads.append((outs, {n: p.grad for n, p in model.named_parameters()
-                             if p.grad is not None}))
+        grads.append((outs, {n: p.grad for n, p in model.named_parameters() if p.grad is not None}))
     (out_fused, grad_fused), (out_plain, grad_plain) = grads
     for a, b in zip(out_fused, out_plain):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)

@@ -6,7 +6,6 @@ import torch.nn.functional as F
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_xyxy_to_cxcywh
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
-
 from pairnet_cases import make_sample, small_iim, small_iim_head
 
 import pair_plugin.models  # noqa: F401
@@ -51,8 +50,7 @@ def test_cpam_loss_skips_unannotated_images():
 
 def test_cpam_bn_single_image_in_training_uses_running_stats():
     """The last batch of an epoch can hold one image: BN then uses its running stats."""
-    cpam = MODELS.build(dict(type='CPAM', in_channels=8, hidden_channels=(4, ),
-                             dropout=0.0))
+    cpam = MODELS.build(dict(type='CPAM', in_channels=8, hidden_channels=(4, ), dropout=0.0))
     bn = cpam.blocks[0][1]
     bn.running_mean.fill_(0.5)
     bn.running_var.fill_(2.0)
@@ -63,8 +61,8 @@ def test_cpam_bn_single_image_in_training_uses_running_stats():
     assert bn.num_batches_tracked.item() == 0
     cpam.eval()
     assert torch.allclose(out, cpam(feat))
-    ln = MODELS.build(dict(type='CPAM', in_channels=8, hidden_channels=(4, ),
-                           norm_cfg=dict(type='LN')))
+    ln = MODELS.build(
+        dict(type='CPAM', in_channels=8, hidden_channels=(4, ), norm_cfg=dict(type='LN')))
     assert ln(torch.randn(1, 8, 2, 2)).shape == (1, 17)
 
 
@@ -95,8 +93,7 @@ def test_enhancer_multiplies_exactly_the_cells_inside():
     # image 1: region (0, 96, 150, 127) -> columns 0..4, row 3
     region = torch.tensor([[40., 10., 100., 60.], [0., 96., 150., 127.]])
     out = enhancer(feat, region, (128, 160))
-    inside = [{(r, c) for r in range(0, 2) for c in range(1, 4)},
-              {(3, c) for c in range(0, 5)}]
+    inside = [{(r, c) for r in range(0, 2) for c in range(1, 4)}, {(3, c) for c in range(0, 5)}]
     for b in range(2):
         for r in range(4):
             for c in range(5):
@@ -112,27 +109,30 @@ def test_interaction_regions_from_ground_truth_pairs_in_training():
     without a pair is enhanced as a whole."""
     enhancer = HORoIEnhancer().train()
     samples = [
-        make_sample((64, 128), boxes=[(40, 10, 70, 60), (90, 20, 100, 31), (0, 0, 5, 5)],
-                    labels=[0, 3, 4], pairs=[(0, 1, [0], [])]),
-        make_sample((96, 80), boxes=[(1, 1, 9, 9)], labels=[0], pairs=[])]
+        make_sample((64, 128),
+                    boxes=[(40, 10, 70, 60), (90, 20, 100, 31), (0, 0, 5, 5)],
+                    labels=[0, 3, 4],
+                    pairs=[(0, 1, [0], [])]),
+        make_sample((96, 80), boxes=[(1, 1, 9, 9)], labels=[0], pairs=[])
+    ]
     img_sizes = torch.tensor([[64, 128], [96, 80]])
     preds = torch.full((2, 3, 4), 0.5)
-    regions = enhancer.interaction_regions(img_sizes, preds, preds, torch.ones(2, 3),
-                                           samples)
+    regions = enhancer.interaction_regions(img_sizes, preds, preds, torch.ones(2, 3), samples)
     assert regions.tolist() == [[40., 10., 100., 60.], [0., 0., 80., 96.]]
 
 
 def test_interaction_regions_from_predictions_above_the_score_threshold():
     enhancer = HORoIEnhancer(score_thr=0.5).eval()
     img_sizes = torch.tensor([[100, 200], [50, 50]])
-    human = bbox_xyxy_to_cxcywh(torch.tensor([[[0.1, 0.1, 0.2, 0.3], [0.0, 0.0, 1.0, 1.0]],
-                                              [[0.1, 0.1, 0.2, 0.2], [0.3, 0.3, 0.4, 0.4]]]))
-    obj = bbox_xyxy_to_cxcywh(torch.tensor([[[0.5, 0.2, 0.6, 0.4], [0.0, 0.0, 1.0, 1.0]],
-                                            [[0.1, 0.1, 0.2, 0.2], [0.3, 0.3, 0.4, 0.4]]]))
+    human = bbox_xyxy_to_cxcywh(
+        torch.tensor([[[0.1, 0.1, 0.2, 0.3], [0.0, 0.0, 1.0, 1.0]],
+                      [[0.1, 0.1, 0.2, 0.2], [0.3, 0.3, 0.4, 0.4]]]))
+    obj = bbox_xyxy_to_cxcywh(
+        torch.tensor([[[0.5, 0.2, 0.6, 0.4], [0.0, 0.0, 1.0, 1.0]],
+                      [[0.1, 0.1, 0.2, 0.2], [0.3, 0.3, 0.4, 0.4]]]))
     scores = torch.tensor([[0.9, 0.2], [0.5, 0.1]])  # image 1: none above 0.5
     regions = enhancer.interaction_regions(img_sizes, human, obj, scores)
-    torch.testing.assert_close(regions, torch.tensor([[20., 10., 120., 40.],
-                                                      [0., 0., 50., 50.]]))
+    torch.testing.assert_close(regions, torch.tensor([[20., 10., 120., 40.], [0., 0., 50., 50.]]))
     with pytest.raises(ValueError, match="train_boxes must be 'gt' or 'pred'"):
         HORoIEnhancer(train_boxes='x')
 
@@ -155,8 +155,11 @@ def test_body_attention_reweights_channels():
 
 # ------------------------------------------------------------------------ PGCS
 def _pgcs(**kwargs):
-    cfg = dict(type='PGCS', in_channels=16, channels=(8, 8, 4, 4),
-               body_attention=dict(type='BodyAttention', hidden_channels=4))
+    cfg = dict(
+        type='PGCS',
+        in_channels=16,
+        channels=(8, 8, 4, 4),
+        body_attention=dict(type='BodyAttention', hidden_channels=4))
     cfg.update(kwargs)
     pgcs = MODELS.build(cfg)
     pgcs.init_weights()
@@ -177,8 +180,11 @@ def test_pgcs_gives_s_at_the_input_size_and_its_cross_entropy():
     seg0, seg1 = seg.copy(), seg.copy()
     seg0[:10, :10] = 3
     seg1[5:8] = 0
-    samples = [make_sample((64, 96), seg=seg0), make_sample((64, 96), seg=seg1),
-               make_sample((64, 96), seg=seg1, contact_annotated=False)]
+    samples = [
+        make_sample((64, 96), seg=seg0),
+        make_sample((64, 96), seg=seg1),
+        make_sample((64, 96), seg=seg1, contact_annotated=False)
+    ]
     logits = torch.cat([logits, logits[1:]])
     gt = torch.from_numpy(np.stack([seg0, seg1, seg]).astype(np.int64))
     expected = F.cross_entropy(logits, gt, ignore_index=255)
@@ -303,8 +309,11 @@ def test_head_outputs_and_action_classifier_on_d_a_and_f_m():
 
 
 def _gt_pair(img_w, img_h, human, obj, label, actions):
-    gt = InstanceData(labels=torch.tensor(label), actions=torch.tensor(actions),
-                      human_bboxes=torch.tensor(human), object_bboxes=torch.tensor(obj))
+    gt = InstanceData(
+        labels=torch.tensor(label),
+        actions=torch.tensor(actions),
+        human_bboxes=torch.tensor(human),
+        object_bboxes=torch.tensor(obj))
     factor = torch.tensor([img_w, img_h, img_w, img_h], dtype=torch.float32)
     gt.human_pixels = bbox_cxcywh_to_xyxy(gt.human_bboxes) * factor
     gt.object_pixels = bbox_cxcywh_to_xyxy(gt.object_bboxes) * factor
@@ -313,8 +322,11 @@ def _gt_pair(img_w, img_h, human, obj, label, actions):
 
 def test_head_targets_from_the_data_samples():
     head = small_iim_head()
-    sample = make_sample((50, 100), boxes=[(10, 5, 30, 45), (50, 10, 90, 30)],
-                         labels=[0, 2], pairs=[(0, 1, [1], [])], num_actions=3)
+    sample = make_sample((50, 100),
+                         boxes=[(10, 5, 30, 45), (50, 10, 90, 30)],
+                         labels=[0, 2],
+                         pairs=[(0, 1, [1], [])],
+                         num_actions=3)
     gt = head.get_targets([sample])[0]
     assert gt.labels.tolist() == [2]
     assert gt.actions.tolist() == [[0., 1., 0.]]
@@ -345,8 +357,10 @@ def test_head_losses_vanish_for_a_perfect_prediction():
         return head.loss_by_feat(*stages, [gt], torch.tensor([[img_h, img_w]]))
 
     losses = losses_of(human)
-    keys = ['loss_obj_cls', 'loss_action', 'loss_sub_bbox', 'loss_obj_bbox',
-            'loss_sub_iou', 'loss_obj_iou']
+    keys = [
+        'loss_obj_cls', 'loss_action', 'loss_sub_bbox', 'loss_obj_bbox', 'loss_sub_iou',
+        'loss_obj_iou'
+    ]
     assert set(losses) == set(keys + [f'd{i}.{k}' for i in range(2) for k in keys])
     for key in ('loss_sub_bbox', 'loss_obj_bbox', 'loss_sub_iou', 'loss_obj_iou'):
         assert losses[key].item() == pytest.approx(0.0, abs=1e-5), key

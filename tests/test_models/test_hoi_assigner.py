@@ -5,8 +5,8 @@ import pytest
 import torch
 from mmengine.structures import InstanceData
 
-from pair_plugin.models.task_modules import (HOIActionCost, HOIHungarianAssigner,
-                                             PairBBoxL1Cost, PairIoUCost)
+from pair_plugin.models.task_modules import (HOIActionCost, HOIHungarianAssigner, PairBBoxL1Cost,
+                                             PairIoUCost)
 from pair_plugin.registry import TASK_UTILS
 
 DEFAULT_COSTS = [
@@ -28,17 +28,19 @@ def _fixed_cost(matrices):
 
 
 def _preds(n, num_classes=3, num_actions=2):
-    return InstanceData(scores=torch.zeros(n, num_classes + 1),
-                        action_scores=torch.zeros(n, num_actions),
-                        human_bboxes=torch.full((n, 4), 0.5),
-                        object_bboxes=torch.full((n, 4), 0.5))
+    return InstanceData(
+        scores=torch.zeros(n, num_classes + 1),
+        action_scores=torch.zeros(n, num_actions),
+        human_bboxes=torch.full((n, 4), 0.5),
+        object_bboxes=torch.full((n, 4), 0.5))
 
 
 def _gts(m, num_actions=2):
-    return InstanceData(labels=torch.zeros(m, dtype=torch.long),
-                        actions=torch.zeros(m, num_actions),
-                        human_bboxes=torch.full((m, 4), 0.5),
-                        object_bboxes=torch.full((m, 4), 0.5))
+    return InstanceData(
+        labels=torch.zeros(m, dtype=torch.long),
+        actions=torch.zeros(m, num_actions),
+        human_bboxes=torch.full((m, 4), 0.5),
+        object_bboxes=torch.full((m, 4), 0.5))
 
 
 def test_assign_minimises_total_cost_not_greedy():
@@ -54,9 +56,12 @@ def test_match_batch_returns_flat_indices_skipping_images_without_pairs():
     """Images 0 and 2 have pairs, image 1 none: columns 0..1 are image 0's, 2 image 2's."""
     assigner = HOIHungarianAssigner(match_costs=DEFAULT_COSTS)
     full = torch.tensor([
-        [5., 1., 0.], [1., 5., 0.],  # image 0, queries 0..1
-        [0., 0., 0.], [0., 0., 0.],  # image 1 (no pair: its block is never read)
-        [0., 0., 7.], [0., 0., 2.],  # image 2
+        [5., 1., 0.],
+        [1., 5., 0.],  # image 0, queries 0..1
+        [0., 0., 0.],
+        [0., 0., 0.],  # image 1 (no pair: its block is never read)
+        [0., 0., 7.],
+        [0., 0., 2.],  # image 2
     ])
     assigner.match_costs = [_fixed_cost([full])]
     preds = InstanceData.cat([_preds(2)] * 3)
@@ -94,10 +99,12 @@ def test_action_cost_is_gen_vlkt_formula():
 
 
 def test_box_costs_take_the_worse_of_human_and_object():
-    pred = InstanceData(human_bboxes=torch.tensor([[0.5, 0.5, 0.2, 0.2]]),
-                        object_bboxes=torch.tensor([[0.3, 0.3, 0.2, 0.2]]))
-    gt = InstanceData(human_bboxes=torch.tensor([[0.6, 0.5, 0.2, 0.2]]),
-                      object_bboxes=torch.tensor([[0.3, 0.3, 0.2, 0.2]]))
+    pred = InstanceData(
+        human_bboxes=torch.tensor([[0.5, 0.5, 0.2, 0.2]]),
+        object_bboxes=torch.tensor([[0.3, 0.3, 0.2, 0.2]]))
+    gt = InstanceData(
+        human_bboxes=torch.tensor([[0.6, 0.5, 0.2, 0.2]]),
+        object_bboxes=torch.tensor([[0.3, 0.3, 0.2, 0.2]]))
     # L1: human 0.1, object 0 -> 0.1 x 2.5
     assert PairBBoxL1Cost(weight=2.5)(pred, gt).item() == pytest.approx(0.25, abs=1e-6)
     # human boxes [0.4,0.4,0.6,0.6] vs [0.5,0.4,0.7,0.6]: IoU 0.02/0.06 = 1/3, enclosing
@@ -121,10 +128,13 @@ def test_default_costs_match_the_perfect_prediction():
     actions = torch.full((3, 2), -5.0)
     actions[0, 1] = actions[2, 0] = 5.0
     preds = InstanceData(
-        scores=scores, action_scores=actions,
-        human_bboxes=torch.stack([gts.human_bboxes[1], torch.tensor([.5, .5, .1, .1]),
-                                  gts.human_bboxes[0]]),
-        object_bboxes=torch.stack([gts.object_bboxes[1], torch.tensor([.5, .5, .1, .1]),
-                                   gts.object_bboxes[0]]))
+        scores=scores,
+        action_scores=actions,
+        human_bboxes=torch.stack(
+            [gts.human_bboxes[1],
+             torch.tensor([.5, .5, .1, .1]), gts.human_bboxes[0]]),
+        object_bboxes=torch.stack(
+            [gts.object_bboxes[1],
+             torch.tensor([.5, .5, .1, .1]), gts.object_bboxes[0]]))
     result = assigner.assign(preds, gts)
     assert result.gt_inds.tolist() == [2, 0, 1]

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
-
-from pairnet_cases import (NUM_ACTIONS, build_model, make_sample, preprocess,
-                           small_model_cfg, synthetic_image, two_synthetic_samples)
+from pairnet_cases import (NUM_ACTIONS, build_model, make_sample, preprocess, small_model_cfg,
+                           synthetic_image, two_synthetic_samples)
 
 
 @pytest.fixture(scope='module')
@@ -38,14 +37,20 @@ def test_tensor_mode_shapes(small_model):
 
 
 EDGE_CASES = {
-    'no interaction': dict(boxes=[(10, 10, 40, 60), (50, 20, 90, 60)], labels=[0, 5],
-                           pairs=[]),
-    'no contact': dict(boxes=[(10, 10, 40, 60), (50, 20, 90, 60)], labels=[0, 5],
-                       pairs=[(0, 1, [2], [])]),
-    'not annotated': dict(boxes=[(10, 10, 40, 60), (50, 20, 90, 60)], labels=[0, 5],
-                          pairs=[(0, 1, [2], [])], contact_annotated=False),
-    'no person': dict(boxes=[(50, 20, 90, 60)], labels=[5], pairs=[]),
-    'nothing at all': dict(boxes=[], labels=[], pairs=[]),
+    'no interaction':
+    dict(boxes=[(10, 10, 40, 60), (50, 20, 90, 60)], labels=[0, 5], pairs=[]),
+    'no contact':
+    dict(boxes=[(10, 10, 40, 60), (50, 20, 90, 60)], labels=[0, 5], pairs=[(0, 1, [2], [])]),
+    'not annotated':
+    dict(
+        boxes=[(10, 10, 40, 60), (50, 20, 90, 60)],
+        labels=[0, 5],
+        pairs=[(0, 1, [2], [])],
+        contact_annotated=False),
+    'no person':
+    dict(boxes=[(50, 20, 90, 60)], labels=[5], pairs=[]),
+    'nothing at all':
+    dict(boxes=[], labels=[], pairs=[]),
 }
 
 
@@ -56,8 +61,10 @@ def test_losses_finite_on_edge_cases(small_model, case):
     inputs = [synthetic_image(64, 96, spec['boxes'], seed=i) for i in range(2)]
     small_model.zero_grad()
     losses = _losses(small_model, inputs, samples)
-    expected = {'loss_obj_cls', 'loss_action', 'loss_sub_bbox', 'loss_obj_bbox',
-                'loss_sub_iou', 'loss_obj_iou', 'loss_contact_seg', 'loss_parts'}
+    expected = {
+        'loss_obj_cls', 'loss_action', 'loss_sub_bbox', 'loss_obj_bbox', 'loss_sub_iou',
+        'loss_obj_iou', 'loss_contact_seg', 'loss_parts'
+    }
     assert expected <= set(losses)
     assert {'d0.loss_obj_cls', 'd1.loss_action'} <= set(losses)
     for key, value in losses.items():
@@ -117,8 +124,7 @@ def test_predict_maps_boxes_and_masks_to_the_original_size(small_model, monkeypa
         assert hois.object_labels[0].item() == 7
         img_h, img_w = sample.img_shape
         # (0.25..0.75) of the resized image, divided by the scale factor
-        expected = torch.tensor([0.25 * img_w, 0.25 * img_h, 0.75 * img_w,
-                                 0.75 * img_h]) / scale
+        expected = torch.tensor([0.25 * img_w, 0.25 * img_h, 0.75 * img_w, 0.75 * img_h]) / scale
         assert torch.allclose(hois.subject_bboxes[0], expected, atol=1e-4)
         assert hois.subject_bboxes[:, 2].max() <= ori_w
         assert hois.subject_bboxes[:, 3].max() <= ori_h
@@ -132,8 +138,10 @@ def test_predict_maps_boxes_and_masks_to_the_original_size(small_model, monkeypa
 
 def test_predict_real_forward(small_model):
     small_model.eval()
-    samples = [make_sample((64, 96), ori_shape=(32, 48), scale_factor=(2.0, 2.0)),
-               make_sample((96, 32), ori_shape=(96, 32))]
+    samples = [
+        make_sample((64, 96), ori_shape=(32, 48), scale_factor=(2.0, 2.0)),
+        make_sample((96, 32), ori_shape=(96, 32))
+    ]
     inputs = [synthetic_image(64, 96, []), synthetic_image(96, 32, [])]
     data = preprocess(small_model, inputs, samples, training=False)
     with torch.no_grad():
@@ -158,8 +166,7 @@ def _spy(monkeypatch, module, name, store):
     monkeypatch.setattr(module, name, wrapper)
 
 
-def test_enhancer_region_from_gt_in_training_and_predictions_in_test(small_model,
-                                                                     monkeypatch):
+def test_enhancer_region_from_gt_in_training_and_predictions_in_test(small_model, monkeypatch):
     inputs, samples = two_synthetic_samples()
     calls = []
     _spy(monkeypatch, small_model.pgcs.roi_enhancer, 'forward', calls)
@@ -181,10 +188,13 @@ def test_enhancer_region_from_gt_in_training_and_predictions_in_test(small_model
 
 
 def test_switches_to_predicted_boxes_and_gt_masks(monkeypatch):
-    model = build_model(small_model_cfg(**{
-        'model.pgcs.roi_enhancer.train_boxes': 'pred',
-        'model.pgcs.roi_enhancer.score_thr': 0.0,
-        'model.mask_guided_feature.train_mask': 'gt'}).model)
+    model = build_model(
+        small_model_cfg(
+            **{
+                'model.pgcs.roi_enhancer.train_boxes': 'pred',
+                'model.pgcs.roi_enhancer.score_thr': 0.0,
+                'model.mask_guided_feature.train_mask': 'gt'
+            }).model)
     inputs, samples = two_synthetic_samples()
     enhancer_calls, region_calls = [], []
     _spy(monkeypatch, model.pgcs.roi_enhancer, 'forward', enhancer_calls)
@@ -216,9 +226,14 @@ def test_body_attention_runs_in_every_forward(small_model, monkeypatch):
 
 def test_ablation_switches_remove_modules():
     base = small_model_cfg().model
-    baseline = build_model(small_model_cfg(**{
-        'model.cpam': None, 'model.pgcs.roi_enhancer': None,
-        'model.pgcs.body_attention': None, 'model.mask_guided_feature': None}).model)
+    baseline = build_model(
+        small_model_cfg(
+            **{
+                'model.cpam': None,
+                'model.pgcs.roi_enhancer': None,
+                'model.pgcs.body_attention': None,
+                'model.mask_guided_feature': None
+            }).model)
     full = build_model(base)
     assert baseline.cpam is None and baseline.mask_guided_feature is None
     assert not baseline.pgcs.with_roi_enhancer and not baseline.pgcs.with_body_attention
@@ -240,10 +255,14 @@ def test_ablation_switches_remove_modules():
 def test_backbone_swap_mmpretrain_convnext_with_neck():
     cfg = small_model_cfg()
     cfg.model.backbone = dict(
-        type='mmpretrain.ConvNeXt', arch='atto', out_indices=(3, ),
-        gap_before_final_norm=False, drop_path_rate=0.0, _scope_='mmpretrain')
-    cfg.model.neck = dict(type='ChannelMapper', in_channels=[320], out_channels=48,
-                          kernel_size=1, num_outs=1)
+        type='mmpretrain.ConvNeXt',
+        arch='atto',
+        out_indices=(3, ),
+        gap_before_final_norm=False,
+        drop_path_rate=0.0,
+        _scope_='mmpretrain')
+    cfg.model.neck = dict(
+        type='ChannelMapper', in_channels=[320], out_channels=48, kernel_size=1, num_outs=1)
     model = build_model(cfg.model)
     assert type(model.backbone).__module__.startswith('mmpretrain')
     assert model.feat_channels == 48
@@ -261,9 +280,12 @@ def test_small_model_overfits_two_images():
     """30 steps of AdamW on two images: the total loss falls by more than half, and the
     detection, action and contact terms all fall."""
     model = build_model(small_model_cfg().model)
-    optim = build_optim_wrapper(model, dict(
-        type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
-        clip_grad=dict(max_norm=0.1)))
+    optim = build_optim_wrapper(
+        model,
+        dict(
+            type='OptimWrapper',
+            optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
+            clip_grad=dict(max_norm=0.1)))
     inputs, samples = two_synthetic_samples()
     history = []
     for _ in range(30):
@@ -272,8 +294,8 @@ def test_small_model_overfits_two_images():
     first = history[0]
     last = {k: float(np.mean([h[k] for h in history[-3:]])) for k in first}
     assert last['loss'] < 0.5 * first['loss'], (first, last)
-    for key in ('loss_obj_cls', 'loss_action', 'loss_sub_bbox', 'loss_obj_iou',
-                'loss_contact_seg', 'loss_parts'):
+    for key in ('loss_obj_cls', 'loss_action', 'loss_sub_bbox', 'loss_obj_iou', 'loss_contact_seg',
+                'loss_parts'):
         assert last[key] < first[key], key
     assert not any(math.isnan(v) for h in history for v in h.values())
 
@@ -302,8 +324,7 @@ def test_channels_last_gives_the_same_losses_gradients_and_predictions(small_mod
     inputs, samples = two_synthetic_samples()
     seen = []
     hook = small_model.backbone.register_forward_pre_hook(
-        lambda module, args: seen.append(
-            args[0].is_contiguous(memory_format=torch.channels_last)))
+        lambda module, args: seen.append(args[0].is_contiguous(memory_format=torch.channels_last)))
     results = []
     state = copy.deepcopy(small_model.state_dict())  # BN running stats move in training
     try:
@@ -317,8 +338,7 @@ def test_channels_last_gives_the_same_losses_gradients_and_predictions(small_mod
             # BatchNorm1d on a batch of 2 makes the part and contact losses' gradients
             # ill-conditioned (its output is +-1 whatever the input), so float rounding
             # alone moves those by ~1 %
-            sum(v for k, v in losses.items() if 'parts' not in k and 'contact' not in k
-                ).backward()
+            sum(v for k, v in losses.items() if 'parts' not in k and 'contact' not in k).backward()
             grads = [p.grad.clone() for p in small_model.parameters() if p.grad is not None]
             small_model.eval()
             data = preprocess(small_model, inputs, samples, training=False)
@@ -337,8 +357,7 @@ def test_channels_last_gives_the_same_losses_gradients_and_predictions(small_mod
     for a, b in zip(grads_a, grads_b):
         torch.testing.assert_close(b, a, rtol=1e-3, atol=1e-5)
     for a, b in zip(pred_a, pred_b):
-        torch.testing.assert_close(b.pred_hois.scores, a.pred_hois.scores,
-                                   rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(b.pred_hois.scores, a.pred_hois.scores, rtol=1e-4, atol=1e-5)
         # the NHWC kernels round differently: a pixel whose two best classes are
         # within rounding may flip (1 pixel of 12288 on an AVX-512 CPU, none on others)
         differ = (b.pred_sem_seg.sem_seg != a.pred_sem_seg.sem_seg).float().mean()

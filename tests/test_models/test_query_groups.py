@@ -3,7 +3,6 @@ import pytest
 import torch
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
 from mmengine.structures import InstanceData
-
 from pairnet_cases import small_iim, small_iim_head
 
 Q, GROUPS = 5, 3
@@ -31,8 +30,9 @@ def test_training_decodes_every_group_inference_the_first():
     plain = small_iim()
     missing, unexpected = plain.load_state_dict(iim.state_dict(), strict=False)
     assert not missing
-    assert sorted(unexpected) == ['group_human_query_embedding.weight',
-                                  'group_object_query_embedding.weight']
+    assert sorted(unexpected) == [
+        'group_human_query_embedding.weight', 'group_object_query_embedding.weight'
+    ]
     plain.eval()
     with torch.no_grad():
         for a, b in zip(plain(feat), first):
@@ -51,14 +51,16 @@ def test_groups_do_not_see_each_other():
     after = iim(feat)
     for b, a in zip(before, after):
         for queries in (slice(0, Q), slice(2 * Q, 3 * Q)):
-            torch.testing.assert_close(a[:, :, queries], b[:, :, queries], atol=1e-5,
-                                       rtol=1e-5)
+            torch.testing.assert_close(a[:, :, queries], b[:, :, queries], atol=1e-5, rtol=1e-5)
         assert not torch.allclose(a[:, :, Q:2 * Q], b[:, :, Q:2 * Q])
 
 
 def _gt(img_w, img_h, human, obj, label, actions):
-    gt = InstanceData(labels=torch.tensor(label), actions=torch.tensor(actions),
-                      human_bboxes=torch.tensor(human), object_bboxes=torch.tensor(obj))
+    gt = InstanceData(
+        labels=torch.tensor(label),
+        actions=torch.tensor(actions),
+        human_bboxes=torch.tensor(human),
+        object_bboxes=torch.tensor(obj))
     factor = torch.tensor([img_w, img_h, img_w, img_h], dtype=torch.float32)
     gt.human_pixels = bbox_cxcywh_to_xyxy(gt.human_bboxes) * factor
     gt.object_pixels = bbox_cxcywh_to_xyxy(gt.object_bboxes) * factor
@@ -70,21 +72,23 @@ def test_group_losses_are_the_mean_of_each_groups_own():
     they are the model's only queries, every group matched on its own."""
     head = small_iim_head()
     torch.manual_seed(1)
-    gts = [_gt(96, 64, [[0.3, 0.5, 0.3, 0.6], [0.7, 0.5, 0.2, 0.8]],
-               [[0.5, 0.6, 0.2, 0.2], [0.8, 0.3, 0.1, 0.1]], [2, 1],
-               [[0., 1., 0.], [1., 0., 1.]]),
-           _gt(80, 64, [[0.5, 0.5, 0.4, 0.9]], [[0.2, 0.7, 0.2, 0.3]], [3],
-               [[0., 0., 1.]])]
+    gts = [
+        _gt(96, 64, [[0.3, 0.5, 0.3, 0.6], [0.7, 0.5, 0.2, 0.8]],
+            [[0.5, 0.6, 0.2, 0.2], [0.8, 0.3, 0.1, 0.1]], [2, 1], [[0., 1., 0.], [1., 0., 1.]]),
+        _gt(80, 64, [[0.5, 0.5, 0.4, 0.9]], [[0.2, 0.7, 0.2, 0.3]], [3], [[0., 0., 1.]])
+    ]
     img_sizes = torch.tensor([[64, 96], [64, 80]])
-    outs = [torch.rand(3, 2, GROUPS * Q, 4) * 0.5 + 0.25,
-            torch.rand(3, 2, GROUPS * Q, 4) * 0.5 + 0.25,
-            torch.randn(3, 2, GROUPS * Q, 5), torch.randn(3, 2, GROUPS * Q, 3)]
+    outs = [
+        torch.rand(3, 2, GROUPS * Q, 4) * 0.5 + 0.25,
+        torch.rand(3, 2, GROUPS * Q, 4) * 0.5 + 0.25,
+        torch.randn(3, 2, GROUPS * Q, 5),
+        torch.randn(3, 2, GROUPS * Q, 3)
+    ]
     grouped = head.loss_by_feat(*outs, gts, img_sizes, num_groups=GROUPS)
     per_group = []
     for g in range(GROUPS):
         queries = slice(g * Q, (g + 1) * Q)
-        per_group.append(head.loss_by_feat(*[o[:, :, queries] for o in outs], gts,
-                                           img_sizes))
+        per_group.append(head.loss_by_feat(*[o[:, :, queries] for o in outs], gts, img_sizes))
     assert set(grouped) == set(per_group[0])
     for key, value in grouped.items():
         mean = sum(losses[key] for losses in per_group) / GROUPS

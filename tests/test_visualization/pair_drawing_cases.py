@@ -15,9 +15,10 @@ OBJECT_BOX = [180., 100., 290., 200.]
 #: part id -> (y1, y2, x1, x2) of a block of that part in the contact map, away from
 #: box edges and from the labels at the top left of the boxes
 PART_BLOCKS = {6: (150, 190, 60, 120), 9: (140, 180, 220, 270)}
-META = dict(objects=('person', 'umbrella', 'bicycle'),
-            classes=('person', 'umbrella', 'bicycle'),
-            actions=('hold', 'ride', 'carry'))
+META = dict(
+    objects=('person', 'umbrella', 'bicycle'),
+    classes=('person', 'umbrella', 'bicycle'),
+    actions=('hold', 'ride', 'carry'))
 
 _names = itertools.count()
 
@@ -58,15 +59,17 @@ def pred_sample(scores=(0.9, 0.8, 0.1), with_map=True) -> PaIRDataSample:
     return sample
 
 
-def gt_sample(human_box=(40., 50., 120., 200.), object_box=(200., 60., 300., 150.),
-              blocks=None) -> PaIRDataSample:
+def gt_sample(human_box=(40., 50., 120., 200.),
+              object_box=(200., 60., 300., 150.), blocks=None) -> PaIRDataSample:
     """One ground-truth pair (person 0 rides bicycle 1) with a contact map."""
     sample = PaIRDataSample(metainfo=dict(ori_shape=(HEIGHT, WIDTH)))
     sample.gt_instances = InstanceData(
         bboxes=torch.tensor([human_box, object_box]), labels=torch.tensor([0, 2]))
     sample.gt_pairs = InstanceData(
-        subject_ids=torch.tensor([0]), object_ids=torch.tensor([1]),
-        actions=torch.tensor([[0., 1., 0.]]), contact_parts=torch.zeros(1, 17))
+        subject_ids=torch.tensor([0]),
+        object_ids=torch.tensor([1]),
+        actions=torch.tensor([[0., 1., 0.]]),
+        contact_parts=torch.zeros(1, 17))
     seg = contact_map(blocks or {12: (170, 190, 60, 100)})
     sample.gt_sem_seg = PixelData(sem_seg=torch.from_numpy(seg)[None])
     return sample
@@ -109,6 +112,5 @@ def outline_hits(mask: np.ndarray, box) -> float:
     ys = np.arange(y1 + 3, y2 - 3)
     points = [(y1, x) for x in xs] + [(y2 - 1, x) for x in xs] + \
         [(y, x1) for y in ys] + [(y, x2 - 1) for y in ys]
-    hits = sum(bool(mask[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].any())
-               for y, x in points)
+    hits = sum(bool(mask[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].any()) for y, x in points)
     return hits / len(points)

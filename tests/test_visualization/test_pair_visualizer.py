@@ -9,11 +9,9 @@ import torch
 from mmengine.registry import VISUALIZERS as ROOT_VISUALIZERS
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-from pair_drawing_cases import (GRAY, HEIGHT, HUMAN_BOX, META, OBJECT_BOX,
-                                PART_BLOCKS, WIDTH, blended, colour_mask,
-                                contact_map, edge_band, gray_image, gt_sample,
-                                is_green, is_red, outline_hits, pred_sample,
-                                unique_name)
+from pair_drawing_cases import (GRAY, HEIGHT, HUMAN_BOX, META, OBJECT_BOX, PART_BLOCKS, WIDTH,
+                                blended, colour_mask, contact_map, edge_band, gray_image, gt_sample,
+                                is_green, is_red, outline_hits, pred_sample, unique_name)
 
 from pair_plugin.structures import PART_PALETTE
 from pair_plugin.visualization import PaIRVisualizer
@@ -54,8 +52,7 @@ def text_mask(vis, shape=(HEIGHT, WIDTH), margin=1):
 def test_prediction_boxes_on_their_edges_and_nowhere_else(tmp_path):
     vis = make_visualizer(draw_legend=False)
     out = tmp_path / 'pred.png'
-    vis.add_datasample('img', gray_image(), pred_sample(), draw_gt=False,
-                       out_file=str(out))
+    vis.add_datasample('img', gray_image(), pred_sample(), draw_gt=False, out_file=str(out))
     img = cv2.imread(str(out))[..., ::-1]  # the file, RGB
     assert img.shape == (HEIGHT, WIDTH, 3)
     np.testing.assert_array_equal(img, vis.get_image())
@@ -89,7 +86,7 @@ def test_contact_colours_exactly_where_the_mask_says():
 
 def test_alpha_one_paints_the_pure_part_colour():
     vis = make_visualizer(draw_legend=False, alpha=1.0)
-    sample = pred_sample(scores=(0.1,))  # no triplet drawn, only the map
+    sample = pred_sample(scores=(0.1, ))  # no triplet drawn, only the map
     vis.add_datasample('img', gray_image(), sample, draw_gt=False)
     img = vis.get_image()
     seg = contact_map()
@@ -119,13 +116,11 @@ def test_legend_lists_present_parts_in_their_colours_at_top_right():
 
 def test_triplet_labels_names_scores_dedupe_and_threshold():
     vis = make_visualizer(draw_legend=False)
-    vis.add_datasample('img', gray_image(), pred_sample(), draw_gt=False,
-                       pred_score_thr=0.3)
+    vis.add_datasample('img', gray_image(), pred_sample(), draw_gt=False, pred_score_thr=0.3)
     texts = drawn_texts(vis)
     # one line per triplet above 0.3: action (blue), object (green), score; 'ride'
     # scored 0.1 and is left out; the object box is labelled once
-    assert texts == ['umbrella', 'hold', ' umbrella', ' 0.90', 'carry', ' umbrella',
-                     ' 0.80']
+    assert texts == ['umbrella', 'hold', ' umbrella', ' 0.90', 'carry', ' umbrella', ' 0.80']
     colours = {t.get_text(): t.get_color() for t in vis.ax_save.texts}
     assert colours['hold'] == (0.0, 0.0, 1.0)
     assert colours[' umbrella'] == (0.0, 150 / 255, 0.0)
@@ -174,8 +169,8 @@ def test_object_names_from_mmdets_classes_alias():
 
 def test_below_threshold_draws_no_box():
     vis = make_visualizer()
-    vis.add_datasample('img', gray_image(), pred_sample(scores=(0.2, 0.1)),
-                       draw_gt=False, pred_score_thr=0.3)
+    vis.add_datasample(
+        'img', gray_image(), pred_sample(scores=(0.2, 0.1)), draw_gt=False, pred_score_thr=0.3)
     img = vis.get_image()
     assert not is_red(img).any() and not is_green(img).any()
 
@@ -234,8 +229,7 @@ def test_max_draw_size_scales_image_boxes_and_mask_together():
     assert outline_hits(is_red(img), HUMAN_BOX) > 0.95
     assert not (is_red(img) & ~edge_band(HUMAN_BOX)).any()
     assert outline_hits(is_green(img), OBJECT_BOX) > 0.95
-    np.testing.assert_array_equal(
-        colour_mask(img, blended(6, vis.alpha), 1), contact_map() == 6)
+    np.testing.assert_array_equal(colour_mask(img, blended(6, vis.alpha), 1), contact_map() == 6)
 
 
 def test_grayscale_input_and_nothing_to_draw():
@@ -249,8 +243,10 @@ def test_bad_contact_maps_are_reported():
     vis = make_visualizer()
     sample = pred_sample(with_map=False)
     sample.pred_sem_seg = PixelData(sem_seg=torch.zeros(1, HEIGHT // 2, WIDTH))
-    with pytest.raises(ValueError, match=r'contact map of size \(120, 320\) does not '
-                       r'match the image of size \(240, 320\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'contact map of size \(120, 320\) does not '
+            r'match the image of size \(240, 320\)'):
         vis.add_datasample('img', gray_image(), sample, draw_gt=False)
     seg = torch.zeros(1, HEIGHT, WIDTH, dtype=torch.long)
     seg[0, 0, 0] = 40
@@ -271,10 +267,13 @@ def test_ignored_pixels_are_not_painted():
 
 def test_local_and_tensorboard_backends_from_config(tmp_path):
     init_default_scope('pair_plugin')
-    vis = ROOT_VISUALIZERS.build(dict(
-        type='PaIRVisualizer', name=unique_name(), save_dir=str(tmp_path),
-        vis_backends=[dict(type='LocalVisBackend'),
-                      dict(type='TensorboardVisBackend')]))
+    vis = ROOT_VISUALIZERS.build(
+        dict(
+            type='PaIRVisualizer',
+            name=unique_name(),
+            save_dir=str(tmp_path),
+            vis_backends=[dict(type='LocalVisBackend'),
+                          dict(type='TensorboardVisBackend')]))
     assert isinstance(vis, PaIRVisualizer)
     vis.dataset_meta = dict(META)
     vis.add_datasample('val_img', gray_image(), pred_sample(), draw_gt=False, step=7)
@@ -284,10 +283,8 @@ def test_local_and_tensorboard_backends_from_config(tmp_path):
     assert outline_hits(is_red(img), HUMAN_BOX) > 0.95
     vis.close()
 
-    from tensorboard.backend.event_processing.event_accumulator import \
-        EventAccumulator
-    events = glob.glob(osp.join(tmp_path, 'vis_data', '**', 'events.out.*'),
-                       recursive=True)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = glob.glob(osp.join(tmp_path, 'vis_data', '**', 'events.out.*'), recursive=True)
     assert events
     acc = EventAccumulator(osp.dirname(events[0]), size_guidance={'images': 0})
     acc.Reload()
@@ -298,13 +295,14 @@ def test_local_and_tensorboard_backends_from_config(tmp_path):
 
 
 def test_lines_thicken_with_the_image_size():
+
     def left_edge_thickness(scale):
         vis = make_visualizer(draw_legend=False)
         sample = pred_sample(with_map=False)
         for key in ('subject_bboxes', 'object_bboxes'):
             setattr(sample.pred_hois, key, sample.pred_hois.get(key) * scale)
-        vis.add_datasample('img', gray_image((HEIGHT * scale, WIDTH * scale)), sample,
-                           draw_gt=False)
+        vis.add_datasample(
+            'img', gray_image((HEIGHT * scale, WIDTH * scale)), sample, draw_gt=False)
         img = vis.get_image()
         row = img[int(HUMAN_BOX[3] * scale * 0.8)]  # a row crossing the human box
         assert img.shape[:2] == (HEIGHT * scale, WIDTH * scale)
@@ -325,8 +323,7 @@ def test_mmengine_drawing_methods_still_compose():
     mask = np.zeros((HEIGHT, WIDTH), dtype=bool)
     mask[10:20, 30:60] = True
     vis.draw_binary_masks(mask, colors=(0, 0, 255), alphas=1.0)
-    vis.draw_bboxes(np.array([[100., 100., 200., 200.]]), edge_colors=(255, 0, 0),
-                    alpha=1.0)
+    vis.draw_bboxes(np.array([[100., 100., 200., 200.]]), edge_colors=(255, 0, 0), alpha=1.0)
     img = vis.get_image()
     assert (img[mask] == (0, 0, 255)).all()
     assert (img[30:90, 120:180] == GRAY).all()

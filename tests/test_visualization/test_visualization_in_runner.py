@@ -18,7 +18,6 @@ from pair_plugin.structures import PART_PALETTE
 from tests.helpers import REPO, shrink_small_model
 
 
-
 def tiny_runner_config(data_root, work_dir) -> Config:
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'pairnet_r18_synthetic.py'))
     # the synthetic metainfo: 80 objects, 10 actions
@@ -32,13 +31,19 @@ def tiny_runner_config(data_root, work_dir) -> Config:
         if step['type'] == 'Resize':
             step['scale'] = (128, 96)
     train_ann = osp.join(data_root, 'annotations', 'test.json')
-    cfg.test_evaluator = [dict(type='HOIMetric', train_ann_file=train_ann),
-                          dict(type='ContactMetric', train_ann_file=train_ann)]
+    cfg.test_evaluator = [
+        dict(type='HOIMetric', train_ann_file=train_ann),
+        dict(type='ContactMetric', train_ann_file=train_ann)
+    ]
     cfg.default_hooks.visualization = dict(
         type='PaIRVisualizationHook', draw=True, test_out_dir='pictures')
-    cfg.visualizer = dict(type='PaIRVisualizer', name='runner_test_visualizer',
-                          vis_backends=[dict(type='LocalVisBackend')],
-                          draw_legend=False, draw_labels=False, alpha=1.0)
+    cfg.visualizer = dict(
+        type='PaIRVisualizer',
+        name='runner_test_visualizer',
+        vis_backends=[dict(type='LocalVisBackend')],
+        draw_legend=False,
+        draw_labels=False,
+        alpha=1.0)
     cfg.work_dir = work_dir
     for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler',
                 'val_dataloader', 'val_cfg', 'val_evaluator'):
@@ -53,20 +58,21 @@ def test_runner_test_writes_pictures_with_the_ground_truth_in_place(tmp_path):
     runner = Runner.from_cfg(tiny_runner_config(data_root, work_dir))
     runner.test()
 
-    (timestamp, ) = [d for d in os.listdir(work_dir)
-                     if osp.isdir(osp.join(work_dir, d))]
+    (timestamp, ) = [d for d in os.listdir(work_dir) if osp.isdir(osp.join(work_dir, d))]
     out_dir = osp.join(work_dir, timestamp, 'pictures', 'images', 'test')
     assert sorted(os.listdir(out_dir)) == ['000000.png', '000001.png', '000002.png']
 
     images = json.load(open(ann_file))['images']
     for info in images:
-        picture = cv2.imread(osp.join(out_dir, osp.basename(info['file_name'])[:-4]
-                                      + '.png'))[..., ::-1]
+        picture = cv2.imread(osp.join(out_dir,
+                                      osp.basename(info['file_name'])[:-4] + '.png'))[..., ::-1]
         h, w = info['height'], info['width']
         assert picture.shape == (h, 2 * w, 3)  # ground truth | prediction
         gt = picture[:, :w]
-        boxes = [info['instances'][i]['bbox'] for pair in info['interactions']
-                 for i in (pair['subject_id'], pair['object_id'])]
+        boxes = [
+            info['instances'][i]['bbox'] for pair in info['interactions']
+            for i in (pair['subject_id'], pair['object_id'])
+        ]
         on_edges = np.zeros((h, w), bool)
         ys, xs = np.mgrid[0:h, 0:w] + 0.5
         for x1, y1, x2, y2 in boxes:
@@ -76,15 +82,12 @@ def test_runner_test_writes_pictures_with_the_ground_truth_in_place(tmp_path):
             on_edges |= inside & near
         # every contact pixel of the GT mask, off the box outlines, carries its part's
         # pure colour (alpha 1); no other pixel has a part colour it should not have
-        mask = cv2.imread(osp.join(data_root, info['contact_mask']),
-                          cv2.IMREAD_UNCHANGED)
+        mask = cv2.imread(osp.join(data_root, info['contact_mask']), cv2.IMREAD_UNCHANGED)
         assert mask.shape == (h, w)
         for part in range(1, 18):
             coloured = (gt == PART_PALETTE[part]).all(-1) & ~on_edges
-            np.testing.assert_array_equal(coloured & (mask != part),
-                                          np.zeros_like(coloured))
-            assert (coloured == ((mask == part) & ~on_edges)).all(), (
-                info['file_name'], part)
+            np.testing.assert_array_equal(coloured & (mask != part), np.zeros_like(coloured))
+            assert (coloured == ((mask == part) & ~on_edges)).all(), (info['file_name'], part)
         # the human box of every GT pair is drawn in red along its top edge
         for pair in info['interactions']:
             x1, y1, x2, y2 = info['instances'][pair['subject_id']]['bbox']

@@ -98,13 +98,19 @@ def format_counts(counts: Dict[str, int], expected: Optional[float] = None) -> s
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='a PaIR-Net config file')
-    parser.add_argument('--expected', type=float, default=None,
-                        help="the paper's count in millions, to print the difference")
-    parser.add_argument('--device', default='meta', choices=['meta', 'cpu'],
-                        help='where to build the model (meta: no memory; falls back to '
-                        'the CPU for backbones that cannot be built there)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, xxx=yyy')
+    parser.add_argument(
+        '--expected',
+        type=float,
+        default=None,
+        help="the paper's count in millions, to print the difference")
+    parser.add_argument(
+        '--device',
+        default='meta',
+        choices=['meta', 'cpu'],
+        help='where to build the model (meta: no memory; falls back to '
+        'the CPU for backbones that cannot be built there)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config keys, xxx=yyy')
     return parser.parse_args()
 
 

@@ -35,11 +35,9 @@ from mmengine.evaluator import Evaluator
 from mmengine.logging import MMLogger, print_log
 from mmengine.structures import InstanceData, PixelData
 
-from pair_plugin.datasets import (LoadPaIRAnnotations, PackPaIRInputs,
-                                  PaIRDataset)
-from pair_plugin.evaluation import (HOI_ERROR_OUTCOMES, ContactMetric,
-                                    HOIErrorAnalysis, HOIMetric, read_prediction_mask,
-                                    read_predictions_file)
+from pair_plugin.datasets import LoadPaIRAnnotations, PackPaIRInputs, PaIRDataset
+from pair_plugin.evaluation import (HOI_ERROR_OUTCOMES, ContactMetric, HOIErrorAnalysis, HOIMetric,
+                                    read_prediction_mask, read_predictions_file)
 from pair_plugin.progress import track_progress
 from pair_plugin.structures import BODY_PARTS, PaIRFormatError
 from pair_plugin.structures.format_checks import referenced_by
@@ -67,41 +65,59 @@ def parse_args(argv=None):
         help='JSON file of [action_id, object_id] pairs that are rare (instead of '
         '--train-ann-file)')
     parser.add_argument(
-        '--part-weights', nargs='+',
+        '--part-weights',
+        nargs='+',
         help="wIoU weights of parts 1..17: 17 numbers, or 'hot' for HOT's counts "
         '(instead of the training masks)')
     parser.add_argument(
-        '--top-k', type=int, default=100,
+        '--top-k',
+        type=int,
+        default=100,
         help='triplets kept per image (default 100, as QPIC); 0 for no cut')
     parser.add_argument(
-        '--triplet-nms', type=float, default=None, metavar='THR',
+        '--triplet-nms',
+        type=float,
+        default=None,
+        metavar='THR',
         help="GEN-VLKT's triplet NMS threshold (0.7 there); off by default")
     parser.add_argument(
-        '--eval-size', type=int, nargs=2, metavar=('H', 'W'),
+        '--eval-size',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
         help='score contact on maps nearest-resized to H x W (PIHOT: 60 80); '
         'default: original size (HOT)')
     parser.add_argument('--no-hoi', action='store_true', help='skip HOI mAP')
-    parser.add_argument('--no-contact', action='store_true',
-                        help='skip the contact metrics (e.g. an HOI-only method)')
     parser.add_argument(
-        '--errors', action='store_true',
+        '--no-contact',
+        action='store_true',
+        help='skip the contact metrics (e.g. an HOI-only method)')
+    parser.add_argument(
+        '--errors',
+        action='store_true',
         help='also say where the ground-truth triplets are lost (human, object box, '
         'object class, action), per object class')
     parser.add_argument(
-        '--errors-plot', metavar='PNG',
+        '--errors-plot',
+        metavar='PNG',
         help='draw those shares, one stacked bar per object class (implies --errors)')
     parser.add_argument(
-        '--confusion-plot', metavar='PNG',
+        '--confusion-plot',
+        metavar='PNG',
         help='draw the part confusion matrix of the contact maps (rows: ground truth, '
         'normalised)')
-    parser.add_argument('--classwise', action='store_true',
-                        help='print and save the per-category / per-part results')
     parser.add_argument(
-        '--allow-missing', action='store_true',
+        '--classwise',
+        action='store_true',
+        help='print and save the per-category / per-part results')
+    parser.add_argument(
+        '--allow-missing',
+        action='store_true',
         help='score annotated images without an entry as having no prediction '
         '(no HOI, no contact)')
-    parser.add_argument('--out', help='write the metrics (and per-class results) '
-                        'to this JSON file')
+    parser.add_argument(
+        '--out', help='write the metrics (and per-class results) '
+        'to this JSON file')
     args = parser.parse_args(argv)
     args.errors = args.errors or args.errors_plot is not None
     if args.no_hoi and args.no_contact and not args.errors:
@@ -121,35 +137,38 @@ def build_metrics(args) -> list:
         if args.rare_categories:
             with open(args.rare_categories) as f:
                 rare = json.load(f)
-        metrics.append(HOIMetric(
-            train_ann_file=None if rare is not None else args.train_ann_file,
-            rare_categories=rare,
-            top_k=args.top_k or None,
-            triplet_nms_thr=args.triplet_nms,
-            classwise=args.classwise))
+        metrics.append(
+            HOIMetric(
+                train_ann_file=None if rare is not None else args.train_ann_file,
+                rare_categories=rare,
+                top_k=args.top_k or None,
+                triplet_nms_thr=args.triplet_nms,
+                classwise=args.classwise))
     if args.errors:
-        metrics.append(HOIErrorAnalysis(top_k=args.top_k or None,
-                                        triplet_nms_thr=args.triplet_nms))
+        metrics.append(HOIErrorAnalysis(top_k=args.top_k or None, triplet_nms_thr=args.triplet_nms))
     if not args.no_contact:
         weights = args.part_weights
-        if weights is not None and not (len(weights) == 1
-                                        and weights[0].lower() == 'hot'):
+        if weights is not None and not (len(weights) == 1 and weights[0].lower() == 'hot'):
             weights = [float(w) for w in weights]
         elif weights is not None:
             weights = 'hot'
-        metrics.append(ContactMetric(
-            train_ann_file=None if weights is not None else args.train_ann_file,
-            data_root=args.train_data_root,
-            part_weights=weights,
-            eval_size=args.eval_size,
-            classwise=args.classwise))
+        metrics.append(
+            ContactMetric(
+                train_ann_file=None if weights is not None else args.train_ann_file,
+                data_root=args.train_data_root,
+                part_weights=weights,
+                eval_size=args.eval_size,
+                classwise=args.classwise))
     return metrics
 
 
 def empty_predictions() -> dict:
-    return dict(subject_bboxes=np.zeros((0, 4)), object_bboxes=np.zeros((0, 4)),
-                object_labels=np.zeros(0, np.int64), action_labels=np.zeros(0, np.int64),
-                scores=np.zeros(0))
+    return dict(
+        subject_bboxes=np.zeros((0, 4)),
+        object_bboxes=np.zeros((0, 4)),
+        object_labels=np.zeros(0, np.int64),
+        action_labels=np.zeros(0, np.int64),
+        scores=np.zeros(0))
 
 
 def add_predictions(sample, prediction: dict, pred_index, args) -> None:
@@ -204,8 +223,10 @@ def evaluate(args):
             f'{len(missing)} images of {args.ann_file} have no entry, e.g. '
             f'{missing[:3]} (--allow-missing scores them as having no prediction)')
     if missing:
-        print_log(f'{len(missing)} of {len(dataset)} images have no entry in '
-                  f'{args.pred_file}: scored as having no prediction', logger=logger)
+        print_log(
+            f'{len(missing)} of {len(dataset)} images have no entry in '
+            f'{args.pred_file}: scored as having no prediction',
+            logger=logger)
 
     metrics = build_metrics(args)
     evaluator = Evaluator(metrics)
@@ -214,8 +235,9 @@ def evaluate(args):
     for i in track_progress(range(len(dataset)), title='scoring'):
         sample = dataset[i]['data_samples']
         index = by_name.get(sample.file_name)
-        prediction = (predictions[index] if index is not None else
-                      dict(pred_hois=empty_predictions(), contact_mask=None))
+        prediction = (
+            predictions[index] if index is not None else dict(
+                pred_hois=empty_predictions(), contact_mask=None))
         add_predictions(sample, prediction, index, args)
         evaluator.process([sample])
     return evaluator.evaluate(len(dataset)), metrics
@@ -248,8 +270,10 @@ def main(argv=None) -> int:
             else:
                 report['contact_parts'] = metric.per_part_results
                 report['contact_confusion'] = dict(
-                    rows='prediction', columns='ground truth',
-                    labels=['none', *BODY_PARTS], pixels=metric.confusion.tolist())
+                    rows='prediction',
+                    columns='ground truth',
+                    labels=['none', *BODY_PARTS],
+                    pixels=metric.confusion.tolist())
         with open(args.out, 'w') as f:
             json.dump(report, f, indent=1)
         print(f'metrics written to {args.out}')
@@ -287,11 +311,17 @@ def plot_confusion(confusion: np.ndarray, out_file: str) -> None:
     cmap = plt.get_cmap('Blues').with_extremes(bad='#dddddd')
     shown = ax.imshow(np.ma.masked_invalid(shares * 100), cmap=cmap, vmin=0, vmax=100)
     for g, p in zip(*np.nonzero(np.nan_to_num(shares) >= 0.005)):
-        ax.text(p, g, f'{shares[g, p] * 100:.0f}', ha='center', va='center', fontsize=7,
-                color='white' if shares[g, p] > 0.5 else 'black')
+        ax.text(
+            p,
+            g,
+            f'{shares[g, p] * 100:.0f}',
+            ha='center',
+            va='center',
+            fontsize=7,
+            color='white' if shares[g, p] > 0.5 else 'black')
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha='right', fontsize=8)
-    ax.set_yticks(range(len(labels)),
-                  [f'{name} ({int(n):,})' for name, n in zip(labels, pixels)], fontsize=8)
+    ax.set_yticks(
+        range(len(labels)), [f'{name} ({int(n):,})' for name, n in zip(labels, pixels)], fontsize=8)
     ax.set_xlabel('predicted label')
     ax.set_ylabel('ground-truth label (pixels)')
     ax.set_title('Contact: % of each ground-truth label\'s pixels per predicted label')
@@ -313,8 +343,7 @@ def plot_errors(errors: HOIErrorAnalysis, out_file: str) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    rows = [errors.overall_result] + sorted(errors.per_object_results,
-                                            key=lambda r: -r['found'])
+    rows = [errors.overall_result] + sorted(errors.per_object_results, key=lambda r: -r['found'])
     fig, ax = plt.subplots(figsize=(9, 1.2 + 0.4 * len(rows)))
     y = list(range(len(rows)))[::-1]
     left = [0.0] * len(rows)
@@ -323,14 +352,17 @@ def plot_errors(errors: HOIErrorAnalysis, out_file: str) -> None:
         ax.barh(y, widths, left=left, color=colour, label=name.replace('_', ' '))
         left = [a + b for a, b in zip(left, widths)]
     for row, pos in zip(rows, y):
-        ax.text(100, pos, f"  {row['num_gts']}  IoU {row['median_best_object_iou']:.2f}",
-                va='center', fontsize=8)
+        ax.text(
+            100,
+            pos,
+            f"  {row['num_gts']}  IoU {row['median_best_object_iou']:.2f}",
+            va='center',
+            fontsize=8)
     ax.set_yticks(y, [r['name'] for r in rows])
     ax.set_xlim(0, 125)
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel('% of the ground-truth triplets (number; median best object-box IoU)')
-    ax.legend(ncol=5, fontsize=8, loc='lower center', bbox_to_anchor=(0.45, 1.0),
-              frameon=False)
+    ax.legend(ncol=5, fontsize=8, loc='lower center', bbox_to_anchor=(0.45, 1.0), frameon=False)
     fig.tight_layout()
     fig.savefig(out_file, dpi=100)
     plt.close(fig)

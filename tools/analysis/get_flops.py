@@ -56,8 +56,7 @@ def build_detector(cfg: Config) -> torch.nn.Module:
     return MODELS.build(cfg.model).eval()
 
 
-def preprocessed_image(model: torch.nn.Module,
-                       shape: Tuple[int, int]) -> Tuple[torch.Tensor, list]:
+def preprocessed_image(model: torch.nn.Module, shape: Tuple[int, int]) -> Tuple[torch.Tensor, list]:
     """One random ``(H, W)`` image after ``model.data_preprocessor`` (test mode).
 
     Returns:
@@ -66,15 +65,14 @@ def preprocessed_image(model: torch.nn.Module,
     """
     from mmdet.structures import DetDataSample
     h, w = shape
-    sample = DetDataSample(metainfo=dict(
-        img_shape=(h, w), ori_shape=(h, w), scale_factor=(1.0, 1.0)))
+    sample = DetDataSample(
+        metainfo=dict(img_shape=(h, w), ori_shape=(h, w), scale_factor=(1.0, 1.0)))
     image = torch.randint(0, 256, (3, h, w), dtype=torch.uint8)
     data = model.data_preprocessor(dict(inputs=[image], data_samples=[sample]), False)
     return data['inputs'], data['data_samples']
 
 
-def flop_analyzer(model: torch.nn.Module, inputs: torch.Tensor,
-                  data_samples: list) -> FlopAnalyzer:
+def flop_analyzer(model: torch.nn.Module, inputs: torch.Tensor, data_samples: list) -> FlopAnalyzer:
     """mmengine's ``FlopAnalyzer`` of ``model``'s tensor forward on preprocessed inputs."""
     analyzer = FlopAnalyzer(TensorForward(model, data_samples), (inputs, ))
     analyzer.set_op_handle(**{'aten::scaled_dot_product_attention': sdpa_flop_jit})
@@ -86,13 +84,20 @@ def flop_analyzer(model: torch.nn.Module, inputs: torch.Tensor,
 def parse_args():
     parser = argparse.ArgumentParser(description='Count the FLOPs of a PaIR-Net config')
     parser.add_argument('config', help='a PaIR-Net config file')
-    parser.add_argument('--shape', type=int, nargs=2, default=[800, 1333],
-                        metavar=('H', 'W'), help='input image height and width')
-    parser.add_argument('--show-table', action='store_true',
-                        help='print the FLOPs and parameters of each module, and the '
-                        'operations left uncounted')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, xxx=yyy')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        default=[800, 1333],
+        metavar=('H', 'W'),
+        help='input image height and width')
+    parser.add_argument(
+        '--show-table',
+        action='store_true',
+        help='print the FLOPs and parameters of each module, and the '
+        'operations left uncounted')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config keys, xxx=yyy')
     return parser.parse_args()
 
 
@@ -116,8 +121,8 @@ def main():
           f'Flops: {flops / 1e9:.2f} G\nParams: {params / 1e6:.2f} M\n{split_line}')
     skipped = analyzer.unsupported_ops()
     if args.show_table and skipped:
-        print('Ops not counted (element-wise and indexing ops, as in mmdet): ' + ', '.join(
-            f'{op} x{n}' for op, n in sorted(skipped.items())))
+        print('Ops not counted (element-wise and indexing ops, as in mmdet): ' +
+              ', '.join(f'{op} x{n}' for op, n in sorted(skipped.items())))
 
 
 if __name__ == '__main__':

@@ -31,8 +31,7 @@ def parse_args(argv=None):
 
 def result_lines(metrics: dict, minutes=None) -> list:
     """One line per documented number: this run's value and the documented range."""
-    rows = [(name, metrics.get(key), mean, low, high)
-            for key, name, mean, low, high in DOCUMENTED]
+    rows = [(name, metrics.get(key), mean, low, high) for key, name, mean, low, high in DOCUMENTED]
     if minutes is not None:
         rows.append(('minutes', minutes, *DOCUMENTED_MINUTES))
     lines = []

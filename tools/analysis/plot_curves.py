@@ -16,13 +16,11 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-METRIC_KEYS = ('hoi/mAP', 'contact/SC-Acc', 'contact/C-Acc', 'contact/mIoU',
-               'contact/wIoU')
+METRIC_KEYS = ('hoi/mAP', 'contact/SC-Acc', 'contact/C-Acc', 'contact/mIoU', 'contact/wIoU')
 
 
 def find_scalars(work_dir: str) -> str:
-    candidates = sorted(
-        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    candidates = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not candidates:
         sys.exit(f'plot_curves: no */vis_data/scalars.json under {work_dir} '
                  '(was the run made with LocalVisBackend?)')
@@ -72,8 +70,7 @@ def plot(train_rows, val_rows, out_file: str):
         ax_loss.legend(fontsize=7)
     epochs = [row.get('step', row.get('epoch')) for row in val_rows]
     for key in metric_names(val_rows):
-        ax_metric.plot(epochs, [row.get(key) for row in val_rows], 'o-',
-                       label=key)
+        ax_metric.plot(epochs, [row.get(key) for row in val_rows], 'o-', label=key)
     ax_metric.set_xlabel('epoch')
     ax_metric.set_ylabel('%')
     ax_metric.set_title('validation metrics')

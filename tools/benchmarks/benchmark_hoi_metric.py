@@ -55,19 +55,22 @@ def make_data(rng, num_images, num_preds):
         labels[1::2] = picked[:, 1]
         actions = np.zeros((num_pairs, NUM_ACTIONS), np.float32)
         actions[np.arange(num_pairs), picked[:, 0]] = 1
-        extra = rng.random(num_pairs) < 0.3   # a second action on some pairs
+        extra = rng.random(num_pairs) < 0.3  # a second action on some pairs
         for p in np.nonzero(extra)[0]:
             options = categories[categories[:, 1] == picked[p, 1], 0]
             actions[p, rng.choice(options)] = 1
-        gts.append(dict(boxes=boxes, labels=labels,
-                        subject_ids=np.arange(0, 2 * num_pairs, 2),
-                        object_ids=np.arange(1, 2 * num_pairs, 2), actions=actions))
+        gts.append(
+            dict(
+                boxes=boxes,
+                labels=labels,
+                subject_ids=np.arange(0, 2 * num_pairs, 2),
+                object_ids=np.arange(1, 2 * num_pairs, 2),
+                actions=actions))
         # predictions: jittered ground-truth pairs with right or wrong labels, and noise
         near = rng.random(num_preds) < 0.6
         pair = rng.integers(0, num_pairs, num_preds)
         jitter = rng.normal(0, 8, (num_preds, 2, 4))
-        sub = np.where(near[:, None], boxes[2 * pair] + jitter[:, 0],
-                       random_boxes(rng, num_preds))
+        sub = np.where(near[:, None], boxes[2 * pair] + jitter[:, 0], random_boxes(rng, num_preds))
         obj = np.where(near[:, None], boxes[2 * pair + 1] + jitter[:, 1],
                        random_boxes(rng, num_preds))
         for b in (sub, obj):
@@ -75,13 +78,15 @@ def make_data(rng, num_images, num_preds):
         own = categories[rng.integers(0, len(categories), num_preds)]
         right = near & (rng.random(num_preds) < 0.5)
         action = np.where(right, picked[pair, 0], own[:, 0])
-        obj_label = np.where(near & (rng.random(num_preds) < 0.8), picked[pair, 1],
-                             own[:, 1])
+        obj_label = np.where(near & (rng.random(num_preds) < 0.8), picked[pair, 1], own[:, 1])
         score = np.sort(rng.random(num_preds).astype(np.float32))[::-1]
-        preds.append(dict(subject_bboxes=sub, object_bboxes=obj,
-                          object_labels=obj_label.astype(np.int64),
-                          action_labels=action.astype(np.int64),
-                          scores=score.astype(np.float64)))
+        preds.append(
+            dict(
+                subject_bboxes=sub,
+                object_bboxes=obj,
+                object_labels=obj_label.astype(np.int64),
+                action_labels=action.astype(np.int64),
+                scores=score.astype(np.float64)))
     return gts, preds, valid
 
 
@@ -92,32 +97,43 @@ def run_metric(gts, preds, valid, rare, top_k, nms_thr):
         actions=[f'action{i}' for i in range(NUM_ACTIONS)],
         hoi_categories=np.argwhere(valid).tolist())
     samples = [
-        dict(file_name=f'{i}.jpg',
-             gt_instances=dict(bboxes=torch.as_tensor(gt['boxes'], dtype=torch.float32),
-                               labels=torch.as_tensor(gt['labels'])),
-             gt_pairs=dict(subject_ids=torch.as_tensor(gt['subject_ids']),
-                           object_ids=torch.as_tensor(gt['object_ids']),
-                           actions=torch.as_tensor(gt['actions'])),
-             pred_hois={k: torch.as_tensor(v) for k, v in pred.items()})
-        for i, (gt, pred) in enumerate(zip(gts, preds))
+        dict(
+            file_name=f'{i}.jpg',
+            gt_instances=dict(
+                bboxes=torch.as_tensor(gt['boxes'], dtype=torch.float32),
+                labels=torch.as_tensor(gt['labels'])),
+            gt_pairs=dict(
+                subject_ids=torch.as_tensor(gt['subject_ids']),
+                object_ids=torch.as_tensor(gt['object_ids']),
+                actions=torch.as_tensor(gt['actions'])),
+            pred_hois={
+                k: torch.as_tensor(v)
+                for k, v in pred.items()
+            }) for i, (gt, pred) in enumerate(zip(gts, preds))
     ]
     start = time.perf_counter()
-    for i in range(0, len(samples), 8):    # batches of 8, as a test dataloader
+    for i in range(0, len(samples), 8):  # batches of 8, as a test dataloader
         metric.process({}, samples[i:i + 8])
     metrics = metric.compute_metrics(metric.results)
     return time.perf_counter() - start, metrics, metric.per_category_results
 
 
 def run_reference(gts, preds, valid, rare, top_k, nms_thr, known_object=False):
-    gt_triplets = sorted({(0, int(g['labels'][o]), int(a)) for g in gts
+    gt_triplets = sorted({(0, int(g['labels'][o]), int(a))
+                          for g in gts
                           for o, acts in zip(g['object_ids'], g['actions'])
                           for a in np.nonzero(acts)[0]})
     rare_triplets = [(0, o, a) for a, o in rare]
     rare_set = set(rare_triplets)
     start = time.perf_counter()
     evaluator = PlainHOIEvaluator(
-        preds, gts, rare_triplets, [t for t in gt_triplets if t not in rare_set],
-        correct_mat=valid, top_k=top_k, nms_thr=nms_thr, known_object=known_object)
+        preds,
+        gts,
+        rare_triplets, [t for t in gt_triplets if t not in rare_set],
+        correct_mat=valid,
+        top_k=top_k,
+        nms_thr=nms_thr,
+        known_object=known_object)
     metrics = evaluator.evaluate()
     return time.perf_counter() - start, metrics, evaluator.ap
 
@@ -142,19 +158,22 @@ def main():
     metric_time, metrics, per_category = run_metric(gts, preds, valid, rare, top_k,
                                                     args.triplet_nms)
     print('plain reference (QPIC loops) ...')
-    ref_time, ref_metrics, ref_ap = run_reference(gts, preds, valid, rare, top_k,
-                                                  args.triplet_nms)
-    _, ko_metrics, ko_ap = run_reference(gts, preds, valid, rare, top_k,
-                                         args.triplet_nms, known_object=True)
+    ref_time, ref_metrics, ref_ap = run_reference(gts, preds, valid, rare, top_k, args.triplet_nms)
+    _, ko_metrics, ko_ap = run_reference(
+        gts, preds, valid, rare, top_k, args.triplet_nms, known_object=True)
     pairs = [('mAP', 'mAP'), ('mAP_rare', 'mAP rare'), ('mAP_non_rare', 'mAP non-rare'),
              ('mean_max_recall', 'mean max recall')]
     diffs = [abs(metrics[a] - ref_metrics[b] * 100) for a, b in pairs]
-    diffs += [abs(metrics[a.replace('mAP', 'mAP_ko') if 'mAP' in a else a + '_ko']
-                  - ko_metrics[b] * 100) for a, b in pairs]
-    diffs += [abs(r['ap'] - ref_ap[(0, r['object_id'], r['action_id'])] * 100)
-              for r in per_category]
-    diffs += [abs(r['ap_ko'] - ko_ap[(0, r['object_id'], r['action_id'])] * 100)
-              for r in per_category]
+    diffs += [
+        abs(metrics[a.replace('mAP', 'mAP_ko') if 'mAP' in a else a + '_ko'] - ko_metrics[b] * 100)
+        for a, b in pairs
+    ]
+    diffs += [
+        abs(r['ap'] - ref_ap[(0, r['object_id'], r['action_id'])] * 100) for r in per_category
+    ]
+    diffs += [
+        abs(r['ap_ko'] - ko_ap[(0, r['object_id'], r['action_id'])] * 100) for r in per_category
+    ]
     if len(per_category) != len(ref_ap):
         raise SystemExit(f'category count differs: {len(per_category)} vs {len(ref_ap)}')
     print(f'images {args.images}, predictions per image {args.preds}, top-k {top_k}, '

@@ -42,8 +42,9 @@ import torch
 from pair_plugin.apis import DeployedPaIRNet, build_detector, export_onnx, init_model
 from pair_plugin.apis.inference import load_config
 from pair_plugin.apis.onnx_export import INPUT_NAMES
-from pair_plugin.apis.quantization import (calibration_inputs, config_with_data_root,
-                                           quantize_onnxruntime, quantize_openvino)
+from pair_plugin.apis.quantization import (calibration_inputs, quantize_onnxruntime,
+                                           quantize_openvino)
+from pair_plugin.datasets import config_with_data_root
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -51,8 +52,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 def load_tool(relative_path: str):
     """A script under ``tools/`` as a module (to reuse its functions)."""
     path = osp.join(ROOT, relative_path)
-    spec = importlib.util.spec_from_file_location(
-        'tool_' + osp.splitext(osp.basename(path))[0], path)
+    spec = importlib.util.spec_from_file_location('tool_' + osp.splitext(osp.basename(path))[0],
+                                                  path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -63,19 +64,31 @@ def parse_args():
         description='PaIR-Net inference latency: eager PyTorch, ONNX Runtime, OpenVINO')
     parser.add_argument('config', help='the model config file')
     parser.add_argument('--checkpoint', help='weights (random without them)')
-    parser.add_argument('--shapes', type=int, nargs='+', default=[640, 640, 800, 1333],
-                        metavar='H W', help='pairs of image (H, W)')
+    parser.add_argument(
+        '--shapes',
+        type=int,
+        nargs='+',
+        default=[640, 640, 800, 1333],
+        metavar='H W',
+        help='pairs of image (H, W)')
     parser.add_argument('--runs', type=int, default=7)
     parser.add_argument('--warmup', type=int, default=2)
-    parser.add_argument('--threads', type=int, default=None,
-                        help="threads of torch and the runtimes (default: torch's)")
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help="threads of torch and the runtimes (default: torch's)")
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
-    parser.add_argument('--data-root', help='calibration images: the config dataset '
-                        "at this root (default: random inputs)")
-    parser.add_argument('--num-calib', type=int, default=8,
-                        help='calibration images or random inputs')
-    parser.add_argument('--work-dir', default='work_dirs/benchmark_inference',
-                        help='where the exported and quantized models go')
+    parser.add_argument(
+        '--data-root',
+        help='calibration images: the config dataset '
+        "at this root (default: random inputs)")
+    parser.add_argument(
+        '--num-calib', type=int, default=8, help='calibration images or random inputs')
+    parser.add_argument(
+        '--work-dir',
+        default='work_dirs/benchmark_inference',
+        help='where the exported and quantized models go')
     parser.add_argument('--onnx', help='an exported fp32 graph to use')
     parser.add_argument('--int8', help='an ONNX Runtime INT8 graph to use')
     parser.add_argument('--openvino-int8', help='an OpenVINO INT8 IR (.xml) to use')
@@ -83,7 +96,9 @@ def parse_args():
     return parser.parse_args()
 
 
-def interleaved_times(fns: Dict[str, Callable], runs: int, warmup: int,
+def interleaved_times(fns: Dict[str, Callable],
+                      runs: int,
+                      warmup: int,
                       sync: Callable = lambda: None) -> Dict[str, List[float]]:
     """Seconds of each run of each function, timed in turn (a, b, c, a, b, c, ...)."""
     for _ in range(warmup):
@@ -118,15 +133,15 @@ def bf16_supported() -> bool:
         return False
 
 
-def eager_variants(model, inputs, img_sizes, padded,
-                   device: str) -> Dict[str, Callable]:
+def eager_variants(model, inputs, img_sizes, padded, device: str) -> Dict[str, Callable]:
     """The eager forward passes: fp32, channels_last, bf16 (CPU) or fp16 (CUDA)."""
 
     def forward(net, autocast_dtype=None):
 
         def run():
             with torch.no_grad(), torch.autocast(
-                    device.split(':')[0], dtype=autocast_dtype or torch.float32,
+                    device.split(':')[0],
+                    dtype=autocast_dtype or torch.float32,
                     enabled=autocast_dtype is not None):
                 net.forward_heads(inputs, img_sizes, padded)
 
@@ -152,8 +167,7 @@ def deployed_graphs(detector, files: Dict[str, Tuple[str, str]], device: str,
     graphs = {}
     if device == 'cpu':
         for name, (backend, path) in files.items():
-            graphs[name] = DeployedPaIRNet(detector, path, backend, 'cpu',
-                                           threads).run_graph
+            graphs[name] = DeployedPaIRNet(detector, path, backend, 'cpu', threads).run_graph
         return graphs
     import onnxruntime as ort
     fp32 = files['ONNX Runtime fp32'][1]
@@ -182,27 +196,27 @@ def deployed_files(args, cfg, model, shapes) -> Dict[str, Tuple[str, str]]:
     samples = None
     if not args.int8 or (openvino and not args.openvino_int8):
         samples = calibration_samples(args, cfg, model, shapes)
-    files['ONNX Runtime INT8'] = ('onnxruntime', args.int8 or quantize_onnxruntime(
-        fp32, stem + '_int8.onnx', samples))
+    files['ONNX Runtime INT8'] = ('onnxruntime', args.int8
+                                  or quantize_onnxruntime(fp32, stem + '_int8.onnx', samples))
     if openvino:
         files['OpenVINO fp32'] = ('openvino', fp32)
-        files['OpenVINO INT8'] = ('openvino', args.openvino_int8 or quantize_openvino(
-            fp32, stem + '_int8.xml', samples))
+        files['OpenVINO INT8'] = ('openvino', args.openvino_int8
+                                  or quantize_openvino(fp32, stem + '_int8.xml', samples))
     return files
 
 
 def calibration_samples(args, cfg, model, shapes) -> List[Dict[str, np.ndarray]]:
     """Calibration inputs: the dataset's training images, or random inputs."""
     if args.data_root:
-        return calibration_inputs(config_with_data_root(cfg, args.data_root),
-                                  args.num_calib)
+        return calibration_inputs(config_with_data_root(cfg, args.data_root), args.num_calib)
     generator = torch.Generator().manual_seed(0)
     samples = []
     for index in range(args.num_calib):
         h, w = (-(-s // 32) * 32 for s in shapes[index % len(shapes)])
-        samples.append(dict(zip(INPUT_NAMES, (
-            torch.randn(1, 3, h, w, generator=generator).numpy(),
-            np.array([[h, w]], np.int64)))))
+        samples.append(
+            dict(
+                zip(INPUT_NAMES, (torch.randn(
+                    1, 3, h, w, generator=generator).numpy(), np.array([[h, w]], np.int64)))))
     return samples
 
 
@@ -230,8 +244,7 @@ def main():
     machine = load_tool('tools/benchmarks/benchmark_speed.py').machine
 
     cfg = load_config(args.config)
-    model = (init_model(cfg, args.checkpoint) if args.checkpoint else
-             build_detector(cfg))
+    model = (init_model(cfg, args.checkpoint) if args.checkpoint else build_detector(cfg))
     model.dataset_meta = getattr(model, 'dataset_meta', {})
     files = deployed_files(args, cfg, model, shapes)
     model = model.to(args.device)
@@ -250,8 +263,10 @@ def main():
         for name, run_graph in graphs.items():
             fns[name] = partial(run_graph, inputs.cpu(), img_sizes.cpu())
         results[shape] = interleaved_times(fns, args.runs, args.warmup, sync)
-        print(f'{shape[0]}x{shape[1]}: ' + ', '.join(
-            f'{name} {cell(t)} ms' for name, t in results[shape].items()), flush=True)
+        print(
+            f'{shape[0]}x{shape[1]}: ' + ', '.join(f'{name} {cell(t)} ms'
+                                                   for name, t in results[shape].items()),
+            flush=True)
 
     names = list(results[shapes[0]])
     header = ' | '.join(f'{h}x{w} ms | speed-up | x floor' for h, w in shapes)
@@ -270,9 +285,9 @@ def main():
     text = '\n'.join(lines) + (
         f'\n\n{args.config}, batch 1, {args.device}; {machine()}; median (fastest-'
         f'slowest) of {args.runs} runs after {args.warmup} warm-up runs, all backends '
-        f'timed in turn. Multiply-adds: '
-        + ', '.join(f'{h}x{w} {macs[(h, w)] / 1e9:.3g} G' for h, w in shapes)
-        + f'; fp32 matrix product {rate / 1e9:.0f} G multiply-adds/s.\n')
+        f'timed in turn. Multiply-adds: ' + ', '.join(f'{h}x{w} {macs[(h, w)] / 1e9:.3g} G'
+                                                      for h, w in shapes) +
+        f'; fp32 matrix product {rate / 1e9:.0f} G multiply-adds/s.\n')
     print(text)
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)

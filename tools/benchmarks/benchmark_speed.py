@@ -45,8 +45,7 @@ get_flops = _load_get_flops()
 def detr_config_path() -> str:
     import mmdet
     path = osp.join(
-        osp.dirname(mmdet.__file__), '.mim', 'configs', 'detr',
-        'detr_r50_8xb2-150e_coco.py')
+        osp.dirname(mmdet.__file__), '.mim', 'configs', 'detr', 'detr_r50_8xb2-150e_coco.py')
     if not osp.isfile(path):
         raise FileNotFoundError(f'mmdet DETR-R50 config not found at {path}')
     return path
@@ -64,8 +63,7 @@ def build(cfg_path: str, scope: str, device: str):
     return model.to(device), cfg
 
 
-def median_seconds(fns: Sequence[Callable], runs: int, warmup: int,
-                   device: str) -> List[float]:
+def median_seconds(fns: Sequence[Callable], runs: int, warmup: int, device: str) -> List[float]:
     """The median wall time of each of ``fns``, timed in turn (a, b, a, b, ...).
 
     Interleaving makes a slow spell of a shared machine fall on every function alike, so
@@ -101,9 +99,13 @@ def count_flops(model, shape, device) -> float:
 def sample_for(shape, kind: str, num_actions: int = 117):
     """A data sample with two people, two objects and two pairs on an image of ``shape``."""
     h, w = shape
-    meta = dict(img_shape=(h, w), ori_shape=(h, w), batch_input_shape=(h, w),
-                pad_shape=(h, w), scale_factor=(1.0, 1.0),
-                contact_annotated=True)
+    meta = dict(
+        img_shape=(h, w),
+        ori_shape=(h, w),
+        batch_input_shape=(h, w),
+        pad_shape=(h, w),
+        scale_factor=(1.0, 1.0),
+        contact_annotated=True)
     sample = PaIRDataSample(metainfo=meta) if kind == 'pair' else None
     if sample is None:
         from mmdet.structures import DetDataSample
@@ -112,16 +114,17 @@ def sample_for(shape, kind: str, num_actions: int = 117):
                           [0.4 * w, 0.5 * h, 0.7 * w, 0.8 * h],
                           [0.55 * w, 0.05 * h, 0.95 * w, 0.95 * h],
                           [0.2 * w, 0.6 * h, 0.35 * w, 0.75 * h]])
-    sample.gt_instances = InstanceData(
-        bboxes=boxes, labels=torch.tensor([0, 41, 0, 56]))
+    sample.gt_instances = InstanceData(bboxes=boxes, labels=torch.tensor([0, 41, 0, 56]))
     if kind == 'pair':
         actions = torch.zeros(2, num_actions)
         actions[0, 3] = actions[1, 7] = actions[1, 9] = 1
         parts = torch.zeros(2, 17)
         parts[0, 5] = parts[1, 9] = 1
         sample.gt_pairs = InstanceData(
-            subject_ids=torch.tensor([0, 2]), object_ids=torch.tensor([1, 3]),
-            actions=actions, contact_parts=parts)
+            subject_ids=torch.tensor([0, 2]),
+            object_ids=torch.tensor([1, 3]),
+            actions=actions,
+            contact_parts=parts)
         sample.gt_parts = parts.amax(0)
         seg = torch.zeros(1, h, w, dtype=torch.long)
         seg[:, int(0.5 * h):int(0.6 * h), int(0.4 * w):int(0.5 * w)] = 6
@@ -140,7 +143,11 @@ def memory_format(channels_last: bool):
     return torch.channels_last if channels_last else torch.contiguous_format
 
 
-def train_step(model, kind, shape, device, channels_last: bool = False,
+def train_step(model,
+               kind,
+               shape,
+               device,
+               channels_last: bool = False,
                amp: bool = False) -> Callable:
     """One training step (forward, matching, losses, backward, AdamW) on two images.
 
@@ -149,10 +156,9 @@ def train_step(model, kind, shape, device, channels_last: bool = False,
     so that it can be timed in turn with a forward.
     """
     model.to(memory_format=memory_format(channels_last))
-    optim = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=1e-5)
-    inputs = torch.randn(2, 3, *shape, device=device).contiguous(
-        memory_format=memory_format(channels_last))
+    optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+    inputs = torch.randn(
+        2, 3, *shape, device=device).contiguous(memory_format=memory_format(channels_last))
     samples = [sample_for(shape, kind).to(device) for _ in range(2)]
 
     def step():
@@ -167,12 +173,11 @@ def train_step(model, kind, shape, device, channels_last: bool = False,
     return step
 
 
-def forward(model, kind, shape, device, channels_last: bool = False,
-            amp: bool = False) -> Callable:
+def forward(model, kind, shape, device, channels_last: bool = False, amp: bool = False) -> Callable:
     """One inference forward of one image (``torch.inference_mode``, eval mode)."""
     model.to(memory_format=memory_format(channels_last))
-    x = torch.randn(1, 3, *shape, device=device).contiguous(
-        memory_format=memory_format(channels_last))
+    x = torch.randn(
+        1, 3, *shape, device=device).contiguous(memory_format=memory_format(channels_last))
     samples = [sample_for(shape, kind).to(device)]
 
     def fwd():
@@ -192,12 +197,10 @@ def option_rows(model, runs: int, warmup: int, device: str) -> List[str]:
     rows, base = [], None
     for name, channels_last, amp in options:
         try:
-            fwd, = median_seconds(
-                [forward(model, 'pair', shape, device, channels_last, amp)], runs,
-                warmup, device)
-            step, = median_seconds(
-                [train_step(model, 'pair', shape, device, channels_last, amp)], runs,
-                warmup, device)
+            fwd, = median_seconds([forward(model, 'pair', shape, device, channels_last, amp)], runs,
+                                  warmup, device)
+            step, = median_seconds([train_step(model, 'pair', shape, device, channels_last, amp)],
+                                   runs, warmup, device)
         finally:
             model.to(memory_format=torch.contiguous_format)
         base = base or (fwd, step)
@@ -206,8 +209,7 @@ def option_rows(model, runs: int, warmup: int, device: str) -> List[str]:
     return rows
 
 
-def data_pipeline_images_per_second(cfg, data_root: str, num_images: int,
-                                    workers: int) -> float:
+def data_pipeline_images_per_second(cfg, data_root: str, num_images: int, workers: int) -> float:
     """Images/s of the PaIR-1 training pipeline over data_root's train split."""
     from mmengine.runner import Runner
     init_default_scope('pair_plugin')
@@ -250,8 +252,10 @@ def main():
     parser.add_argument('--data-root', default=osp.join(ROOT, 'data', 'synthetic'))
     parser.add_argument('--data-images', type=int, default=40)
     parser.add_argument('--skip-flops', action='store_true')
-    parser.add_argument('--skip-options', action='store_true',
-                        help='do not time PaIR-Net with channels_last and AMP')
+    parser.add_argument(
+        '--skip-options',
+        action='store_true',
+        help='do not time PaIR-Net with channels_last and AMP')
     parser.add_argument('--out', help='Markdown file to write the results into')
     args = parser.parse_args()
     dev = args.device
@@ -263,40 +267,36 @@ def main():
     if not args.skip_flops:
         for shape in ((640, 640), (800, 1333)):
             init_default_scope('pair_plugin')
-            rows.append((f'GFLOPs {shape[0]}x{shape[1]}',
-                         count_flops(pairnet, shape, dev),
-                         count_flops(detr, shape, dev)))
+            rows.append(
+                (f'GFLOPs {shape[0]}x{shape[1]}', count_flops(pairnet, shape,
+                                                              dev), count_flops(detr, shape, dev)))
     # each pair of numbers is timed in turn, PaIR-Net then DETR, run after run
     for shape in ((640, 640), (800, 1333)):
         ours, theirs = median_seconds(
-            [forward(pairnet, 'pair', shape, dev), forward(detr, 'det', shape, dev)],
-            args.runs, args.warmup, dev)
+            [forward(pairnet, 'pair', shape, dev),
+             forward(detr, 'det', shape, dev)], args.runs, args.warmup, dev)
         rows.append((f'forward {shape[0]}x{shape[1]} (ms)', 1e3 * ours, 1e3 * theirs))
     shape = (640, 640)
     pair_step, detr_step = median_seconds(
-        [train_step(pairnet, 'pair', shape, dev), train_step(detr, 'det', shape, dev)],
-        args.runs, args.warmup, dev)
-    rows.append(('train step, 2 images 640x640 (ms)', 1e3 * pair_step,
-                 1e3 * detr_step))
+        [train_step(pairnet, 'pair', shape, dev),
+         train_step(detr, 'det', shape, dev)], args.runs, args.warmup, dev)
+    rows.append(('train step, 2 images 640x640 (ms)', 1e3 * pair_step, 1e3 * detr_step))
 
     lines = [
         f'Machine: {machine()}; device: {dev}; median of {args.runs} runs '
-        f'after {args.warmup} warm-up runs, PaIR-Net and DETR timed in turn.',
-        '',
-        '| measure | PaIR-Net R50 | DETR-R50 (mmdet) | ratio |',
-        '| --- | ---: | ---: | ---: |'
+        f'after {args.warmup} warm-up runs, PaIR-Net and DETR timed in turn.', '',
+        '| measure | PaIR-Net R50 | DETR-R50 (mmdet) | ratio |', '| --- | ---: | ---: | ---: |'
     ]
     for name, ours, theirs in rows:
         lines.append(f'| {name} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} |')
     if osp.isfile(osp.join(args.data_root, 'annotations', 'train.json')):
         consumption = 2 / pair_step
         for workers in (0, 2):
-            ips = data_pipeline_images_per_second(pair_cfg, args.data_root,
-                                                  args.data_images, workers)
-            lines.append(
-                f'| data pipeline, PaIR-1 train transforms, {workers} workers '
-                f'(images/s) vs train step consumption | {ips:.1f} | '
-                f'{consumption:.2f} | {ips / consumption:.1f} |')
+            ips = data_pipeline_images_per_second(pair_cfg, args.data_root, args.data_images,
+                                                  workers)
+            lines.append(f'| data pipeline, PaIR-1 train transforms, {workers} workers '
+                         f'(images/s) vs train step consumption | {ips:.1f} | '
+                         f'{consumption:.2f} | {ips / consumption:.1f} |')
     else:
         lines.append(f'(no data pipeline measure: {args.data_root} has no '
                      'annotations/train.json; generate the synthetic set first)')

@@ -28,8 +28,11 @@ def parse_args(argv=None):
     parser.add_argument('config', nargs='?', default=DEFAULT_CONFIG)
     parser.add_argument('--data-root', default=osp.join(REPO, 'data', 'synthetic'))
     parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
-    parser.add_argument('--iters', type=int, default=20,
-                        help='timed iterations per measurement (after 3 of warm-up)')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=20,
+        help='timed iterations per measurement (after 3 of warm-up)')
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -69,10 +72,14 @@ def measure(args, threads: int, busy: bool) -> float:
     neighbour = subprocess.Popen([sys.executable, '-c', 'while True: pass']) \
         if busy else None
     try:
-        out = subprocess.run(
-            [sys.executable, __file__, args.config, '--data-root', args.data_root,
-             '--iters', str(args.iters), '--worker'],
-            env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+        out = subprocess.run([
+            sys.executable, __file__, args.config, '--data-root', args.data_root, '--iters',
+            str(args.iters), '--worker'
+        ],
+                             env=env,
+                             check=True,
+                             stdout=subprocess.PIPE,
+                             text=True).stdout
     finally:
         if neighbour is not None:
             neighbour.kill()
@@ -90,9 +97,11 @@ def main():
     for repeat in range(args.repeats):
         for threads, busy in conditions:
             results[(threads, busy)].append(measure(args, threads, busy))
-            print(f'repeat {repeat + 1}/{args.repeats}: {threads} thread(s), '
-                  f'{"busy neighbour" if busy else "alone"}: '
-                  f'{results[(threads, busy)][-1]:.3f} s/iter', flush=True)
+            print(
+                f'repeat {repeat + 1}/{args.repeats}: {threads} thread(s), '
+                f'{"busy neighbour" if busy else "alone"}: '
+                f'{results[(threads, busy)][-1]:.3f} s/iter',
+                flush=True)
     print(f'\n{osp.relpath(args.config, REPO)}, {os.cpu_count()} cores, '
           f'{args.iters} iterations per measurement, {args.repeats} repeats\n')
     print('| threads | alone (s/iter) | beside a busy process (s/iter) |')

@@ -23,11 +23,11 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.runner import Runner
 
-from pair_plugin.apis import (export_onnx, init_deployed_model, init_model,
-                              verify_onnx)
+from pair_plugin.apis import export_onnx, init_deployed_model, init_model, verify_onnx
 from pair_plugin.apis.inference import load_config
-from pair_plugin.apis.quantization import (calibration_inputs, config_with_data_root,
-                                           quantize_onnxruntime, quantize_openvino)
+from pair_plugin.apis.quantization import (calibration_inputs, quantize_onnxruntime,
+                                           quantize_openvino)
+from pair_plugin.datasets import config_with_data_root
 from pair_plugin.progress import track_progress
 
 #: (column, metric key) of the table
@@ -41,12 +41,17 @@ def parse_args():
     parser.add_argument('config', help='the model config file')
     parser.add_argument('checkpoint', help='the checkpoint file')
     parser.add_argument('--data-root', help="the dataset's root (default: the config's)")
-    parser.add_argument('--work-dir', default='work_dirs/deployment_accuracy',
-                        help='where the exported and quantized models go')
-    parser.add_argument('--num-calib', type=int, default=32,
-                        help='calibration images of the training split')
-    parser.add_argument('--threads', type=int, default=None,
-                        help='threads of torch and the runtimes (default: torch\'s)')
+    parser.add_argument(
+        '--work-dir',
+        default='work_dirs/deployment_accuracy',
+        help='where the exported and quantized models go')
+    parser.add_argument(
+        '--num-calib', type=int, default=32, help='calibration images of the training split')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='threads of torch and the runtimes (default: torch\'s)')
     parser.add_argument('--onnx', help='an exported fp32 graph of the checkpoint to use')
     parser.add_argument('--int8', help='its ONNX Runtime INT8 graph to use')
     parser.add_argument('--openvino-int8', help='its OpenVINO INT8 IR (.xml) to use')
@@ -94,8 +99,8 @@ def main():
     fp32_file = args.onnx
     if fp32_file is None:
         fp32_file = stem + '.onnx'
-        export_onnx(model, fp32_file, dataset_meta=model.dataset_meta,
-                    config_text=model.cfg.pretty_text)
+        export_onnx(
+            model, fp32_file, dataset_meta=model.dataset_meta, config_text=model.cfg.pretty_text)
     models = [('eager fp32', model),
               ('ONNX Runtime fp32', init_deployed_model(cfg, fp32_file, num_threads=threads))]
     # the graph must be the checkpoint's: the comparison fails otherwise
@@ -106,11 +111,10 @@ def main():
     if args.int8 is None or (openvino and args.openvino_int8 is None):
         samples = calibration_inputs(cfg, args.num_calib, 'train')
     int8_file = args.int8 or quantize_onnxruntime(fp32_file, stem + '_int8.onnx', samples)
-    models.append(('ONNX Runtime INT8 (QDQ)',
-                   init_deployed_model(cfg, int8_file, num_threads=threads)))
+    models.append(
+        ('ONNX Runtime INT8 (QDQ)', init_deployed_model(cfg, int8_file, num_threads=threads)))
     if openvino:
-        ov_file = args.openvino_int8 or quantize_openvino(fp32_file, stem + '_int8.xml',
-                                                          samples)
+        ov_file = args.openvino_int8 or quantize_openvino(fp32_file, stem + '_int8.xml', samples)
         models.append(('OpenVINO INT8 (NNCF)',
                        init_deployed_model(cfg, ov_file, 'openvino', num_threads=threads)))
 

@@ -37,6 +37,7 @@ from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from pair_plugin.datasets import config_with_data_root
 from pair_plugin.datasets.synthetic import generate_synthetic_dataset
 from pair_plugin.engine import set_cpu_threads
 
@@ -44,8 +45,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'pairnet_r18_synthetic.py')
 PLOT_TOOL = osp.join(REPO, 'tools', 'analysis', 'plot_curves.py')
 #: the metrics of the table, in this order (percent)
-TABLE_METRICS = ('hoi/mAP', 'contact/SC-Acc', 'contact/C-Acc', 'contact/mIoU',
-                 'contact/wIoU', 'contact/contact_precision')
+TABLE_METRICS = ('hoi/mAP', 'contact/SC-Acc', 'contact/C-Acc', 'contact/mIoU', 'contact/wIoU',
+                 'contact/contact_precision')
 #: issue 6's target on the validation split within 15 CPU-minutes
 TARGETS = {'hoi/mAP': 30.0, 'contact/C-Acc': 50.0}
 TIME_LIMIT_S = 15 * 60
@@ -53,22 +54,34 @@ TIME_LIMIT_S = 15 * 60
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', nargs='?', default=DEFAULT_CONFIG,
-                        help='config (default: configs/pairnet_r18_synthetic.py)')
-    parser.add_argument('--data-root', default=osp.join(REPO, 'data', 'synthetic'),
-                        help='the synthetic set; generated with the generator\'s '
-                        'defaults when it has no annotations (default: data/synthetic)')
-    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
-                                                       'train_synthetic'),
-                        help='where the checkpoints, logs, curve.json/.csv and the '
-                        'plot go (default: work_dirs/train_synthetic)')
+    parser.add_argument(
+        'config',
+        nargs='?',
+        default=DEFAULT_CONFIG,
+        help='config (default: configs/pairnet_r18_synthetic.py)')
+    parser.add_argument(
+        '--data-root',
+        default=osp.join(REPO, 'data', 'synthetic'),
+        help='the synthetic set; generated with the generator\'s '
+        'defaults when it has no annotations (default: data/synthetic)')
+    parser.add_argument(
+        '--work-dir',
+        default=osp.join(REPO, 'work_dirs', 'train_synthetic'),
+        help='where the checkpoints, logs, curve.json/.csv and the '
+        'plot go (default: work_dirs/train_synthetic)')
     parser.add_argument('--plot', help='PNG of the curves (default: <work-dir>/curves.png)')
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: as tools/train.py, '
-                        'OMP_NUM_THREADS or half the cores)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, key=value, e.g. '
-                        'train_cfg.max_epochs=4')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch CPU threads (default: as tools/train.py, '
+        'OMP_NUM_THREADS or half the cores)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value, e.g. '
+        'train_cfg.max_epochs=4')
     args = parser.parse_args(argv)
     if args.threads is not None and args.threads < 1:
         parser.error('--threads must be >= 1')
@@ -92,16 +105,7 @@ def ensure_dataset(data_root: str) -> bool:
 
 def build_config(args) -> Config:
     """The config with the data root, the work dir, and validation after every epoch."""
-    cfg = Config.fromfile(args.config)
-    root = args.data_root.rstrip('/') + '/'
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        if cfg.get(loader):
-            cfg[loader].dataset.data_root = root
-    for key in ('val_evaluator', 'test_evaluator'):
-        evaluators = cfg.get(key)
-        for evaluator in evaluators if isinstance(evaluators, list) else [evaluators]:
-            if evaluator and 'train_ann_file' in evaluator:
-                evaluator['train_ann_file'] = root + 'annotations/train.json'
+    cfg = config_with_data_root(Config.fromfile(args.config), args.data_root)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if cfg.train_cfg.get('type', 'EpochBasedTrainLoop') != 'EpochBasedTrainLoop':
@@ -142,22 +146,30 @@ class CurveRecorderHook(Hook):
         val_time = now - self._val_start
         self._val_total += val_time
         wall = now - self._start
-        row = dict(epoch=runner.epoch, iter=runner.iter, wall_time_s=round(wall, 2),
-                   train_time_s=round(wall - self._val_total, 2),
-                   val_time_s=round(val_time, 2))
+        row = dict(
+            epoch=runner.epoch,
+            iter=runner.iter,
+            wall_time_s=round(wall, 2),
+            train_time_s=round(wall - self._val_total, 2),
+            val_time_s=round(val_time, 2))
         # NaN (e.g. hoi/mAP_rare without rare categories) is stored as None: null in
         # curve.json, an empty cell in curve.csv
-        row.update({k: None if math.isnan(v) else float(v)
-                    for k, v in (metrics or {}).items() if isinstance(v, (int, float))})
+        row.update({
+            k: None if math.isnan(v) else float(v)
+            for k, v in (metrics or {}).items() if isinstance(v, (int, float))
+        })
         self.rows.append(row)
         if self.on_row is not None:
             self.on_row(self.rows)
 
 
 def machine_info(threads: int) -> dict:
-    return dict(processor=platform.processor() or platform.machine(),
-                cpu_count=os.cpu_count(), torch_threads=threads,
-                torch=torch.__version__, python=platform.python_version())
+    return dict(
+        processor=platform.processor() or platform.machine(),
+        cpu_count=os.cpu_count(),
+        torch_threads=threads,
+        torch=torch.__version__,
+        python=platform.python_version())
 
 
 def write_curve(work_dir: str, header: dict, rows: List[dict]) -> None:
@@ -181,10 +193,8 @@ def format_table(rows: List[dict]) -> str:
     lines = [' | '.join(f'{n:>9}' for n in names)]
     lines.append('-|-'.join('-' * 9 for _ in names))
     for r in rows:
-        cells = [f'{r["epoch"]:>9d}', f'{r["iter"]:>9d}',
-                 f'{r["wall_time_s"] / 60:>9.2f}']
-        cells += [f'{r[m]:>9.2f}' if r.get(m) is not None else f'{"-":>9}'
-                  for m in metrics]
+        cells = [f'{r["epoch"]:>9d}', f'{r["iter"]:>9d}', f'{r["wall_time_s"] / 60:>9.2f}']
+        cells += [f'{r[m]:>9.2f}' if r.get(m) is not None else f'{"-":>9}' for m in metrics]
         lines.append(' | '.join(cells))
     return '\n'.join(lines)
 
@@ -201,8 +211,7 @@ def target_summary(rows: List[dict]) -> str:
         value = float('nan') if value is None else value
         parts.append(f'{key} {value:.2f} (target >= {goal:g}: '
                      f'{"met" if value >= goal else "not met"})')
-    return (f'at epoch {last["epoch"]}, {last["wall_time_s"] / 60:.1f} min: '
-            + ', '.join(parts))
+    return (f'at epoch {last["epoch"]}, {last["wall_time_s"] / 60:.1f} min: ' + ', '.join(parts))
 
 
 def plot_curves(work_dir: str, out_file: str) -> None:
@@ -223,11 +232,13 @@ def main(argv=None) -> List[dict]:
     else:
         set_cpu_threads(device_is_cpu=not torch.cuda.is_available())
     threads = torch.get_num_threads()
-    header = dict(config=osp.relpath(osp.abspath(args.config), REPO),
-                  data_root=args.data_root, cfg_options=args.cfg_options or {},
-                  max_epochs=cfg.train_cfg.max_epochs,
-                  machine=machine_info(threads),
-                  load_average_start=list(os.getloadavg()))
+    header = dict(
+        config=osp.relpath(osp.abspath(args.config), REPO),
+        data_root=args.data_root,
+        cfg_options=args.cfg_options or {},
+        max_epochs=cfg.train_cfg.max_epochs,
+        machine=machine_info(threads),
+        load_average_start=list(os.getloadavg()))
 
     def save(rows):
         write_curve(args.work_dir, header, rows)

@@ -34,26 +34,43 @@ PLAIN_PIPELINE = [
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('source',
-                        help='an annotation JSON, or a config (.py) to browse '
-                        'its --split after the pipeline')
+    parser.add_argument(
+        'source',
+        help='an annotation JSON, or a config (.py) to browse '
+        'its --split after the pipeline')
     parser.add_argument('--out-dir', required=True, help='where to write PNGs')
-    parser.add_argument('--split', default='train', choices=['train', 'val', 'test'],
-                        help='with a config: which dataloader (default: train)')
-    parser.add_argument('--data-root', default=None,
-                        help='with an annotation file: the folder its paths are '
-                        'relative to (default: the parent of its folder)')
-    parser.add_argument('--img-prefix', default=None,
-                        help='with an annotation file: the folder its file_names '
-                        'are relative to, when not the data root (the '
-                        "data_prefix img_path of a converter's config lines)")
-    parser.add_argument('--max-images', type=int, default=20,
-                        help='draw at most this many images (default: 20; '
-                        '0 = all)')
-    parser.add_argument('--max-draw-size', type=int, default=None,
-                        help='scale images whose longer side exceeds this down')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, as tools/train.py')
+    parser.add_argument(
+        '--split',
+        default='train',
+        choices=['train', 'val', 'test'],
+        help='with a config: which dataloader (default: train)')
+    parser.add_argument(
+        '--data-root',
+        default=None,
+        help='with an annotation file: the folder its paths are '
+        'relative to (default: the parent of its folder)')
+    parser.add_argument(
+        '--img-prefix',
+        default=None,
+        help='with an annotation file: the folder its file_names '
+        'are relative to, when not the data root (the '
+        "data_prefix img_path of a converter's config lines)")
+    parser.add_argument(
+        '--max-images',
+        type=int,
+        default=20,
+        help='draw at most this many images (default: 20; '
+        '0 = all)')
+    parser.add_argument(
+        '--max-draw-size',
+        type=int,
+        default=None,
+        help='scale images whose longer side exceeds this down')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, as tools/train.py')
     return parser.parse_args(argv)
 
 
@@ -66,9 +83,13 @@ def build_dataset(args):
         dataset_cfg = cfg[f'{args.split}_dataloader'].dataset
         return DATASETS.build(dataset_cfg)
     data_prefix = dict(img_path=args.img_prefix or '', seg_map_path='')
-    return DATASETS.build(dict(type='PaIRDataset', ann_file=args.source,
-                               data_root=args.data_root or '',
-                               data_prefix=data_prefix, pipeline=PLAIN_PIPELINE))
+    return DATASETS.build(
+        dict(
+            type='PaIRDataset',
+            ann_file=args.source,
+            data_root=args.data_root or '',
+            data_prefix=data_prefix,
+            pipeline=PLAIN_PIPELINE))
 
 
 def output_stem(file_name: str, taken: set) -> str:
@@ -106,14 +127,12 @@ def sample_image(inputs, data_sample) -> np.ndarray:
 def main(argv=None):
     args = parse_args(argv)
     dataset = build_dataset(args)
-    visualizer = VISUALIZERS.build(dict(type='PaIRVisualizer',
-                                        name='browse_dataset',
-                                        max_draw_size=args.max_draw_size))
+    visualizer = VISUALIZERS.build(
+        dict(type='PaIRVisualizer', name='browse_dataset', max_draw_size=args.max_draw_size))
     visualizer.dataset_meta = dataset.metainfo
     out_dir = osp.abspath(args.out_dir)
     os.makedirs(out_dir, exist_ok=True)
-    count = len(dataset) if args.max_images <= 0 else min(args.max_images,
-                                                          len(dataset))
+    count = len(dataset) if args.max_images <= 0 else min(args.max_images, len(dataset))
     written, taken = [], set()
     for idx in track_progress(range(count), title='drawing'):
         item = dataset[idx]
@@ -123,9 +142,13 @@ def main(argv=None):
         if 'gt_pairs' in sample and len(sample.gt_pairs) == 0:
             # no interaction: the visualizer then draws every instance's box
             del sample.gt_pairs
-        visualizer.add_datasample(stem, sample_image(item['inputs'], sample),
-                                  sample, draw_gt=True, draw_pred=False,
-                                  out_file=out_file)
+        visualizer.add_datasample(
+            stem,
+            sample_image(item['inputs'], sample),
+            sample,
+            draw_gt=True,
+            draw_pred=False,
+            out_file=out_file)
         written.append(out_file)
     print(f'wrote {len(written)} images to {out_dir}')
     return written

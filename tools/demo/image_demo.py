@@ -39,13 +39,12 @@ import time
 import cv2
 import mmcv
 import numpy as np
-
 from mmengine.config import DictAction
 
 from pair_plugin.apis import PaIRInferencer, load_image
 from pair_plugin.apis.pair_inferencer import BACKENDS, IMAGE_EXTENSIONS
 from pair_plugin.progress import ProgressDisplay
-from pair_plugin.structures import PaIRFormatError
+from pair_plugin.structures import PaIRFormatError, with_object_alias
 
 
 def parse_args():
@@ -54,30 +53,41 @@ def parse_args():
         'the triplets per image')
     parser.add_argument('inputs', nargs='+', help='image files and/or folders of images')
     parser.add_argument('config', help='the model config file')
-    parser.add_argument('checkpoint',
-                        help='the checkpoint (.pth), or with --backend the exported '
-                        'graph (.onnx, .xml)')
-    parser.add_argument('--backend', choices=BACKENDS, default='pytorch',
-                        help='what runs the model')
-    parser.add_argument('--out-dir', default='outputs/demo',
-                        help='where the pictures and JSON files go')
+    parser.add_argument(
+        'checkpoint',
+        help='the checkpoint (.pth), or with --backend the exported '
+        'graph (.onnx, .xml)')
+    parser.add_argument(
+        '--backend', choices=BACKENDS, default='pytorch', help='what runs the model')
+    parser.add_argument(
+        '--out-dir', default='outputs/demo', help='where the pictures and JSON files go')
     parser.add_argument('--device', default='cpu', help="e.g. 'cpu', 'cuda:0'")
-    parser.add_argument('--batch-size', type=int, default=1,
-                        help='images per forward pass')
-    parser.add_argument('--num-threads', type=int, default=None,
-                        help='threads of the onnxruntime / openvino backend')
-    parser.add_argument('--score-thr', type=float, default=0.3,
-                        help='draw and list the triplets scoring above this')
-    parser.add_argument('--max-draw-size', type=int, default=2048,
-                        help='draw pictures of larger images scaled down to this '
-                        'longer side (0: full size)')
-    parser.add_argument('--alpha', type=float, default=0.6,
-                        help='opacity of the contact colours')
-    parser.add_argument('--skip-unreadable', action='store_true',
-                        help='report unreadable images and go on')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, xxx=yyy (e.g. the test resize: '
-                        'test_dataloader.dataset.pipeline.1.scale="(640,640)")')
+    parser.add_argument('--batch-size', type=int, default=1, help='images per forward pass')
+    parser.add_argument(
+        '--num-threads',
+        type=int,
+        default=None,
+        help='threads of the onnxruntime / openvino backend')
+    parser.add_argument(
+        '--score-thr',
+        type=float,
+        default=0.3,
+        help='draw and list the triplets scoring above this')
+    parser.add_argument(
+        '--max-draw-size',
+        type=int,
+        default=2048,
+        help='draw pictures of larger images scaled down to this '
+        'longer side (0: full size)')
+    parser.add_argument('--alpha', type=float, default=0.6, help='opacity of the contact colours')
+    parser.add_argument(
+        '--skip-unreadable', action='store_true', help='report unreadable images and go on')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, xxx=yyy (e.g. the test resize: '
+        'test_dataloader.dataset.pipeline.1.scale="(640,640)")')
     return parser.parse_args()
 
 
@@ -106,8 +116,8 @@ def output_stems(files):
     """``<stem>`` of each file; files sharing a stem get their extension added."""
     stems = [osp.splitext(osp.basename(f))[0] for f in files]
     stems = [
-        stem + '_' + osp.splitext(f)[1].lstrip('.').lower()
-        if stems.count(stem) > 1 else stem for stem, f in zip(stems, files)
+        stem + '_' + osp.splitext(f)[1].lstrip('.').lower() if stems.count(stem) > 1 else stem
+        for stem, f in zip(stems, files)
     ]
     seen = {}
     unique = []
@@ -120,21 +130,22 @@ def output_stems(files):
 def hois_with_names(entry, dataset_meta, score_thr):
     """The ``hois`` of a predictions-file entry above ``score_thr``, rounded, with the
     object and action names."""
-    objects = dataset_meta.get('objects') or dataset_meta.get('classes') or ()
+    objects = with_object_alias(dataset_meta).get('objects') or ()
     actions = dataset_meta.get('actions') or ()
     hois = []
     for hoi in entry['hois']:
         if hoi['score'] <= score_thr:
             continue
         o, a = hoi['object_id'], hoi['action_id']
-        hois.append(dict(
-            subject_bbox=[round(v, 2) for v in hoi['subject_bbox']],
-            object_bbox=[round(v, 2) for v in hoi['object_bbox']],
-            object_id=o,
-            object_name=objects[o] if o < len(objects) else f'object {o}',
-            action_id=a,
-            action_name=actions[a] if a < len(actions) else f'action {a}',
-            score=round(hoi['score'], 4)))
+        hois.append(
+            dict(
+                subject_bbox=[round(v, 2) for v in hoi['subject_bbox']],
+                object_bbox=[round(v, 2) for v in hoi['object_bbox']],
+                object_id=o,
+                object_name=objects[o] if o < len(objects) else f'object {o}',
+                action_id=a,
+                action_name=actions[a] if a < len(actions) else f'action {a}',
+                score=round(hoi['score'], 4)))
     return hois
 
 
@@ -163,8 +174,13 @@ def main():
 
     start = time.perf_counter()
     inferencer = PaIRInferencer(
-        args.config, args.checkpoint, device=args.device, backend=args.backend,
-        num_threads=args.num_threads, cfg_options=args.cfg_options, show_progress=False,
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        backend=args.backend,
+        num_threads=args.num_threads,
+        cfg_options=args.cfg_options,
+        show_progress=False,
         visualizer=dict(alpha=args.alpha, max_draw_size=args.max_draw_size or None))
     load_s = time.perf_counter() - start
     dataset_meta = inferencer.model.dataset_meta
@@ -178,11 +194,10 @@ def main():
         items, batch_stems = read_batch(batch, args.skip_unreadable, failed)
         t1 = time.perf_counter()
         if items:
-            preds = inferencer(items, batch_size=len(items),
-                               return_datasamples=True)['predictions']
+            preds = inferencer(items, batch_size=len(items), return_datasamples=True)['predictions']
             t2 = time.perf_counter()
-            pictures = inferencer.visualize(items, preds, return_vis=True,
-                                            pred_score_thr=args.score_thr)
+            pictures = inferencer.visualize(
+                items, preds, return_vis=True, pred_score_thr=args.score_thr)
             for item, stem, pred, picture in zip(items, batch_stems, preds, pictures):
                 entry = inferencer.pred2dict(pred)
                 contact_file = f'{stem}_contact.png'
@@ -200,9 +215,8 @@ def main():
             t3 = time.perf_counter()
             n = len(items)
             for item in items:
-                timings.append((item['img_path'], item['img'].shape[1],
-                                item['img'].shape[0], (t1 - t0) / n, (t2 - t1) / n,
-                                (t3 - t2) / n))
+                timings.append((item['img_path'], item['img'].shape[1], item['img'].shape[0],
+                                (t1 - t0) / n, (t2 - t1) / n, (t3 - t2) / n))
         progress.update(len(batch))
     progress.close()
 

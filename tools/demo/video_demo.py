@@ -22,7 +22,6 @@ import time
 
 import cv2
 import mmcv
-
 from mmengine.config import DictAction
 
 from pair_plugin.apis import PaIRInferencer
@@ -39,29 +38,36 @@ def parse_args():
         description='Run PaIR-Net on a video and write the drawn predictions as a video')
     parser.add_argument('video', help='the input video file')
     parser.add_argument('config', help='the model config file')
-    parser.add_argument('checkpoint',
-                        help='the checkpoint (.pth), or with --backend the exported '
-                        'graph (.onnx, .xml)')
-    parser.add_argument('--out', default='outputs/video_demo.mp4',
-                        help=f'the output video ({", ".join(FOURCC)})')
+    parser.add_argument(
+        'checkpoint',
+        help='the checkpoint (.pth), or with --backend the exported '
+        'graph (.onnx, .xml)')
+    parser.add_argument(
+        '--out', default='outputs/video_demo.mp4', help=f'the output video ({", ".join(FOURCC)})')
     parser.add_argument('--backend', choices=BACKENDS, default='pytorch')
     parser.add_argument('--device', default='cpu', help="e.g. 'cpu', 'cuda:0'")
-    parser.add_argument('--batch-size', type=int, default=1,
-                        help='frames per forward pass')
-    parser.add_argument('--num-threads', type=int, default=None,
-                        help='threads of the onnxruntime / openvino backend')
-    parser.add_argument('--score-thr', type=float, default=0.3,
-                        help='draw the triplets scoring above this')
-    parser.add_argument('--max-draw-size', type=int, default=1280,
-                        help='draw larger frames scaled down to this longer side '
-                        '(0: full size)')
-    parser.add_argument('--alpha', type=float, default=0.6,
-                        help='opacity of the contact colours')
-    parser.add_argument('--max-frames', type=int, default=None,
-                        help='stop after this many frames')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, xxx=yyy (e.g. the test resize: '
-                        'test_dataloader.dataset.pipeline.1.scale="(640,640)")')
+    parser.add_argument('--batch-size', type=int, default=1, help='frames per forward pass')
+    parser.add_argument(
+        '--num-threads',
+        type=int,
+        default=None,
+        help='threads of the onnxruntime / openvino backend')
+    parser.add_argument(
+        '--score-thr', type=float, default=0.3, help='draw the triplets scoring above this')
+    parser.add_argument(
+        '--max-draw-size',
+        type=int,
+        default=1280,
+        help='draw larger frames scaled down to this longer side '
+        '(0: full size)')
+    parser.add_argument('--alpha', type=float, default=0.6, help='opacity of the contact colours')
+    parser.add_argument('--max-frames', type=int, default=None, help='stop after this many frames')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, xxx=yyy (e.g. the test resize: '
+        'test_dataloader.dataset.pipeline.1.scale="(640,640)")')
     return parser.parse_args()
 
 
@@ -99,8 +105,13 @@ def main():
     video = open_video(args.video)
     start = time.perf_counter()
     inferencer = PaIRInferencer(
-        args.config, args.checkpoint, device=args.device, backend=args.backend,
-        num_threads=args.num_threads, cfg_options=args.cfg_options, show_progress=False,
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        backend=args.backend,
+        num_threads=args.num_threads,
+        cfg_options=args.cfg_options,
+        show_progress=False,
         visualizer=dict(alpha=args.alpha, max_draw_size=args.max_draw_size or None))
     load_s = time.perf_counter() - start
 
@@ -111,19 +122,19 @@ def main():
     start = time.perf_counter()
     try:
         for batch in frame_batches(video, args.batch_size, args.max_frames):
-            items = [dict(img=frame, file_name=f'frame_{frames + i:06d}')
-                     for i, frame in enumerate(batch)]
+            items = [
+                dict(img=frame, file_name=f'frame_{frames + i:06d}')
+                for i, frame in enumerate(batch)
+            ]
             t0 = time.perf_counter()
-            preds = inferencer(items, batch_size=len(items),
-                               return_datasamples=True)['predictions']
+            preds = inferencer(items, batch_size=len(items), return_datasamples=True)['predictions']
             infer_s += time.perf_counter() - t0
-            pictures = inferencer.visualize(items, preds, return_vis=True,
-                                            pred_score_thr=args.score_thr)
+            pictures = inferencer.visualize(
+                items, preds, return_vis=True, pred_score_thr=args.score_thr)
             for picture in pictures:
                 if writer is None:
                     height, width = picture.shape[:2]
-                    writer = cv2.VideoWriter(args.out,
-                                             cv2.VideoWriter_fourcc(*FOURCC[extension]),
+                    writer = cv2.VideoWriter(args.out, cv2.VideoWriter_fourcc(*FOURCC[extension]),
                                              video.fps or 25, (width, height))
                 writer.write(cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
             frames += len(batch)

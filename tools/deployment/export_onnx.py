@@ -34,23 +34,39 @@ def parse_args():
         description='Export PaIR-Net to ONNX and verify the graph with ONNX Runtime')
     parser.add_argument('config', help='the model config file')
     parser.add_argument('checkpoint', help='the checkpoint file (a local path)')
-    parser.add_argument('--out', help='the .onnx file (default: the checkpoint with '
-                        'the .onnx extension)')
-    parser.add_argument('--shape', type=int, nargs=2, default=[640, 640],
-                        metavar=('H', 'W'), help='(H, W) of the traced example')
-    parser.add_argument('--verify-shapes', type=int, nargs='+',
-                        default=[480, 736, 800, 1344], metavar='H W',
-                        help='pairs of (H, W) to verify at, other than --shape')
-    parser.add_argument('--no-verify', action='store_true',
-                        help='skip the comparison with eager PyTorch')
+    parser.add_argument(
+        '--out', help='the .onnx file (default: the checkpoint with '
+        'the .onnx extension)')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        default=[640, 640],
+        metavar=('H', 'W'),
+        help='(H, W) of the traced example')
+    parser.add_argument(
+        '--verify-shapes',
+        type=int,
+        nargs='+',
+        default=[480, 736, 800, 1344],
+        metavar='H W',
+        help='pairs of (H, W) to verify at, other than --shape')
+    parser.add_argument(
+        '--no-verify', action='store_true', help='skip the comparison with eager PyTorch')
     parser.add_argument('--atol', type=float, default=1e-4)
     parser.add_argument('--rtol', type=float, default=1e-4)
-    parser.add_argument('--min-argmax-agreement', type=float, default=0.999,
-                        help='share of pixels whose contact class must agree')
-    parser.add_argument('--opset', type=int, default=None,
-                        help="ONNX opset (the exporter's default when not given)")
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, xxx=yyy')
+    parser.add_argument(
+        '--min-argmax-agreement',
+        type=float,
+        default=0.999,
+        help='share of pixels whose contact class must agree')
+    parser.add_argument(
+        '--opset',
+        type=int,
+        default=None,
+        help="ONNX opset (the exporter's default when not given)")
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config keys, xxx=yyy')
     return parser.parse_args()
 
 
@@ -70,23 +86,32 @@ def main():
     args = parse_args()
     sizes = verify_sizes(args.shape, args.verify_shapes)
     out = args.out or osp.splitext(args.checkpoint)[0] + '.onnx'
-    model = init_model(args.config, args.checkpoint, device='cpu',
-                       cfg_options=args.cfg_options)
+    model = init_model(args.config, args.checkpoint, device='cpu', cfg_options=args.cfg_options)
 
     start = time.perf_counter()
-    export_onnx(model, out, tuple(args.shape), dataset_meta=model.dataset_meta,
-                config_text=model.cfg.pretty_text, opset_version=args.opset)
+    export_onnx(
+        model,
+        out,
+        tuple(args.shape),
+        dataset_meta=model.dataset_meta,
+        config_text=model.cfg.pretty_text,
+        opset_version=args.opset)
     dims = check_symbolic_inputs(out)
     print(f'exported {out} ({osp.getsize(out) / 2**20:.1f} MiB) in '
-          f'{time.perf_counter() - start:.0f} s; inputs: '
-          + ', '.join(f'{name} {dim}' for name, dim in dims.items()))
+          f'{time.perf_counter() - start:.0f} s; inputs: ' +
+          ', '.join(f'{name} {dim}' for name, dim in dims.items()))
     if args.no_verify:
         return 0
 
     deployed = init_deployed_model(model.cfg, out, 'onnxruntime')
     try:
-        rows = verify_onnx(model, deployed.run_graph, sizes, atol=args.atol,
-                           rtol=args.rtol, min_argmax_agreement=args.min_argmax_agreement)
+        rows = verify_onnx(
+            model,
+            deployed.run_graph,
+            sizes,
+            atol=args.atol,
+            rtol=args.rtol,
+            min_argmax_agreement=args.min_argmax_agreement)
     except ONNXMismatchError as err:
         print(f'verification failed: {err}', file=sys.stderr)
         return 1

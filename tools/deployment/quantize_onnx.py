@@ -32,9 +32,9 @@ from mmengine.config import Config
 
 from pair_plugin.apis import init_deployed_model, read_onnx_metadata
 from pair_plugin.apis.inference import load_config
-from pair_plugin.apis.quantization import (QUANTIZERS, calibration_inputs,
-                                           config_with_data_root, quantize_onnxruntime,
+from pair_plugin.apis.quantization import (QUANTIZERS, calibration_inputs, quantize_onnxruntime,
                                            quantize_openvino)
+from pair_plugin.datasets import config_with_data_root
 
 
 def openvino_installed() -> bool:
@@ -44,16 +44,25 @@ def openvino_installed() -> bool:
 def parse_args():
     parser = argparse.ArgumentParser(description='Quantize an exported PaIR-Net to INT8')
     parser.add_argument('model', help='the fp32 .onnx file of export_onnx.py')
-    parser.add_argument('--config', help='the model config (default: the one stored in '
-                        'the .onnx file)')
+    parser.add_argument(
+        '--config', help='the model config (default: the one stored in '
+        'the .onnx file)')
     parser.add_argument('--data-root', help="the dataset's root (default: the config's)")
-    parser.add_argument('--split', default='train', choices=('train', 'val', 'test'),
-                        help='the split the calibration images come from')
-    parser.add_argument('--num-images', type=int, default=32,
-                        help='calibration images, spread evenly over the split')
+    parser.add_argument(
+        '--split',
+        default='train',
+        choices=('train', 'val', 'test'),
+        help='the split the calibration images come from')
+    parser.add_argument(
+        '--num-images',
+        type=int,
+        default=32,
+        help='calibration images, spread evenly over the split')
     parser.add_argument('--quantizer', choices=sorted(QUANTIZERS), default='onnxruntime')
-    parser.add_argument('--out', help='the INT8 model (default: <model>_int8.xml for '
-                        'openvino, <model>_int8.onnx for onnxruntime)')
+    parser.add_argument(
+        '--out',
+        help='the INT8 model (default: <model>_int8.xml for '
+        'openvino, <model>_int8.onnx for onnxruntime)')
     return parser.parse_args()
 
 
@@ -65,14 +74,14 @@ def compare(fp32, int8, samples) -> None:
         ref = fp32.run_graph(**inputs)
         out = int8.run_graph(**inputs)
         for name, value in ref.items():
-            diffs[name] = max(diffs.get(name, 0.0),
-                              float((value - out[name]).abs().max()))
+            diffs[name] = max(diffs.get(name, 0.0), float((value - out[name]).abs().max()))
         h, w = (int(v) for v in sample['img_sizes'][0])
-        agree.append(float((ref['seg_logits'][0, :, :h, :w].argmax(0) ==
-                            out['seg_logits'][0, :, :h, :w].argmax(0)).float().mean()))
-    print(f'INT8 against fp32 on {len(samples)} calibration images: max abs diff '
-          + ', '.join(f'{k} {v:.3g}' for k, v in diffs.items())
-          + f'; contact argmax equal on {100 * np.mean(agree):.2f} % of the pixels')
+        agree.append(
+            float((ref['seg_logits'][0, :, :h, :w].argmax(0) == out['seg_logits'][
+                0, :, :h, :w].argmax(0)).float().mean()))
+    print(f'INT8 against fp32 on {len(samples)} calibration images: max abs diff ' +
+          ', '.join(f'{k} {v:.3g}' for k, v in diffs.items()) +
+          f'; contact argmax equal on {100 * np.mean(agree):.2f} % of the pixels')
 
 
 def main():

@@ -46,8 +46,10 @@ def _state_dict(checkpoint, src: str) -> Dict[str, torch.Tensor]:
     return checkpoint
 
 
-def convert(src_state: Dict[str, torch.Tensor], src: str = '<state_dict>',
-            with_backbone: bool = True, with_decoder: bool = False,
+def convert(src_state: Dict[str, torch.Tensor],
+            src: str = '<state_dict>',
+            with_backbone: bool = True,
+            with_decoder: bool = False,
             num_stages: int = 3) -> Tuple[Dict[str, torch.Tensor], Dict[str, str]]:
     """Map a DETR state dict onto PaIR-Net keys.
 
@@ -82,8 +84,9 @@ def convert(src_state: Dict[str, torch.Tensor], src: str = '<state_dict>',
                 origin[new_key] = key
                 break
     if with_decoder:
-        num_detr_layers = len({k.split('.')[2] for k in src_state
-                               if k.startswith('decoder.layers.')})
+        num_detr_layers = len(
+            {k.split('.')[2]
+             for k in src_state if k.startswith('decoder.layers.')})
         if num_detr_layers < num_stages:
             raise ValueError(f'{src}: state_dict: DETR has {num_detr_layers} decoder '
                              f'layers, fewer than the {num_stages} PaIR-Net stages')
@@ -106,13 +109,14 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='mmdet DETR checkpoint (local file)')
     parser.add_argument('dst', help='output PaIR-Net checkpoint')
-    parser.add_argument('--no-backbone', action='store_true',
-                        help="do not copy DETR's backbone")
-    parser.add_argument('--with-decoder', action='store_true',
-                        help="also initialise the instance and action decoder layers "
-                        "from DETR's decoder layers")
-    parser.add_argument('--num-stages', type=int, default=3,
-                        help="PaIR-Net's decoder stages (default 3)")
+    parser.add_argument('--no-backbone', action='store_true', help="do not copy DETR's backbone")
+    parser.add_argument(
+        '--with-decoder',
+        action='store_true',
+        help="also initialise the instance and action decoder layers "
+        "from DETR's decoder layers")
+    parser.add_argument(
+        '--num-stages', type=int, default=3, help="PaIR-Net's decoder stages (default 3)")
     return parser.parse_args()
 
 
@@ -120,13 +124,19 @@ def main():
     args = parse_args()
     from pair_plugin.engine import load_checkpoint_file
     state = _state_dict(load_checkpoint_file(args.src, map_location='cpu'), args.src)
-    out, origin = convert(state, args.src, with_backbone=not args.no_backbone,
-                          with_decoder=args.with_decoder, num_stages=args.num_stages)
+    out, origin = convert(
+        state,
+        args.src,
+        with_backbone=not args.no_backbone,
+        with_decoder=args.with_decoder,
+        num_stages=args.num_stages)
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
     torch.save(
-        dict(state_dict=out,
-             meta=dict(converted_from=osp.basename(args.src),
-                       converter='tools/model_converters/detr_to_pairnet.py')), args.dst)
+        dict(
+            state_dict=out,
+            meta=dict(
+                converted_from=osp.basename(args.src),
+                converter='tools/model_converters/detr_to_pairnet.py')), args.dst)
     groups = OrderedDict()
     for key in out:
         group = '.'.join(key.split('.')[:2]) if key.startswith('iim.') else 'backbone'

@@ -8,30 +8,33 @@ dataset_type = 'PaIRDataset'
 data_root = 'data/pair1/'
 backend_args = None
 
-multi_scales = [(1333, 480), (1333, 512), (1333, 544), (1333, 576), (1333, 608),
-                (1333, 640), (1333, 672), (1333, 704), (1333, 736), (1333, 768),
-                (1333, 800)]
+multi_scales = [(1333, 480), (1333, 512), (1333, 544), (1333, 576), (1333, 608), (1333, 640),
+                (1333, 672), (1333, 704), (1333, 736), (1333, 768), (1333, 800)]
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadPaIRAnnotations', backend_args=backend_args),
     dict(type='PaIRRandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion', brightness_delta=32,
-         contrast_range=(0.6, 1.4), saturation_range=(0.6, 1.4), hue_delta=18),
+    dict(
+        type='PhotoMetricDistortion',
+        brightness_delta=32,
+        contrast_range=(0.6, 1.4),
+        saturation_range=(0.6, 1.4),
+        hue_delta=18),
     dict(
         type='RandomChoice',
-        transforms=[
-            [dict(type='RandomChoiceResize', scales=multi_scales,
-                  keep_ratio=True)],
-            [
-                dict(type='RandomChoiceResize',
-                     scales=[(1333, 400), (1333, 500), (1333, 600)],
-                     keep_ratio=True),
-                dict(type='PaIRRandomCrop', crop_type='absolute_range',
-                     crop_size=(384, 600), allow_negative_crop=True),
-                dict(type='RandomChoiceResize', scales=multi_scales,
-                     keep_ratio=True)
-            ]
-        ]),
+        transforms=[[dict(type='RandomChoiceResize', scales=multi_scales, keep_ratio=True)],
+                    [
+                        dict(
+                            type='RandomChoiceResize',
+                            scales=[(1333, 400), (1333, 500), (1333, 600)],
+                            keep_ratio=True),
+                        dict(
+                            type='PaIRRandomCrop',
+                            crop_type='absolute_range',
+                            crop_size=(384, 600),
+                            allow_negative_crop=True),
+                        dict(type='RandomChoiceResize', scales=multi_scales, keep_ratio=True)
+                    ]]),
     dict(type='PackPaIRInputs')
 ]
 # ground truth is loaded after the resize: it stays at the original size for the metrics

@@ -3,5 +3,4 @@ _base_ = ['./pairnet_r50.py']
 
 model = dict(
     backbone=dict(
-        depth=101,
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
+        depth=101, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))

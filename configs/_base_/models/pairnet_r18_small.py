@@ -20,14 +20,10 @@ model = dict(
         init_cfg=None),
     cpam=dict(hidden_channels=(128, 64), dropout=0.0),
     pgcs=dict(
-        channels=(128, 64, 32, 32),
-        body_attention=dict(type='BodyAttention', hidden_channels=32)),
+        channels=(128, 64, 32, 32), body_attention=dict(type='BodyAttention', hidden_channels=32)),
     iim=dict(
         num_queries=16,
         positional_encoding=dict(num_feats=64, normalize=True),
-        encoder=dict(
-            num_layers=2, layer_cfg=dict(self_attn_cfg=_attn, ffn_cfg=_ffn)),
-        instance_decoder_layer=dict(
-            self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn),
-        action_decoder_layer=dict(
-            self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn)))
+        encoder=dict(num_layers=2, layer_cfg=dict(self_attn_cfg=_attn, ffn_cfg=_ffn)),
+        instance_decoder_layer=dict(self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn),
+        action_decoder_layer=dict(self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn)))

@@ -48,8 +48,7 @@ model = dict(
         kernel_size=3,
         # E_b from the ground-truth pairs in training ('gt', or 'pred'), from the
         # predicted pairs whose object score > score_thr in inference
-        roi_enhancer=dict(
-            type='HORoIEnhancer', init_delta=1.0, train_boxes='gt', score_thr=0.5),
+        roi_enhancer=dict(type='HORoIEnhancer', init_delta=1.0, train_boxes='gt', score_thr=0.5),
         body_attention=dict(type='BodyAttention', hidden_channels=64),
         loss=dict(
             type='CrossEntropyLoss',
@@ -64,12 +63,9 @@ model = dict(
         num_queries=64,
         num_stages=3,
         positional_encoding=dict(num_feats=128, normalize=True),
-        encoder=dict(
-            num_layers=6, layer_cfg=dict(self_attn_cfg=_attn, ffn_cfg=_ffn)),
-        instance_decoder_layer=dict(
-            self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn),
-        action_decoder_layer=dict(
-            self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn)),
+        encoder=dict(num_layers=6, layer_cfg=dict(self_attn_cfg=_attn, ffn_cfg=_ffn)),
+        instance_decoder_layer=dict(self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn),
+        action_decoder_layer=dict(self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn)),
     # the IIM's head (Eq. 15-17): human/object boxes (FC1), object classes (FC2),
     # actions from [D_a; F_M]; L_match terms as GEN-VLKT / CDN
     iim_head=dict(
@@ -84,17 +80,12 @@ model = dict(
             class_weight=1.0,
             loss_weight=1.0),
         loss_action=dict(
-            type='FocalLoss',
-            use_sigmoid=True,
-            gamma=2.0,
-            alpha=0.25,
-            loss_weight=2.0),
+            type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=2.0),
         loss_bbox=dict(type='L1Loss', loss_weight=2.5),
         loss_iou=dict(type='GIoULoss', loss_weight=1.0)),
     # Mask-Guided RoI Feature (Eq. 14-15): 10-d F_M concatenated to D_a, from the
     # predicted S ('pred', or 'gt' in training)
-    mask_guided_feature=dict(
-        type='MaskGuidedRoIFeature', out_channels=10, train_mask='pred'),
+    mask_guided_feature=dict(type='MaskGuidedRoIFeature', out_channels=10, train_mask='pred'),
     # Eq. 18: alpha * L_match + beta * (L_BCE + L_CE)
     match_loss_weight=0.1,
     contact_loss_weight=0.5,

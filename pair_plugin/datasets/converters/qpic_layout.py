@@ -46,8 +46,7 @@ from PIL import Image
 
 from pair_plugin.progress import track_progress
 from pair_plugin.structures import NUM_PARTS, PaIRFormatError
-from ..annotation_checks import (check_annotation_content, read_contact_mask,
-                                 read_image_size)
+from ..annotation_checks import check_annotation_content, read_contact_mask, read_image_size
 from .hoi_vocabularies import COCO_91_TO_80
 from .hot_masks import HOTMaskIndex
 
@@ -176,15 +175,21 @@ def convert_qpic(qpic_file: str,
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
     if hot is not None:
         os.makedirs(mask_out, exist_ok=True)
-    report = dict(images=0, pairs=0, contact_masks=0, merged_instances=0,
-                  merged_entries=0, clipped_boxes=0, skipped_entries=0,
-                  skipped=[], mask_skips=[])
+    report = dict(
+        images=0,
+        pairs=0,
+        contact_masks=0,
+        merged_instances=0,
+        merged_entries=0,
+        clipped_boxes=0,
+        skipped_entries=0,
+        skipped=[],
+        mask_skips=[])
     images_out = []
     title = f'converting {osp.basename(qpic_file)}'
     for i, entry in enumerate(track_progress(data, title=title, enabled=progress)):
         where = f'[{i}]'
-        name = _relative_image_name(_field(entry, 'file_name', qpic_file, where),
-                                    qpic_file, where)
+        name = _relative_image_name(_field(entry, 'file_name', qpic_file, where), qpic_file, where)
         img_path = osp.join(img_dir, name)
         try:
             height, width = read_image_size(img_path, decode=False)
@@ -204,8 +209,12 @@ def convert_qpic(qpic_file: str,
                 raise PaIRFormatError(qpic_file, f'{w}.bbox',
                                       f'expected x1 <= x2, y1 <= y2, got {box}')
             w_, h_ = float(width), float(height)
-            clipped = [min(max(box[0], 0.0), w_), min(max(box[1], 0.0), h_),
-                       min(max(box[2], 0.0), w_), min(max(box[3], 0.0), h_)]
+            clipped = [
+                min(max(box[0], 0.0), w_),
+                min(max(box[1], 0.0), h_),
+                min(max(box[2], 0.0), w_),
+                min(max(box[3], 0.0), h_)
+            ]
             if clipped != box:
                 report['clipped_boxes'] += 1
             key = (COCO_91_TO_80[cat], tuple(clipped))
@@ -215,8 +224,8 @@ def convert_qpic(qpic_file: str,
                 continue
             seen[key] = len(instances)
             index_map.append(len(instances))
-            instances.append(dict(bbox=[round(v, 2) for v in clipped],
-                                  category_id=COCO_91_TO_80[cat]))
+            instances.append(
+                dict(bbox=[round(v, 2) for v in clipped], category_id=COCO_91_TO_80[cat]))
         pairs: Dict[tuple, set] = {}
         for k, hoi in enumerate(entry.get('hoi_annotation', [])):
             w = f'{where}.hoi_annotation[{k}]'
@@ -258,25 +267,28 @@ def convert_qpic(qpic_file: str,
                 else:
                     stem = osp.splitext(osp.basename(name))[0]
                     mask_rel = f'masks/{split}/{stem}.png'
-                    Image.fromarray(mask, mode='L').save(
-                        osp.join(out_dir, mask_rel))
+                    Image.fromarray(mask, mode='L').save(osp.join(out_dir, mask_rel))
                     report['contact_masks'] += 1
         interactions = []
         for (s, o), actions in pairs.items():
-            parts = ([] if mask is None else pair_contact_parts(
-                mask, instances[s]['bbox'], instances[o]['bbox']))
-            interactions.append(dict(subject_id=s, object_id=o,
-                                     action_ids=sorted(actions),
-                                     contact_parts=parts))
+            parts = ([] if mask is None else pair_contact_parts(mask, instances[s]['bbox'],
+                                                                instances[o]['bbox']))
+            interactions.append(
+                dict(subject_id=s, object_id=o, action_ids=sorted(actions), contact_parts=parts))
         report['pairs'] += len(interactions)
         if images != 'in_place':
             name = f'images/{split}/{name}'
             _place_image(img_path, osp.join(out_dir, name), images)
         img_id = entry.get('img_id')
-        images_out.append(dict(
-            id=img_id if isinstance(img_id, int) else i + 1,
-            file_name=name, width=width, height=height, contact_mask=mask_rel,
-            instances=instances, interactions=interactions))
+        images_out.append(
+            dict(
+                id=img_id if isinstance(img_id, int) else i + 1,
+                file_name=name,
+                width=width,
+                height=height,
+                contact_mask=mask_rel,
+                instances=instances,
+                interactions=interactions))
     ann = dict(metainfo=metainfo, images=images_out)
     ann_file = osp.join(out_dir, 'annotations', f'{split}.json')
     with open(ann_file, 'w') as f:
@@ -323,9 +335,10 @@ def config_lines(report: Dict) -> List[str]:
     loader = ('train_dataloader' if split.startswith('train') else
               'val_dataloader' if split.startswith('val') else 'test_dataloader')
     data_root = report['data_root'].rstrip('/\\') + '/'
-    lines = [f'{loader} = dict(dataset=dict(',
-             f"    type='PaIRDataset', data_root={data_root!r},",
-             f"    ann_file='annotations/{split}.json'"]
+    lines = [
+        f'{loader} = dict(dataset=dict(', f"    type='PaIRDataset', data_root={data_root!r},",
+        f"    ann_file='annotations/{split}.json'"
+    ]
     if report['img_prefix']:
         img_prefix = report['img_prefix'].rstrip('/\\') + '/'
         lines[-1] += ','

@@ -22,8 +22,7 @@ def smooth_noise(rng, height: int, width: int) -> np.ndarray:
     """Low-frequency coloured noise around a base colour."""
     cells = int(rng.integers(3, 9))
     grid = rng.normal(0, rng.uniform(15, 45), size=(cells, cells, 3))
-    noise = cv2.resize(grid.astype(np.float32), (width, height),
-                       interpolation=cv2.INTER_CUBIC)
+    noise = cv2.resize(grid.astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
     return _color(rng, 60, 200)[None, None] + noise
 
 

@@ -18,14 +18,14 @@ from .shapes import Shape, shade
 # body dimensions, in standing heights
 HEAD_R = 0.068
 TORSO_LEN = 0.28
-HALF_WIDTH = 0.075      # half depth of torso and pelvis (profile view)
-PELVIS_HALF = 0.045     # half length of the pelvis along the spine
+HALF_WIDTH = 0.075  # half depth of torso and pelvis (profile view)
+PELVIS_HALF = 0.045  # half length of the pelvis along the spine
 UPPER_ARM, FOREARM, HAND_R = 0.15, 0.14, 0.03
 THIGH, CALF = 0.22, 0.21
 RAD_UPPER_ARM, RAD_FOREARM = 0.027, 0.023
 RAD_THIGH, RAD_CALF, RAD_FOOT = 0.037, 0.031, 0.022
 FOOT_LEN = 0.07
-FAR_OFFSET = 0.028       # far limbs sit this much behind the near ones
+FAR_OFFSET = 0.028  # far limbs sit this much behind the near ones
 #: the standing hip height: legs straight down, plus the foot's thickness
 STAND_HIP = THIGH + CALF + RAD_FOOT + 0.012
 
@@ -43,13 +43,13 @@ FAR_LEG = (L_THIGH, L_CALF, L_FOOT)
 
 # drawing layers within a group
 LAYER_FAR_LIMBS = 0
-LAYER_BEHIND_BODY = 1   # objects the body occludes (a bicycle being pushed)
+LAYER_BEHIND_BODY = 1  # objects the body occludes (a bicycle being pushed)
 LAYER_BODY = 2
 LAYER_HEAD = 3
 LAYER_NEAR_LEG = 4
-LAYER_BETWEEN = 5       # objects between the legs and the near arm (a bicycle frame)
+LAYER_BETWEEN = 5  # objects between the legs and the near arm (a bicycle frame)
 LAYER_NEAR_ARM = 6
-LAYER_FRONT = 7         # objects in front of everything (a cup in hand)
+LAYER_FRONT = 7  # objects in front of everything (a cup in hand)
 
 
 def direction(angle_deg: float) -> np.ndarray:
@@ -63,8 +63,7 @@ def angle_of(vec) -> float:
     return float(np.rad2deg(np.arctan2(vec[0], -vec[1])))
 
 
-def two_link(base, target, len1: float, len2: float,
-             bend_towards) -> Tuple[np.ndarray, np.ndarray]:
+def two_link(base, target, len1: float, len2: float, bend_towards) -> Tuple[np.ndarray, np.ndarray]:
     """Two-segment inverse kinematics: (joint, end) reaching ``target`` from ``base``.
 
     An out-of-reach target is approached as close as the segments allow; of the two
@@ -72,8 +71,7 @@ def two_link(base, target, len1: float, len2: float,
     """
     base = np.asarray(base, dtype=np.float64)
     d = np.asarray(target, dtype=np.float64) - base
-    dist = float(np.clip(np.hypot(*d), abs(len1 - len2) + 1e-4,
-                         len1 + len2 - 1e-4))
+    dist = float(np.clip(np.hypot(*d), abs(len1 - len2) + 1e-4, len1 + len2 - 1e-4))
     u = d / max(np.hypot(*d), 1e-9)
     cos_b = (len1**2 + dist**2 - len2**2) / (2 * len1 * dist)
     b = np.arccos(np.clip(cos_b, -1, 1))
@@ -103,14 +101,12 @@ class Appearance:
 
     @classmethod
     def random(cls, rng: np.random.Generator) -> 'Appearance':
-        skins = [(241, 194, 125), (224, 172, 105), (198, 134, 66),
-                 (141, 85, 36), (255, 219, 172), (180, 120, 80)]
-        hairs = [(40, 30, 20), (90, 60, 30), (20, 20, 20), (200, 170, 90),
-                 (120, 50, 20)]
+        skins = [(241, 194, 125), (224, 172, 105), (198, 134, 66), (141, 85, 36), (255, 219, 172),
+                 (180, 120, 80)]
+        hairs = [(40, 30, 20), (90, 60, 30), (20, 20, 20), (200, 170, 90), (120, 50, 20)]
 
         def vivid():
-            hsv = np.array([rng.uniform(0, 1), rng.uniform(0.45, 0.9),
-                            rng.uniform(0.4, 0.95)])
+            hsv = np.array([rng.uniform(0, 1), rng.uniform(0.45, 0.9), rng.uniform(0.4, 0.95)])
             return _hsv_to_rgb(*hsv)
 
         return cls(
@@ -126,8 +122,7 @@ def _hsv_to_rgb(h, s, v) -> Tuple[int, int, int]:
     i = int(h * 6) % 6
     f = h * 6 - int(h * 6)
     p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
-    r, g, b = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v),
-               (v, p, q)][i]
+    r, g, b = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i]
     return int(r * 255), int(g * 255), int(b * 255)
 
 
@@ -171,8 +166,7 @@ class Figure:
 
     # ---- posing ------------------------------------------------------------------
     @classmethod
-    def posed(cls, root, torso: float, near_arm, far_arm, near_leg,
-              far_leg) -> 'Figure':
+    def posed(cls, root, torso: float, near_arm, far_arm, near_leg, far_leg) -> 'Figure':
         """A figure from limb angles ``(upper, lower)`` for each limb."""
         fig = cls(root=np.asarray(root, dtype=np.float64), torso=torso)
         fig.set_arm(True, *near_arm)
@@ -186,16 +180,14 @@ class Figure:
         s = self.shoulder(near)
         e = s + direction(upper) * UPPER_ARM
         w = e + direction(lower) * FOREARM
-        self.joints.update({f'{side}_shoulder': s, f'{side}_elbow': e,
-                            f'{side}_wrist': w})
+        self.joints.update({f'{side}_shoulder': s, f'{side}_elbow': e, f'{side}_wrist': w})
 
     def set_leg(self, near: bool, upper: float, lower: float) -> None:
         side = 'near' if near else 'far'
         h = self.hip_joint(near)
         k = h + direction(upper) * THIGH
         a = k + direction(lower) * CALF
-        self.joints.update({f'{side}_hip': h, f'{side}_knee': k,
-                            f'{side}_ankle': a})
+        self.joints.update({f'{side}_hip': h, f'{side}_knee': k, f'{side}_ankle': a})
 
     def reach_arm(self, near: bool, hand_target) -> None:
         """Place the hand's centre at ``hand_target`` (elbow bends down/back)."""
@@ -203,20 +195,17 @@ class Figure:
         s = self.shoulder(near)
         target = np.asarray(hand_target, dtype=np.float64)
         # the wrist sits HAND_R before the hand's centre, along the forearm
-        e, w = two_link(s, target, UPPER_ARM, FOREARM + HAND_R * 0.8,
-                        bend_towards=np.array([-0.4, -1.0]))
+        e, w = two_link(
+            s, target, UPPER_ARM, FOREARM + HAND_R * 0.8, bend_towards=np.array([-0.4, -1.0]))
         w = e + (w - e) / np.hypot(*(w - e)) * FOREARM
-        self.joints.update({f'{side}_shoulder': s, f'{side}_elbow': e,
-                            f'{side}_wrist': w})
+        self.joints.update({f'{side}_shoulder': s, f'{side}_elbow': e, f'{side}_wrist': w})
 
     def reach_leg(self, near: bool, ankle_target) -> None:
         """Place the ankle at ``ankle_target`` (knee bends forward)."""
         side = 'near' if near else 'far'
         h = self.hip_joint(near)
-        k, a = two_link(h, ankle_target, THIGH, CALF,
-                        bend_towards=np.array([1.0, 0.3]))
-        self.joints.update({f'{side}_hip': h, f'{side}_knee': k,
-                            f'{side}_ankle': a})
+        k, a = two_link(h, ankle_target, THIGH, CALF, bend_towards=np.array([1.0, 0.3]))
+        self.joints.update({f'{side}_hip': h, f'{side}_knee': k, f'{side}_ankle': a})
 
     def hand_center(self, near: bool) -> np.ndarray:
         side = 'near' if near else 'far'
@@ -234,8 +223,7 @@ class Figure:
 
     def lowest_y(self) -> float:
         """The lowest y of the feet (to stand the figure on the ground)."""
-        ys = [min(self.foot_segment(n)[0][1], self.foot_segment(n)[1][1])
-              for n in (True, False)]
+        ys = [min(self.foot_segment(n)[0][1], self.foot_segment(n)[1][1]) for n in (True, False)]
         return min(ys) - RAD_FOOT
 
     def shift(self, delta) -> None:
@@ -257,8 +245,7 @@ class Figure:
             thigh_id, calf_id, foot_id = NEAR_LEG if near else FAR_LEG
             arm_layer = LAYER_NEAR_ARM if near else LAYER_FAR_LIMBS
             leg_layer = LAYER_NEAR_LEG if near else LAYER_FAR_LIMBS
-            s, e, w = (self.joints[f'{side}_shoulder'],
-                       self.joints[f'{side}_elbow'],
+            s, e, w = (self.joints[f'{side}_shoulder'], self.joints[f'{side}_elbow'],
                        self.joints[f'{side}_wrist'])
             h, k, a = (self.joints[f'{side}_hip'], self.joints[f'{side}_knee'],
                        self.joints[f'{side}_ankle'])
@@ -266,58 +253,79 @@ class Figure:
             sleeve = look.shirt
             fore_color = look.shirt if look.long_sleeves else look.skin
             out += [
-                Shape('capsule', np.array([h, k]), shade(look.pants, dim),
-                      thigh_id, leg_layer, RAD_THIGH),
-                Shape('capsule', np.array([k, a]), shade(look.pants, dim * 0.9),
-                      calf_id, leg_layer, RAD_CALF),
-                Shape('capsule', np.array([heel, toe]), shade(look.shoes, dim),
-                      foot_id, leg_layer, RAD_FOOT),
-                Shape('capsule', np.array([s, e]), shade(sleeve, dim),
-                      upper_id, arm_layer, RAD_UPPER_ARM),
-                Shape('capsule', np.array([e, w]), shade(fore_color, dim),
-                      fore_id, arm_layer, RAD_FOREARM),
-                Shape('circle', np.array([self.hand_center(near)]),
-                      shade(look.skin, dim * 0.95), hand_id, arm_layer, HAND_R),
+                Shape('capsule', np.array([h, k]), shade(look.pants, dim), thigh_id, leg_layer,
+                      RAD_THIGH),
+                Shape('capsule', np.array([k, a]), shade(look.pants, dim * 0.9), calf_id, leg_layer,
+                      RAD_CALF),
+                Shape('capsule', np.array([heel, toe]), shade(look.shoes, dim), foot_id, leg_layer,
+                      RAD_FOOT),
+                Shape('capsule', np.array([s, e]), shade(sleeve, dim), upper_id, arm_layer,
+                      RAD_UPPER_ARM),
+                Shape('capsule', np.array([e, w]), shade(fore_color, dim), fore_id, arm_layer,
+                      RAD_FOREARM),
+                Shape('circle', np.array([self.hand_center(near)]), shade(look.skin, dim * 0.95),
+                      hand_id, arm_layer, HAND_R),
             ]
         # pelvis: butt (rear) and hip (front); trunk: back (rear) and chest (front)
         split_pelvis, split_torso = -0.012, -0.03
         tp = self.trunk_point
-        out.append(Shape('poly', np.array([
-            tp(-PELVIS_HALF, -HALF_WIDTH), tp(-PELVIS_HALF, split_pelvis),
-            tp(PELVIS_HALF, split_pelvis), tp(PELVIS_HALF, -HALF_WIDTH)]),
-            shade(look.pants, 0.85), BUTT, LAYER_BODY))
-        out.append(Shape('poly', np.array([
-            tp(-PELVIS_HALF, split_pelvis), tp(-PELVIS_HALF, HALF_WIDTH),
-            tp(PELVIS_HALF, HALF_WIDTH), tp(PELVIS_HALF, split_pelvis)]),
-            look.pants, HIP, LAYER_BODY))
+        out.append(
+            Shape(
+                'poly',
+                np.array([
+                    tp(-PELVIS_HALF, -HALF_WIDTH),
+                    tp(-PELVIS_HALF, split_pelvis),
+                    tp(PELVIS_HALF, split_pelvis),
+                    tp(PELVIS_HALF, -HALF_WIDTH)
+                ]), shade(look.pants, 0.85), BUTT, LAYER_BODY))
+        out.append(
+            Shape(
+                'poly',
+                np.array([
+                    tp(-PELVIS_HALF, split_pelvis),
+                    tp(-PELVIS_HALF, HALF_WIDTH),
+                    tp(PELVIS_HALF, HALF_WIDTH),
+                    tp(PELVIS_HALF, split_pelvis)
+                ]), look.pants, HIP, LAYER_BODY))
         top = PELVIS_HALF + TORSO_LEN
-        out.append(Shape('poly', np.array([
-            tp(PELVIS_HALF, -HALF_WIDTH), tp(PELVIS_HALF, split_torso),
-            tp(top, split_torso), tp(top - 0.02, -HALF_WIDTH)]),
-            shade(look.shirt, 0.82), BACK, LAYER_BODY))
-        out.append(Shape('poly', np.array([
-            tp(PELVIS_HALF, split_torso), tp(PELVIS_HALF, HALF_WIDTH * 0.9),
-            tp(top - 0.03, HALF_WIDTH), tp(top, HALF_WIDTH * 0.6),
-            tp(top, split_torso)]), look.shirt, CHEST, LAYER_BODY))
+        out.append(
+            Shape(
+                'poly',
+                np.array([
+                    tp(PELVIS_HALF, -HALF_WIDTH),
+                    tp(PELVIS_HALF, split_torso),
+                    tp(top, split_torso),
+                    tp(top - 0.02, -HALF_WIDTH)
+                ]), shade(look.shirt, 0.82), BACK, LAYER_BODY))
+        out.append(
+            Shape(
+                'poly',
+                np.array([
+                    tp(PELVIS_HALF, split_torso),
+                    tp(PELVIS_HALF, HALF_WIDTH * 0.9),
+                    tp(top - 0.03, HALF_WIDTH),
+                    tp(top, HALF_WIDTH * 0.6),
+                    tp(top, split_torso)
+                ]), look.shirt, CHEST, LAYER_BODY))
         # neck and head (the neck counts as head), hair at the back, an eye in front
         hc = self.head_center
-        out.append(Shape('capsule', np.array([tp(top - 0.01, 0.0),
-                                              tp(top + 0.03, 0.005)]),
-                         look.skin, HEAD, LAYER_HEAD, 0.025))
-        out.append(Shape('circle', np.array([hc]), look.skin, HEAD, LAYER_HEAD,
-                         HEAD_R))
-        hair = [hc + HEAD_R * 1.02 * np.array([np.cos(t), np.sin(t)])
-                for t in np.deg2rad(np.linspace(60, 200, 12)) + np.deg2rad(
-                    -self.torso)]
-        out.append(Shape('poly', np.array(hair + [hc + self.up * 0.01]),
-                         look.hair, HEAD, LAYER_HEAD))
+        out.append(
+            Shape('capsule', np.array([tp(top - 0.01, 0.0),
+                                       tp(top + 0.03, 0.005)]), look.skin, HEAD, LAYER_HEAD, 0.025))
+        out.append(Shape('circle', np.array([hc]), look.skin, HEAD, LAYER_HEAD, HEAD_R))
+        hair = [
+            hc + HEAD_R * 1.02 * np.array([np.cos(t), np.sin(t)])
+            for t in np.deg2rad(np.linspace(60, 200, 12)) + np.deg2rad(-self.torso)
+        ]
+        out.append(
+            Shape('poly', np.array(hair + [hc + self.up * 0.01]), look.hair, HEAD, LAYER_HEAD))
         eye = hc + self.front * HEAD_R * 0.5 + self.up * HEAD_R * 0.2
-        out.append(Shape('circle', np.array([eye]), (25, 25, 25), HEAD,
-                         LAYER_HEAD, HEAD_R * 0.14))
+        out.append(Shape('circle', np.array([eye]), (25, 25, 25), HEAD, LAYER_HEAD, HEAD_R * 0.14))
         return out
 
 
-def standing(rng: np.random.Generator, walking: bool = False,
+def standing(rng: np.random.Generator,
+             walking: bool = False,
              arms: Optional[Tuple[tuple, tuple]] = None) -> Figure:
     """A standing (or walking) figure with its feet on the ground (y = 0)."""
     if walking:
@@ -329,14 +337,19 @@ def standing(rng: np.random.Generator, walking: bool = False,
         near_leg, far_leg = (spread, spread), (-spread, -spread)
     if arms is None:
         arms = (rest_arm(rng, walking, near=True), rest_arm(rng, walking, False))
-    fig = Figure.posed(root=(0.0, STAND_HIP), torso=rng.uniform(-4, 6),
-                       near_arm=arms[0], far_arm=arms[1], near_leg=near_leg,
-                       far_leg=far_leg)
+    fig = Figure.posed(
+        root=(0.0, STAND_HIP),
+        torso=rng.uniform(-4, 6),
+        near_arm=arms[0],
+        far_arm=arms[1],
+        near_leg=near_leg,
+        far_leg=far_leg)
     fig.shift((0.0, -fig.lowest_y()))
     return fig
 
 
-def rest_arm(rng: np.random.Generator, walking: bool = False,
+def rest_arm(rng: np.random.Generator,
+             walking: bool = False,
              near: bool = True) -> Tuple[float, float]:
     """An idle arm: hanging, swinging, or (rarely) waving."""
     if rng.random() < 0.1:

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from pair_plugin.structures import flip_part_ids
-from . import objects as O
+from . import objects
 from .background import random_background
 from .body import Appearance
 from .interactions import ARM_TEMPLATES, BODY_TEMPLATES
@@ -35,8 +35,8 @@ OBJECT_CODE = 1_000_000
 #: owner-map code of a person's part: PERSON_CODE * (person index + 1) + part id
 PERSON_CODE = 100
 
-INTERACTIVE_BODIES = ('sit_chair', 'sit_bench', 'lie_bench', 'kick_ball',
-                      'ride_bicycle', 'push_bicycle', 'ride_skateboard')
+INTERACTIVE_BODIES = ('sit_chair', 'sit_bench', 'lie_bench', 'kick_ball', 'ride_bicycle',
+                      'push_bicycle', 'ride_skateboard')
 
 
 class SceneRejected(Exception):
@@ -65,8 +65,7 @@ def _weighted_choice(rng, names, weights):
 def _person_group(rng, interact: bool, budget: int, num_people: int):
     """Build one person's group; returns (group, objects used)."""
     if interact and budget > 0:
-        names = [n for n in BODY_TEMPLATES
-                 if not (n == 'lie_bench' and num_people > 2)]
+        names = [n for n in BODY_TEMPLATES if not (n == 'lie_bench' and num_people > 2)]
         body = _weighted_choice(rng, names, [BODY_TEMPLATES[n][1] for n in names])
     else:
         body = 'walk' if rng.random() < 0.4 else 'stand'
@@ -82,8 +81,7 @@ def _person_group(rng, interact: bool, budget: int, num_people: int):
         for near in arms[:want]:
             if not compatible:
                 break
-            name = _weighted_choice(rng, compatible,
-                                    [ARM_TEMPLATES[n][1] for n in compatible])
+            name = _weighted_choice(rng, compatible, [ARM_TEMPLATES[n][1] for n in compatible])
             compatible.remove(name)
             if name == 'throw_ball':  # both hands cannot throw; one is enough
                 compatible = [n for n in compatible if n != 'throw_ball']
@@ -91,8 +89,7 @@ def _person_group(rng, interact: bool, budget: int, num_people: int):
             objs += new_objs
             inters += new_inters
             used += len(new_objs)
-    group = Group(person=fig.shapes(Appearance.random(rng)), objects=objs,
-                  interactions=inters)
+    group = Group(person=fig.shapes(Appearance.random(rng)), objects=objs, interactions=inters)
     return group, used
 
 
@@ -104,8 +101,8 @@ def _layout(rng, groups: List[Group], height: int, width: int) -> List[Placement
     jitter = rng.uniform(0.85, 1.0, size=len(groups))
     gap_min = 0.035 * width
     avail = width - gap_min * (len(groups) + 1)
-    s_max = min(avail / float((widths * jitter).sum()),
-                0.93 * height / float((heights * jitter).max()))
+    s_max = min(avail / float((widths * jitter).sum()), 0.93 * height / float(
+        (heights * jitter).max()))
     scale = s_max * rng.uniform(0.72, 1.0)
     sizes = widths * jitter * scale
     free = max(width - sizes.sum() - gap_min * (len(groups) + 1), 0.0)
@@ -119,16 +116,14 @@ def _layout(rng, groups: List[Group], height: int, width: int) -> List[Placement
         ground = min(max(ground, b[3] * s + 2), height - 1 - max(-b[1], 0) * s)
         mirrored = bool(rng.random() < 0.5)
         x0 = left + s * b[2] if mirrored else left - s * b[0]
-        placements.append(Placement(scale=s, x0=x0, ground_y=ground,
-                                    mirrored=mirrored))
+        placements.append(Placement(scale=s, x0=x0, ground_y=ground, mirrored=mirrored))
         left += size + gap
     return placements
 
 
 def _box(mask: np.ndarray) -> List[float]:
     ys, xs = np.nonzero(mask)
-    return [float(xs.min()), float(ys.min()), float(xs.max() + 1),
-            float(ys.max() + 1)]
+    return [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
 
 
 #: the default contact band, as a fraction of a standing person's height: about 8-18 px
@@ -136,7 +131,9 @@ def _box(mask: np.ndarray) -> List[float]:
 CONTACT_BAND = 0.08
 
 
-def render_scene(rng: np.random.Generator, height: int, width: int,
+def render_scene(rng: np.random.Generator,
+                 height: int,
+                 width: int,
                  band_frac: float = CONTACT_BAND,
                  min_pixels: int = 3) -> SceneSample:
     """Compose and render one scene (raises :class:`SceneRejected` on a bad draw).
@@ -162,7 +159,7 @@ def render_scene(rng: np.random.Generator, height: int, width: int,
         if num_objects >= 3 or rng.random() < 0.3 and num_objects > 0:
             break
         name = SYNTHETIC_OBJECTS[int(rng.integers(len(SYNTHETIC_OBJECTS)))]
-        groups.append(Group(objects=[(name, O.standalone(rng, name))]))
+        groups.append(Group(objects=[(name, objects.standalone(rng, name))]))
         kinds.append('object')
         num_objects += 1
     order = rng.permutation(len(groups))
@@ -185,8 +182,7 @@ def render_scene(rng: np.random.Generator, height: int, width: int,
             d = ImageDraw.Draw(sil)
             for shape in group.person:
                 draw_shape(d, shape, place, 255)
-                label = (flip_part_ids([shape.label])[0] if place.mirrored
-                         else shape.label)
+                label = (flip_part_ids([shape.label])[0] if place.mirrored else shape.label)
                 draw_list.append((place.ground_y, gi, shape.layer, shape, place,
                                   PERSON_CODE * (pid + 1) + label))
             silhouettes.append(np.asarray(sil) > 0)
@@ -201,8 +197,7 @@ def render_scene(rng: np.random.Generator, height: int, width: int,
             d = ImageDraw.Draw(sil)
             for shape in shapes:
                 draw_shape(d, shape, place, 255)
-                draw_list.append((place.ground_y, gi, shape.layer, shape, place,
-                                  OBJECT_CODE + oid))
+                draw_list.append((place.ground_y, gi, shape.layer, shape, place, OBJECT_CODE + oid))
             silhouettes.append(np.asarray(sil) > 0)
         object_ids.append(ids)
     # far groups (higher ground line) first, then by layer; stable within a layer
@@ -224,8 +219,7 @@ def render_scene(rng: np.random.Generator, height: int, width: int,
         if pid is None:
             continue
         band = max(2, int(round(band_frac * place.scale)))
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
-                                           (2 * band + 1, 2 * band + 1))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
         person_px = (owner // PERSON_CODE == pid + 1) & (owner < OBJECT_CODE)
         parts_px = np.where(person_px, owner % PERSON_CODE, 0)
         for inter in group.interactions:
@@ -242,19 +236,21 @@ def render_scene(rng: np.random.Generator, height: int, width: int,
                     contact_map[px] = part
             for required in inter['required_parts']:
                 if not set(mirror(sorted(required))) & set(parts):
-                    raise SceneRejected(
-                        f'no contact of {sorted(required)} in {inter["actions"]}')
-            interactions.append(dict(subject_id=pid, object_id=oid,
-                                     actions=list(inter['actions']),
-                                     contact_parts=sorted(parts)))
+                    raise SceneRejected(f'no contact of {sorted(required)} in {inter["actions"]}')
+            interactions.append(
+                dict(
+                    subject_id=pid,
+                    object_id=oid,
+                    actions=list(inter['actions']),
+                    contact_parts=sorted(parts)))
 
     image = np.asarray(canvas).astype(np.float32)
     if rng.random() < 0.5:
         image = cv2.GaussianBlur(image, (3, 3), rng.uniform(0.3, 0.8))
     image += rng.normal(0, rng.uniform(2, 7), size=image.shape)
     image = np.clip(image, 0, 255).astype(np.uint8)
-    return SceneSample(image=image, contact_map=contact_map,
-                       instances=instances, interactions=interactions)
+    return SceneSample(
+        image=image, contact_map=contact_map, instances=instances, interactions=interactions)
 
 
 def image_size(rng: np.random.Generator, img_size: int) -> Tuple[int, int]:
@@ -263,7 +259,8 @@ def image_size(rng: np.random.Generator, img_size: int) -> Tuple[int, int]:
     return int(round(img_size * aspect)), int(img_size)
 
 
-def generate_scene(rng: np.random.Generator, img_size: int,
+def generate_scene(rng: np.random.Generator,
+                   img_size: int,
                    max_tries: int = 50,
                    band_frac: float = CONTACT_BAND) -> SceneSample:
     """Draw scenes until one satisfies every required contact.

@@ -36,8 +36,10 @@ class Shape:
         """(x1, y1, x2, y2) in local units."""
         pts = np.asarray(self.points, dtype=np.float64).reshape(-1, 2)
         pad = self.radius if self.kind != 'poly' else 0.0
-        return np.array([pts[:, 0].min() - pad, pts[:, 1].min() - pad,
-                         pts[:, 0].max() + pad, pts[:, 1].max() + pad])
+        return np.array([
+            pts[:, 0].min() - pad, pts[:, 1].min() - pad, pts[:, 0].max() + pad,
+            pts[:, 1].max() + pad
+        ])
 
 
 @dataclass
@@ -52,18 +54,18 @@ class Placement:
     def points(self, pts) -> np.ndarray:
         pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
         sign = -1.0 if self.mirrored else 1.0
-        return np.stack([self.x0 + self.scale * sign * pts[:, 0],
-                         self.ground_y - self.scale * pts[:, 1]], axis=1)
+        return np.stack(
+            [self.x0 + self.scale * sign * pts[:, 0], self.ground_y - self.scale * pts[:, 1]],
+            axis=1)
 
     def box(self, bounds) -> np.ndarray:
         """Local (x1, y1, x2, y2) → image (x1, y1, x2, y2)."""
         corners = self.points([[bounds[0], bounds[1]], [bounds[2], bounds[3]]])
-        return np.array([corners[:, 0].min(), corners[:, 1].min(),
-                         corners[:, 0].max(), corners[:, 1].max()])
+        return np.array(
+            [corners[:, 0].min(), corners[:, 1].min(), corners[:, 0].max(), corners[:, 1].max()])
 
 
-def draw_shape(draw: ImageDraw.ImageDraw, shape: Shape, placement: Placement,
-               fill) -> None:
+def draw_shape(draw: ImageDraw.ImageDraw, shape: Shape, placement: Placement, fill) -> None:
     """Rasterise ``shape`` placed by ``placement`` with ``fill`` (a colour or a code)."""
     pts = placement.points(shape.points)
     r = shape.radius * placement.scale

@@ -10,6 +10,6 @@ from .formatting import PackPaIRInputs
 from .loading import LoadPaIRAnnotations, image_parts, parts_in_contact_map
 
 __all__ = [
-    'LoadPaIRAnnotations', 'PaIRRandomFlip', 'PaIRRandomCrop', 'PackPaIRInputs',
-    'image_parts', 'parts_in_contact_map'
+    'LoadPaIRAnnotations', 'PaIRRandomFlip', 'PaIRRandomCrop', 'PackPaIRInputs', 'image_parts',
+    'parts_in_contact_map'
 ]

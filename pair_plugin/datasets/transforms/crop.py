@@ -8,8 +8,7 @@ from pair_plugin.registry import TRANSFORMS
 from .loading import image_parts
 
 #: the per-pair keys, all indexed by pair along their first axis
-PAIR_KEYS = ('gt_pair_subject_ids', 'gt_pair_object_ids', 'gt_pair_actions',
-             'gt_pair_parts')
+PAIR_KEYS = ('gt_pair_subject_ids', 'gt_pair_object_ids', 'gt_pair_actions', 'gt_pair_parts')
 
 
 @TRANSFORMS.register_module()
@@ -72,5 +71,4 @@ class PaIRRandomCrop(RandomCrop):
         if 'gt_parts' in results:
             annotated = results.get('contact_annotated', True)
             contact_map = results.get('gt_seg_map') if annotated else None
-            results['gt_parts'] = image_parts(results['gt_pair_parts'],
-                                              contact_map)
+            results['gt_parts'] = image_parts(results['gt_pair_parts'], contact_map)

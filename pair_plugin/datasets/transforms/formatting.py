@@ -11,9 +11,8 @@ from pair_plugin.structures import NUM_PARTS, PaIRDataSample
 #: the image meta keys packed by default; ``instances`` are the annotation's own
 #: instances (original image, the file's numbers), from which the HOI metrics read the
 #: ground-truth boxes in float64, as mmdet's ``CocoMetric`` reads them
-PAIR_META_KEYS = ('img_id', 'img_path', 'file_name', 'ori_shape', 'img_shape',
-                  'scale_factor', 'flip', 'flip_direction', 'contact_annotated',
-                  'instances')
+PAIR_META_KEYS = ('img_id', 'img_path', 'file_name', 'ori_shape', 'img_shape', 'scale_factor',
+                  'flip', 'flip_direction', 'contact_annotated', 'instances')
 
 
 @TRANSFORMS.register_module()
@@ -56,10 +55,8 @@ class PackPaIRInputs(PackDetInputs):
         sample = PaIRDataSample(metainfo=det_sample.metainfo)
         if 'gt_bboxes' in results:
             gt_instances = InstanceData()
-            gt_instances.bboxes = get_box_tensor(
-                results['gt_bboxes']).float().reshape(-1, 4)
-            gt_instances.labels = torch.as_tensor(
-                results['gt_bboxes_labels'], dtype=torch.int64)
+            gt_instances.bboxes = get_box_tensor(results['gt_bboxes']).float().reshape(-1, 4)
+            gt_instances.labels = torch.as_tensor(results['gt_bboxes_labels'], dtype=torch.int64)
             sample.gt_instances = gt_instances
         if 'gt_seg_map' in results:
             sem_seg = det_sample.gt_sem_seg
@@ -69,16 +66,12 @@ class PackPaIRInputs(PackDetInputs):
             gt_pairs = InstanceData()
             gt_pairs.subject_ids = torch.as_tensor(
                 results['gt_pair_subject_ids'], dtype=torch.int64)
-            gt_pairs.object_ids = torch.as_tensor(
-                results['gt_pair_object_ids'], dtype=torch.int64)
-            gt_pairs.actions = torch.as_tensor(
-                results['gt_pair_actions'], dtype=torch.float32)
+            gt_pairs.object_ids = torch.as_tensor(results['gt_pair_object_ids'], dtype=torch.int64)
+            gt_pairs.actions = torch.as_tensor(results['gt_pair_actions'], dtype=torch.float32)
             gt_pairs.contact_parts = torch.as_tensor(
-                results['gt_pair_parts'],
-                dtype=torch.float32).reshape(-1, NUM_PARTS)
+                results['gt_pair_parts'], dtype=torch.float32).reshape(-1, NUM_PARTS)
             sample.gt_pairs = gt_pairs
         if 'gt_parts' in results:
-            sample.gt_parts = torch.as_tensor(results['gt_parts'],
-                                              dtype=torch.float32)
+            sample.gt_parts = torch.as_tensor(results['gt_parts'], dtype=torch.float32)
         packed['data_samples'] = sample
         return packed

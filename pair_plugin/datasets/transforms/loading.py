@@ -23,8 +23,7 @@ def _image_reference(results: dict) -> str:
     return f'image ({describe_image(image)})'
 
 
-def image_parts(pair_parts: np.ndarray,
-                contact_map: Optional[np.ndarray]) -> np.ndarray:
+def image_parts(pair_parts: np.ndarray, contact_map: Optional[np.ndarray]) -> np.ndarray:
     """``gt_parts``: the union of the pairs' parts and the parts in the contact map.
 
     Args:
@@ -35,8 +34,8 @@ def image_parts(pair_parts: np.ndarray,
     Returns:
         np.ndarray: (17,) float32 multi-hot.
     """
-    parts = (pair_parts.max(axis=0) if len(pair_parts) else np.zeros(
-        NUM_PARTS, dtype=np.float32)).astype(np.float32)
+    parts = (pair_parts.max(
+        axis=0) if len(pair_parts) else np.zeros(NUM_PARTS, dtype=np.float32)).astype(np.float32)
     if contact_map is not None:
         parts = np.maximum(parts, parts_in_contact_map(contact_map))
     return parts
@@ -95,19 +94,16 @@ class LoadPaIRAnnotations(LoadAnnotations):
         height, width = results['height'], results['width']
         path = results.get('seg_map_path')
         if path is None:
-            results['gt_seg_map'] = np.full((height, width), IGNORE_INDEX,
-                                            dtype=np.uint8)
+            results['gt_seg_map'] = np.full((height, width), IGNORE_INDEX, dtype=np.uint8)
         else:
             results['gt_seg_map'] = read_contact_mask(
-                path, (height, width), self.backend_args,
-                referenced_by=_image_reference(results))
+                path, (height, width), self.backend_args, referenced_by=_image_reference(results))
         results['ignore_index'] = IGNORE_INDEX
 
     def _load_pairs(self, results: dict) -> None:
         if 'num_actions' not in results:
-            raise KeyError(
-                'LoadPaIRAnnotations needs results["num_actions"], which '
-                'PaIRDataset.get_data_info adds; use it with a PaIRDataset')
+            raise KeyError('LoadPaIRAnnotations needs results["num_actions"], which '
+                           'PaIRDataset.get_data_info adds; use it with a PaIRDataset')
         num_actions = results['num_actions']
         interactions = results.get('interactions', [])
         num_pairs = len(interactions)
@@ -129,14 +125,12 @@ class LoadPaIRAnnotations(LoadAnnotations):
     def transform(self, results: dict) -> dict:
         """Load everything listed in the class docstring."""
         if 'ori_shape' in results:
-            check_image_size(results.get('img_path', '(image)'),
-                             results['ori_shape'],
-                             (results['height'], results['width']),
-                             _image_reference(results))
+            check_image_size(
+                results.get('img_path', '(image)'), results['ori_shape'],
+                (results['height'], results['width']), _image_reference(results))
         results = super().transform(results)
         self._load_pairs(results)
-        annotated = bool(results.get('contact_annotated',
-                                     results.get('seg_map_path') is not None))
+        annotated = bool(results.get('contact_annotated', results.get('seg_map_path') is not None))
         results['contact_annotated'] = annotated
         contact_map = results.get('gt_seg_map') if annotated else None
         results['gt_parts'] = image_parts(results['gt_pair_parts'], contact_map)

@@ -91,7 +91,8 @@ class PaIRNet(BaseDetector):
             if mask_guided_feature else None
         self.iim = MODELS.build(dict(iim, in_channels=channels))
         iim_head = dict(
-            iim_head, embed_dims=self.iim.embed_dims,
+            iim_head,
+            embed_dims=self.iim.embed_dims,
             mask_feat_channels=self.mask_guided_feature.out_channels
             if self.mask_guided_feature else 0)
         if train_cfg is not None:
@@ -113,8 +114,7 @@ class PaIRNet(BaseDetector):
             for size in (64, 224):
                 try:
                     with torch.no_grad():
-                        feat = self.extract_feat(torch.zeros(1, 3, size, size,
-                                                             device=device))
+                        feat = self.extract_feat(torch.zeros(1, 3, size, size, device=device))
                     return int(feat.shape[1])
                 except Exception as err:  # a backbone may refuse tiny inputs
                     errors.append(f'{size}x{size}: {err}')
@@ -165,7 +165,9 @@ class PaIRNet(BaseDetector):
         return (rows[None, :, None] >= img_sizes[:, 0, None, None]) | (
             cols[None, None, :] >= img_sizes[:, 1, None, None])
 
-    def forward_heads(self, batch_inputs: Tensor, img_sizes: Tensor,
+    def forward_heads(self,
+                      batch_inputs: Tensor,
+                      img_sizes: Tensor,
                       padded: bool = True,
                       batch_data_samples: Optional[Sequence] = None) -> Dict[str, Tensor]:
         """Every branch, in the paper's order.
@@ -192,8 +194,7 @@ class PaIRNet(BaseDetector):
         input_size = batch_inputs.shape[-2:]
         part_logits = self.cpam(feat) if self.cpam is not None else None
 
-        padding_mask = self.padding_mask(img_sizes, input_size,
-                                         feat.shape[-2:]) if padded else None
+        padding_mask = self.padding_mask(img_sizes, input_size, feat.shape[-2:]) if padded else None
         human_feats, object_feats, action_feats = self.iim(feat, padding_mask)
         human_boxes, object_boxes, object_logits = self.iim_head.forward_instances(
             human_feats, object_feats)
@@ -202,21 +203,20 @@ class PaIRNet(BaseDetector):
         if self.pgcs.with_roi_enhancer:
             # the last stage's pairs of the first query group (the ones inference keeps)
             first = slice(0, self.iim.num_queries)
-            object_scores, _ = self.iim_head.object_scores(
-                object_logits[-1, :, first].detach())
+            object_scores, _ = self.iim_head.object_scores(object_logits[-1, :, first].detach())
             regions = self.pgcs.roi_enhancer.interaction_regions(
-                img_sizes, human_boxes[-1, :, first].detach(),
-                object_boxes[-1, :, first].detach(), object_scores, batch_data_samples)
-        seg_logits = self.pgcs(
-            feat, part_logits.sigmoid() if part_logits is not None else None, regions,
-            input_size)
+                img_sizes, human_boxes[-1, :, first].detach(), object_boxes[-1, :, first].detach(),
+                object_scores, batch_data_samples)
+        seg_logits = self.pgcs(feat,
+                               part_logits.sigmoid() if part_logits is not None else None, regions,
+                               input_size)
 
         mask_feats = None
         if self.mask_guided_feature is not None:
-            mask_feats = self.mask_guided_feature(feat, seg_logits, img_sizes,
-                                                  batch_data_samples)
+            mask_feats = self.mask_guided_feature(feat, seg_logits, img_sizes, batch_data_samples)
         outs = dict(
-            human_boxes=human_boxes, object_boxes=object_boxes,
+            human_boxes=human_boxes,
+            object_boxes=object_boxes,
             object_logits=object_logits,
             action_logits=self.iim_head.forward_actions(action_feats, mask_feats),
             seg_logits=seg_logits)
@@ -235,8 +235,7 @@ class PaIRNet(BaseDetector):
         if batch_data_samples is None:
             sizes = [input_size] * batch_inputs.size(0)
         else:
-            sizes = [tuple(s.metainfo.get('img_shape', input_size)[:2])
-                     for s in batch_data_samples]
+            sizes = [tuple(s.metainfo.get('img_shape', input_size)[:2]) for s in batch_data_samples]
         padded = any(size != input_size for size in sizes)
         return torch.tensor(sizes, device=batch_inputs.device), padded
 
@@ -257,10 +256,10 @@ class PaIRNet(BaseDetector):
         img_sizes, padded = self.img_sizes(batch_inputs, batch_data_samples)
         outs = self.forward_heads(batch_inputs, img_sizes, padded, batch_data_samples)
         num_groups = outs['action_logits'].size(2) // self.iim.num_queries
-        losses = self.iim_head.loss_by_feat(
-            outs['human_boxes'], outs['object_boxes'], outs['object_logits'],
-            outs['action_logits'], self.iim_head.get_targets(batch_data_samples),
-            img_sizes, num_groups)
+        losses = self.iim_head.loss_by_feat(outs['human_boxes'], outs['object_boxes'],
+                                            outs['object_logits'], outs['action_logits'],
+                                            self.iim_head.get_targets(batch_data_samples),
+                                            img_sizes, num_groups)
         losses = {key: value * self.match_loss_weight for key, value in losses.items()}
         losses['loss_contact_seg'] = self.contact_loss_weight * self.pgcs.loss(
             outs['seg_logits'], batch_data_samples)
@@ -269,7 +268,9 @@ class PaIRNet(BaseDetector):
                 outs['part_logits'], batch_data_samples)
         return losses
 
-    def predict(self, batch_inputs: Tensor, batch_data_samples: Sequence,
+    def predict(self,
+                batch_inputs: Tensor,
+                batch_data_samples: Sequence,
                 rescale: bool = True) -> Sequence:
         """Triplets, contact map and part probabilities of each image.
 
@@ -284,11 +285,15 @@ class PaIRNet(BaseDetector):
         """
         img_sizes, padded = self.img_sizes(batch_inputs, batch_data_samples)
         outs = self.forward_heads(batch_inputs, img_sizes, padded)
-        last = {key: value[-1] if key in self.STAGE_OUTPUTS else value
-                for key, value in outs.items()}
+        last = {
+            key: value[-1] if key in self.STAGE_OUTPUTS else value
+            for key, value in outs.items()
+        }
         return self.postprocess(last, batch_data_samples, rescale)
 
-    def postprocess(self, outs: Dict[str, Tensor], batch_data_samples: Sequence,
+    def postprocess(self,
+                    outs: Dict[str, Tensor],
+                    batch_data_samples: Sequence,
                     rescale: bool = True) -> Sequence:
         """Predictions of each image from the raw outputs of the last stage.
 
@@ -310,9 +315,9 @@ class PaIRNet(BaseDetector):
             CPAM each part's largest probability in S over the image).
         """
         metas = [sample.metainfo for sample in batch_data_samples]
-        triplets = self.iim_head.predict_by_feat(
-            outs['human_boxes'], outs['object_boxes'], outs['object_logits'],
-            outs['action_logits'], metas, rescale)
+        triplets = self.iim_head.predict_by_feat(outs['human_boxes'], outs['object_boxes'],
+                                                 outs['object_logits'], outs['action_logits'],
+                                                 metas, rescale)
         contact_maps = self.pgcs.predict_by_feat(outs['seg_logits'], metas, rescale)
         for img_id, (sample, meta) in enumerate(zip(batch_data_samples, metas)):
             sample.pred_hois = triplets[img_id]
@@ -325,7 +330,8 @@ class PaIRNet(BaseDetector):
                 sample.pred_parts = probs[1:].flatten(1).amax(dim=1)
         return batch_data_samples
 
-    def _forward(self, batch_inputs: Tensor,
+    def _forward(self,
+                 batch_inputs: Tensor,
                  batch_data_samples: Optional[Sequence] = None) -> Tuple[Tensor, ...]:
         """Raw outputs (tensor mode), no post-processing.
 

@@ -17,8 +17,11 @@ class BodyAttention(BaseModule):
         init_cfg (dict | list[dict], optional): mmengine init config.
     """
 
-    def __init__(self, channels: int, num_parts: int = NUM_PARTS,
-                 hidden_channels: int = 64, init_cfg=None):
+    def __init__(self,
+                 channels: int,
+                 num_parts: int = NUM_PARTS,
+                 hidden_channels: int = 64,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.fc1 = nn.Linear(num_parts, hidden_channels)
         self.relu = nn.ReLU(inplace=True)

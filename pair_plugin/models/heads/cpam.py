@@ -35,8 +35,7 @@ class CPAM(BaseModule):
                  num_parts: int = NUM_PARTS,
                  dropout: float = 0.5,
                  norm_cfg: dict = dict(type='BN1d'),
-                 loss: dict = dict(
-                     type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
+                 loss: dict = dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
                  init_cfg=dict(type='Kaiming', layer='Linear', nonlinearity='relu')):
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
@@ -100,13 +99,14 @@ class CPAM(BaseModule):
         Returns:
             Tensor: scalar loss, mean over the parts of the annotated images (0 when none).
         """
-        annotated = part_logits.new_tensor(
-            [float('gt_parts' in s and s.metainfo.get('contact_annotated', True))
-             for s in batch_data_samples])
+        annotated = part_logits.new_tensor([
+            float('gt_parts' in s and s.metainfo.get('contact_annotated', True))
+            for s in batch_data_samples
+        ])
         targets = torch.stack([
             s.gt_parts if 'gt_parts' in s else part_logits.new_zeros(self.num_parts)
             for s in batch_data_samples
         ]).to(part_logits)
         weight = annotated[:, None].expand_as(part_logits)
-        return self.loss_parts(part_logits, targets, weight=weight,
-                               avg_factor=weight.sum().clamp(min=1.0))
+        return self.loss_parts(
+            part_logits, targets, weight=weight, avg_factor=weight.sum().clamp(min=1.0))

@@ -9,8 +9,7 @@ from torch import Tensor, nn
 from pair_plugin.registry import MODELS
 
 
-def box_cell_mask(boxes: Tensor, feat_size: Tuple[int, int],
-                  input_size: Tuple[int, int]) -> Tensor:
+def box_cell_mask(boxes: Tensor, feat_size: Tuple[int, int], input_size: Tuple[int, int]) -> Tensor:
     """The cells of a feature map that a box (in input pixels) overlaps.
 
     With the input of size (H, W) and the map of size (h, w), cell ``(i, j)`` covers the
@@ -59,8 +58,11 @@ class HORoIEnhancer(BaseModule):
         init_cfg (dict, optional): mmengine init config.
     """
 
-    def __init__(self, init_delta: float = 1.0, train_boxes: str = 'gt',
-                 score_thr: float = 0.5, init_cfg=None):
+    def __init__(self,
+                 init_delta: float = 1.0,
+                 train_boxes: str = 'gt',
+                 score_thr: float = 0.5,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if train_boxes not in ('gt', 'pred'):
             raise ValueError("HORoIEnhancer: train_boxes must be 'gt' or 'pred', "
@@ -76,8 +78,11 @@ class HORoIEnhancer(BaseModule):
         with torch.no_grad():
             self.delta.fill_(self.init_delta)
 
-    def interaction_regions(self, img_sizes: Tensor, human_boxes: Tensor,
-                            object_boxes: Tensor, object_scores: Tensor,
+    def interaction_regions(self,
+                            img_sizes: Tensor,
+                            human_boxes: Tensor,
+                            object_boxes: Tensor,
+                            object_scores: Tensor,
                             batch_data_samples: Optional[Sequence] = None) -> Tensor:
         """E_b of each image: the enclosing rectangle of its pairs' boxes.
 
@@ -93,20 +98,18 @@ class HORoIEnhancer(BaseModule):
             Tensor: (B, 4) x1y1x2y2 in input pixels.
         """
         if self.training and self.train_boxes == 'gt':
-            return self._enclose(*self._gt_pair_boxes(batch_data_samples, img_sizes),
-                                 img_sizes)
+            return self._enclose(*self._gt_pair_boxes(batch_data_samples, img_sizes), img_sizes)
         factors = img_sizes.flip(-1).repeat(1, 2).to(human_boxes.dtype)[:, None]
-        return self._enclose(bbox_cxcywh_to_xyxy(human_boxes) * factors,
-                             bbox_cxcywh_to_xyxy(object_boxes) * factors,
-                             object_scores > self.score_thr, img_sizes)
+        return self._enclose(
+            bbox_cxcywh_to_xyxy(human_boxes) * factors,
+            bbox_cxcywh_to_xyxy(object_boxes) * factors, object_scores > self.score_thr, img_sizes)
 
     @staticmethod
     def _gt_pair_boxes(batch_data_samples: Sequence,
                        img_sizes: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """(B, P, 4) human and object boxes of the ground-truth pairs, (B, P) valid."""
         max_pairs = max([len(s.gt_pairs) for s in batch_data_samples] + [1])
-        human = img_sizes.new_zeros((len(batch_data_samples), max_pairs, 4),
-                                    dtype=torch.float32)
+        human = img_sizes.new_zeros((len(batch_data_samples), max_pairs, 4), dtype=torch.float32)
         obj = torch.zeros_like(human)
         valid = torch.zeros(human.shape[:2], dtype=torch.bool, device=human.device)
         for img_id, sample in enumerate(batch_data_samples):
@@ -137,11 +140,10 @@ class HORoIEnhancer(BaseModule):
         mins = torch.where(keep, boxes[..., :2], boxes.new_tensor(big)).amin(dim=1)
         maxs = torch.where(keep, boxes[..., 2:], boxes.new_tensor(-big)).amax(dim=1)
         whole = torch.cat([torch.zeros_like(img_sizes), img_sizes.flip(-1)], dim=1)
-        return torch.where(valid.any(dim=1, keepdim=True), torch.cat([mins, maxs], dim=1),
-                           whole.to(boxes.dtype))
+        return torch.where(
+            valid.any(dim=1, keepdim=True), torch.cat([mins, maxs], dim=1), whole.to(boxes.dtype))
 
-    def forward(self, feat: Tensor, regions: Tensor,
-                input_size: Tuple[int, int]) -> Tensor:
+    def forward(self, feat: Tensor, regions: Tensor, input_size: Tuple[int, int]) -> Tensor:
         """Enhance the region of each image (Eq. 7).
 
         Args:

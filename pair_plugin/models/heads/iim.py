@@ -13,8 +13,12 @@ from pair_plugin.models.layers import fuse_attention
 from pair_plugin.registry import MODELS
 
 _ATTN = dict(embed_dims=256, num_heads=8, dropout=0.1, batch_first=True)
-_FFN = dict(embed_dims=256, feedforward_channels=2048, num_fcs=2, ffn_drop=0.1,
-            act_cfg=dict(type='ReLU', inplace=True))
+_FFN = dict(
+    embed_dims=256,
+    feedforward_channels=2048,
+    num_fcs=2,
+    ffn_drop=0.1,
+    act_cfg=dict(type='ReLU', inplace=True))
 
 
 @MODELS.register_module()
@@ -110,7 +114,8 @@ class IIM(BaseModule):
                 if p.dim() > 1:
                     nn.init.xavier_uniform_(p)
 
-    def forward(self, feat: Tensor,
+    def forward(self,
+                feat: Tensor,
                 padding_mask: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, Tensor]:
         """Encoder and decoder stages.
 
@@ -140,22 +145,30 @@ class IIM(BaseModule):
         if num_groups > 1:
             human_pos = torch.cat([human_pos, self.group_human_query_embedding.weight])
             object_pos = torch.cat([object_pos, self.group_object_query_embedding.weight])
-            instance_mask, action_mask = self._group_attention_masks(
-                num_groups, human_pos.device)
+            instance_mask, action_mask = self._group_attention_masks(num_groups, human_pos.device)
         num_pairs = human_pos.size(0)
         query_pos = torch.cat([human_pos, object_pos])[None].expand(batch_size, -1, -1)
         action_pos = ((human_pos + object_pos) / 2)[None].expand(batch_size, -1, -1)
         query = torch.zeros_like(query_pos)
         humans, objects, actions = [], [], []
-        for instance_layer, action_layer in zip(self.instance_decoder,
-                                                self.action_decoder):
-            query = instance_layer(query, key=memory, value=memory, query_pos=query_pos,
-                                   key_pos=pos, key_padding_mask=padding_mask,
-                                   self_attn_mask=instance_mask)
+        for instance_layer, action_layer in zip(self.instance_decoder, self.action_decoder):
+            query = instance_layer(
+                query,
+                key=memory,
+                value=memory,
+                query_pos=query_pos,
+                key_pos=pos,
+                key_padding_mask=padding_mask,
+                self_attn_mask=instance_mask)
             d_h, d_o = self.instance_post_norm(query).split(num_pairs, dim=1)
-            d_a = action_layer((d_h + d_o) / 2, key=memory, value=memory,
-                               query_pos=action_pos, key_pos=pos,
-                               key_padding_mask=padding_mask, self_attn_mask=action_mask)
+            d_a = action_layer(
+                (d_h + d_o) / 2,
+                key=memory,
+                value=memory,
+                query_pos=action_pos,
+                key_pos=pos,
+                key_padding_mask=padding_mask,
+                self_attn_mask=action_mask)
             humans.append(d_h)
             objects.append(d_o)
             actions.append(self.action_post_norm(d_a))
@@ -169,8 +182,6 @@ class IIM(BaseModule):
             tuple[Tensor]: the instance decoder's (2GQ, 2GQ) mask, over the G·Q human
             then the G·Q object queries, and the action decoder's (GQ, GQ) mask.
         """
-        group = torch.arange(num_groups * self.num_queries,
-                             device=device) // self.num_queries
+        group = torch.arange(num_groups * self.num_queries, device=device) // self.num_queries
         instance_group = torch.cat([group, group])
-        return (instance_group[:, None] != instance_group[None],
-                group[:, None] != group[None])
+        return (instance_group[:, None] != instance_group[None], group[:, None] != group[None])

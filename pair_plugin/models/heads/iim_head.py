@@ -51,11 +51,13 @@ class IIMHead(BaseModule):
                  mask_feat_channels: int = 0,
                  num_reg_fcs: int = 2,
                  loss_object_cls: dict = dict(
-                     type='CrossEntropyLoss', use_sigmoid=False, bg_cls_weight=0.1,
-                     class_weight=1.0, loss_weight=1.0),
+                     type='CrossEntropyLoss',
+                     use_sigmoid=False,
+                     bg_cls_weight=0.1,
+                     class_weight=1.0,
+                     loss_weight=1.0),
                  loss_action: dict = dict(
-                     type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
-                     loss_weight=2.0),
+                     type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=2.0),
                  loss_bbox: dict = dict(type='L1Loss', loss_weight=2.5),
                  loss_iou: dict = dict(type='GIoULoss', loss_weight=1.0),
                  train_cfg: Optional[dict] = dict(
@@ -89,9 +91,7 @@ class IIMHead(BaseModule):
         loss_object_cls = dict(loss_object_cls)
         class_weight = float(loss_object_cls.pop('class_weight', 1.0))
         self.bg_cls_weight = float(loss_object_cls.pop('bg_cls_weight', class_weight))
-        loss_object_cls['class_weight'] = [class_weight] * num_object_classes + [
-            self.bg_cls_weight
-        ]
+        loss_object_cls['class_weight'] = [class_weight] * num_object_classes + [self.bg_cls_weight]
         self.loss_object_cls = MODELS.build(loss_object_cls)
         self.loss_action = MODELS.build(loss_action)
         self.loss_bbox = MODELS.build(loss_bbox)
@@ -102,8 +102,13 @@ class IIMHead(BaseModule):
             self.assigner = TASK_UTILS.build(train_cfg['assigner'])
 
     def _reg_ffn(self, num_reg_fcs: int) -> FFN:
-        return FFN(self.embed_dims, self.embed_dims, num_reg_fcs,
-                   dict(type='ReLU', inplace=True), dropout=0.0, add_residual=False)
+        return FFN(
+            self.embed_dims,
+            self.embed_dims,
+            num_reg_fcs,
+            dict(type='ReLU', inplace=True),
+            dropout=0.0,
+            add_residual=False)
 
     def init_weights(self) -> None:
         """The action classifier's bias at a 0.01 prior probability, as mmdet's focal-loss
@@ -128,8 +133,7 @@ class IIMHead(BaseModule):
         object_boxes = self.object_reg(F.relu(self.object_reg_ffn(object_feats))).sigmoid()
         return human_boxes, object_boxes, self.object_cls(object_feats)
 
-    def forward_actions(self, action_feats: Tensor,
-                        mask_feats: Optional[Tensor] = None) -> Tensor:
+    def forward_actions(self, action_feats: Tensor, mask_feats: Optional[Tensor] = None) -> Tensor:
         """Action logits ``FC([D_a; F_M])`` of every stage (Eq. 15).
 
         Args:
@@ -190,9 +194,13 @@ class IIMHead(BaseModule):
                     object_pixels=obj))
         return targets
 
-    def loss_by_feat(self, human_boxes: Tensor, object_boxes: Tensor,
-                     object_logits: Tensor, action_logits: Tensor,
-                     batch_gt_pairs: List[InstanceData], img_sizes: Tensor,
+    def loss_by_feat(self,
+                     human_boxes: Tensor,
+                     object_boxes: Tensor,
+                     object_logits: Tensor,
+                     action_logits: Tensor,
+                     batch_gt_pairs: List[InstanceData],
+                     img_sizes: Tensor,
                      num_groups: int = 1) -> Dict[str, Tensor]:
         """Losses of every stage; the last stage unprefixed, the others ``d{i}.``.
 
@@ -222,15 +230,14 @@ class IIMHead(BaseModule):
         losses = dict()
         num_stages = action_logits.size(0)
         for stage in range(num_stages):
-            stage_losses = self.loss_by_feat_single(
-                *[p[stage] for p in preds], gt_pairs, gt_sizes, img_sizes)
+            stage_losses = self.loss_by_feat_single(*[p[stage] for p in preds], gt_pairs, gt_sizes,
+                                                    img_sizes)
             prefix = '' if stage == num_stages - 1 else f'd{stage}.'
             losses.update({prefix + key: value for key, value in stage_losses.items()})
         return losses
 
-    def loss_by_feat_single(self, human_boxes: Tensor, object_boxes: Tensor,
-                            object_logits: Tensor, action_logits: Tensor,
-                            gt_pairs: InstanceData, gt_sizes: Sequence[int],
+    def loss_by_feat_single(self, human_boxes: Tensor, object_boxes: Tensor, object_logits: Tensor,
+                            action_logits: Tensor, gt_pairs: InstanceData, gt_sizes: Sequence[int],
                             img_sizes: Tensor) -> Dict[str, Tensor]:
         """Losses of one stage (B images, Q queries).
 
@@ -247,28 +254,27 @@ class IIMHead(BaseModule):
             dict[str, Tensor]: the six losses.
         """
         num_imgs, num_queries = object_logits.shape[:2]
-        preds = InstanceData(scores=object_logits.flatten(0, 1).detach(),
-                             action_scores=action_logits.flatten(0, 1).detach(),
-                             human_bboxes=human_boxes.flatten(0, 1).detach(),
-                             object_bboxes=object_boxes.flatten(0, 1).detach())
+        preds = InstanceData(
+            scores=object_logits.flatten(0, 1).detach(),
+            action_scores=action_logits.flatten(0, 1).detach(),
+            human_bboxes=human_boxes.flatten(0, 1).detach(),
+            object_bboxes=object_boxes.flatten(0, 1).detach())
         # pred_inds index the B*Q flattened queries, gt_inds the concatenated pairs
-        pred_inds, gt_inds = self.assigner.match_batch(preds, gt_pairs, num_imgs,
-                                                       gt_sizes)
+        pred_inds, gt_inds = self.assigner.match_batch(preds, gt_pairs, num_imgs, gt_sizes)
 
         # the targets of the whole batch, one indexed write per field
         num_flat = num_imgs * num_queries
-        labels = object_logits.new_full((num_flat, ), self.num_object_classes,
-                                        dtype=torch.long)
+        labels = object_logits.new_full((num_flat, ), self.num_object_classes, dtype=torch.long)
         action_targets = action_logits.new_zeros((num_flat, self.num_actions))
         box_weights = object_logits.new_zeros((num_flat, 4))
-        targets = {key: object_logits.new_zeros((num_flat, 4))
-                   for key in ('human_bboxes', 'object_bboxes', 'human_pixels',
-                               'object_pixels')}
+        targets = {
+            key: object_logits.new_zeros((num_flat, 4))
+            for key in ('human_bboxes', 'object_bboxes', 'human_pixels', 'object_pixels')
+        }
         num_pos = len(pred_inds)
         if num_pos:
             labels[pred_inds] = gt_pairs.labels[gt_inds]
-            action_targets[pred_inds] = gt_pairs.actions[gt_inds].to(
-                action_targets.dtype)
+            action_targets[pred_inds] = gt_pairs.actions[gt_inds].to(action_targets.dtype)
             box_weights[pred_inds] = 1
             for key, target in targets.items():
                 target[pred_inds] = gt_pairs.get(key)[gt_inds].to(target.dtype)
@@ -276,32 +282,34 @@ class IIMHead(BaseModule):
         num_neg = num_flat - num_pos
         cls_avg_factor = max(num_pos + num_neg * self.bg_cls_weight, 1.0)
         loss_obj_cls = self.loss_object_cls(
-            object_logits.reshape(-1, self.num_object_classes + 1), labels,
+            object_logits.reshape(-1, self.num_object_classes + 1),
+            labels,
             avg_factor=cls_avg_factor)
 
         num_pos_actions = reduce_mean(action_targets.sum()).clamp(min=1)
         loss_action = self.loss_action(
-            action_logits.reshape(-1, self.num_actions), action_targets,
-            avg_factor=num_pos_actions)
+            action_logits.reshape(-1, self.num_actions), action_targets, avg_factor=num_pos_actions)
 
-        num_total_pos = reduce_mean(
-            object_logits.new_tensor(float(num_pos))).clamp(min=1)
+        num_total_pos = reduce_mean(object_logits.new_tensor(float(num_pos))).clamp(min=1)
         factors = img_sizes.flip(-1).repeat(1, 2).to(object_logits.dtype)[:, None]
         losses = dict(loss_obj_cls=loss_obj_cls, loss_action=loss_action)
-        for name, pred, key in (('sub', human_boxes, 'human'),
-                                ('obj', object_boxes, 'object')):
+        for name, pred, key in (('sub', human_boxes, 'human'), ('obj', object_boxes, 'object')):
             losses[f'loss_{name}_bbox'] = self.loss_bbox(
-                pred.reshape(-1, 4), targets[f'{key}_bboxes'], box_weights,
+                pred.reshape(-1, 4),
+                targets[f'{key}_bboxes'],
+                box_weights,
                 avg_factor=num_total_pos)
             pred_pixels = (bbox_cxcywh_to_xyxy(pred) * factors).reshape(-1, 4)
             losses[f'loss_{name}_iou'] = self.loss_iou(
-                pred_pixels, targets[f'{key}_pixels'], box_weights,
-                avg_factor=num_total_pos)
+                pred_pixels, targets[f'{key}_pixels'], box_weights, avg_factor=num_total_pos)
         return losses
 
     # ------------------------------------------------------------------ predict
-    def predict_by_feat(self, human_boxes: Tensor, object_boxes: Tensor,
-                        object_logits: Tensor, action_logits: Tensor,
+    def predict_by_feat(self,
+                        human_boxes: Tensor,
+                        object_boxes: Tensor,
+                        object_logits: Tensor,
+                        action_logits: Tensor,
                         batch_img_metas: Sequence[dict],
                         rescale: bool = True) -> List[InstanceData]:
         """Top-K (pair query × action) triplets per image.
@@ -335,10 +343,8 @@ class IIMHead(BaseModule):
             query = torch.div(index, num_actions, rounding_mode='floor')
             results.append(
                 InstanceData(
-                    subject_bboxes=self._to_pixels(human_boxes[img_id][query], meta,
-                                                   rescale),
-                    object_bboxes=self._to_pixels(object_boxes[img_id][query], meta,
-                                                  rescale),
+                    subject_bboxes=self._to_pixels(human_boxes[img_id][query], meta, rescale),
+                    object_bboxes=self._to_pixels(object_boxes[img_id][query], meta, rescale),
                     object_labels=obj_labels[img_id][query].long(),
                     action_labels=(index % num_actions).long(),
                     scores=scores))
@@ -348,8 +354,8 @@ class IIMHead(BaseModule):
     def _to_pixels(boxes: Tensor, meta: dict, rescale: bool) -> Tensor:
         """Normalised cxcywh → x1y1x2y2 in input pixels, or original pixels if rescale."""
         img_h, img_w = meta['img_shape'][:2]
-        boxes = bbox_cxcywh_to_xyxy(boxes.float()) * boxes.new_tensor(
-            [img_w, img_h, img_w, img_h], dtype=torch.float32)
+        boxes = bbox_cxcywh_to_xyxy(boxes.float()) * boxes.new_tensor([img_w, img_h, img_w, img_h],
+                                                                      dtype=torch.float32)
         boxes[:, 0::2] = boxes[:, 0::2].clamp(0, img_w)
         boxes[:, 1::2] = boxes[:, 1::2].clamp(0, img_h)
         if rescale:

@@ -12,8 +12,7 @@ from .pgcs import stack_contact_maps
 
 
 def contact_enclosing_boxes(label_map: Tensor,
-                            valid_size: Optional[Tensor] = None
-                            ) -> Tuple[Tensor, Tensor]:
+                            valid_size: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
     """Enclosing box of the contact pixels (label not 0 and not 255) of each map.
 
     Args:
@@ -63,8 +62,11 @@ class MaskGuidedRoIFeature(BaseModule):
         init_cfg (dict | list[dict], optional): mmengine init config.
     """
 
-    def __init__(self, in_channels: int, out_channels: int = 10,
-                 train_mask: str = 'pred', init_cfg=None):
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int = 10,
+                 train_mask: str = 'pred',
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if train_mask not in ('gt', 'pred'):
             raise ValueError("MaskGuidedRoIFeature: train_mask must be 'gt' or 'pred', "
@@ -92,7 +94,10 @@ class MaskGuidedRoIFeature(BaseModule):
         boxes = torch.where(found[:, None], boxes, whole)
         return box_cell_mask(boxes.float(), feat_size, input_size)
 
-    def forward(self, feat: Tensor, seg_logits: Tensor, img_sizes: Tensor,
+    def forward(self,
+                feat: Tensor,
+                seg_logits: Tensor,
+                img_sizes: Tensor,
                 batch_data_samples: Optional[Sequence] = None) -> Tensor:
         """F_M of each image.
 

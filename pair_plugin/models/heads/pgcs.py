@@ -17,8 +17,7 @@ def upsample_2x() -> nn.Module:
     return nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)
 
 
-def stack_contact_maps(batch_data_samples: Sequence,
-                       input_size: Tuple[int, int]) -> Tensor:
+def stack_contact_maps(batch_data_samples: Sequence, input_size: Tuple[int, int]) -> Tensor:
     """The padded ground-truth contact maps of a batch; unannotated images all 255.
 
     Args:
@@ -40,8 +39,12 @@ def stack_contact_maps(batch_data_samples: Sequence,
                     '(DetDataPreprocessor with pad_seg=True, seg_pad_value=255)')
             maps.append(seg.reshape(input_size).long())
         else:
-            maps.append(torch.full(input_size, IGNORE_INDEX, dtype=torch.long,
-                                   device=sample.gt_instances.labels.device))
+            maps.append(
+                torch.full(
+                    input_size,
+                    IGNORE_INDEX,
+                    dtype=torch.long,
+                    device=sample.gt_instances.labels.device))
     return torch.stack(maps)
 
 
@@ -84,13 +87,15 @@ class PGCS(BaseModule):
                  num_parts: int = NUM_PARTS,
                  kernel_size: int = 3,
                  roi_enhancer: Optional[dict] = dict(type='HORoIEnhancer'),
-                 body_attention: Optional[dict] = dict(
-                     type='BodyAttention', hidden_channels=64),
+                 body_attention: Optional[dict] = dict(type='BodyAttention', hidden_channels=64),
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='ReLU'),
                  loss: dict = dict(
-                     type='CrossEntropyLoss', use_sigmoid=False,
-                     ignore_index=IGNORE_INDEX, avg_non_ignore=True, loss_weight=1.0),
+                     type='CrossEntropyLoss',
+                     use_sigmoid=False,
+                     ignore_index=IGNORE_INDEX,
+                     avg_non_ignore=True,
+                     loss_weight=1.0),
                  background_prior: Optional[float] = None,
                  init_cfg=dict(type='Kaiming', layer='Conv2d', nonlinearity='relu')):
         super().__init__(init_cfg=init_cfg)
@@ -108,8 +113,13 @@ class PGCS(BaseModule):
         for width in channels:
             stages.append(
                 nn.Sequential(
-                    ConvModule(prev, width, kernel_size, padding=kernel_size // 2,
-                               norm_cfg=norm_cfg, act_cfg=act_cfg), upsample_2x()))
+                    ConvModule(
+                        prev,
+                        width,
+                        kernel_size,
+                        padding=kernel_size // 2,
+                        norm_cfg=norm_cfg,
+                        act_cfg=act_cfg), upsample_2x()))
             prev = width
         self.decoder = nn.Sequential(*stages)
         self.body_attention = MODELS.build(
@@ -128,8 +138,8 @@ class PGCS(BaseModule):
         first_call = not self.is_init
         super().init_weights()
         if first_call and self.background_prior is not None:
-            prior = torch.full((self.num_classes, ), (1 - self.background_prior) /
-                               (self.num_classes - 1))
+            prior = torch.full((self.num_classes, ),
+                               (1 - self.background_prior) / (self.num_classes - 1))
             prior[0] = self.background_prior
             with torch.no_grad():
                 self.conv_seg.bias.copy_(prior.log())
@@ -184,7 +194,8 @@ class PGCS(BaseModule):
         return self.loss_seg(seg_logits, gt_seg, ignore_index=IGNORE_INDEX)
 
     @staticmethod
-    def predict_by_feat(seg_logits: Tensor, batch_img_metas: Sequence[dict],
+    def predict_by_feat(seg_logits: Tensor,
+                        batch_img_metas: Sequence[dict],
                         rescale: bool = True) -> list:
         """The contact map of each image: S cropped to the image, resized, argmax.
 
@@ -203,7 +214,7 @@ class PGCS(BaseModule):
             img_h, img_w = meta['img_shape'][:2]
             logits = seg_logits[img_id:img_id + 1, :, :img_h, :img_w].float()
             if rescale and tuple(meta['ori_shape'][:2]) != (img_h, img_w):
-                logits = F.interpolate(logits, size=meta['ori_shape'][:2],
-                                       mode='bilinear', align_corners=False)
+                logits = F.interpolate(
+                    logits, size=meta['ori_shape'][:2], mode='bilinear', align_corners=False)
             results.append(PixelData(sem_seg=logits.argmax(dim=1)))
         return results

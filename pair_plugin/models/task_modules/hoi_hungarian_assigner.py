@@ -34,8 +34,7 @@ class HOIHungarianAssigner(HungarianAssigner):
         match_costs (list[dict] | dict): configs of the match costs (TASK_UTILS).
     """
 
-    def __init__(self, match_costs: Union[List[Union[dict, ConfigDict]], dict,
-                                          ConfigDict]) -> None:
+    def __init__(self, match_costs: Union[List[Union[dict, ConfigDict]], dict, ConfigDict]) -> None:
         if isinstance(match_costs, dict):
             match_costs = [match_costs]
         if len(match_costs) == 0:
@@ -43,8 +42,7 @@ class HOIHungarianAssigner(HungarianAssigner):
         # built from pair_plugin's registry, a child of mmdet's: both scopes resolve
         self.match_costs = [TASK_UTILS.build(cost) for cost in match_costs]
 
-    def cost_matrix(self, pred_instances: InstanceData,
-                    gt_instances: InstanceData) -> Tensor:
+    def cost_matrix(self, pred_instances: InstanceData, gt_instances: InstanceData) -> Tensor:
         """Sum of the match costs.
 
         Args:
@@ -54,13 +52,15 @@ class HOIHungarianAssigner(HungarianAssigner):
         Returns:
             Tensor: (n, m) total cost.
         """
-        costs = [cost(pred_instances=pred_instances, gt_instances=gt_instances)
-                 for cost in self.match_costs]
+        costs = [
+            cost(pred_instances=pred_instances, gt_instances=gt_instances)
+            for cost in self.match_costs
+        ]
         return torch.stack(costs).sum(0)
 
     @staticmethod
-    def pack_gt_instances(batch_gt_instances: Sequence[InstanceData]
-                          ) -> Tuple[InstanceData, List[int]]:
+    def pack_gt_instances(
+            batch_gt_instances: Sequence[InstanceData]) -> Tuple[InstanceData, List[int]]:
         """The ``gt_instances`` and ``gt_sizes`` of :meth:`match_batch`.
 
         Args:
@@ -74,8 +74,8 @@ class HOIHungarianAssigner(HungarianAssigner):
         nonempty = [gt for gt in batch_gt_instances if len(gt) > 0]
         return (InstanceData.cat(nonempty) if nonempty else InstanceData()), sizes
 
-    def match_batch(self, pred_instances: InstanceData, gt_instances: InstanceData,
-                    num_imgs: int, gt_sizes: Sequence[int]) -> Tuple[Tensor, Tensor]:
+    def match_batch(self, pred_instances: InstanceData, gt_instances: InstanceData, num_imgs: int,
+                    gt_sizes: Sequence[int]) -> Tuple[Tensor, Tensor]:
         """Match every image of a batch, given as flat instance sets.
 
         One cost matrix for the whole batch, one ``linear_sum_assignment`` per image on its
@@ -99,10 +99,9 @@ class HOIHungarianAssigner(HungarianAssigner):
         device = pred_instances.scores.device
         num_preds = len(pred_instances) // max(num_imgs, 1)
         if len(gt_sizes) != num_imgs or num_preds * num_imgs != len(pred_instances):
-            raise ValueError(
-                f'HOIHungarianAssigner: {len(pred_instances)} predictions and '
-                f'{len(gt_sizes)} ground-truth sizes for {num_imgs} images (expected '
-                'the same number of predictions per image and one size per image)')
+            raise ValueError(f'HOIHungarianAssigner: {len(pred_instances)} predictions and '
+                             f'{len(gt_sizes)} ground-truth sizes for {num_imgs} images (expected '
+                             'the same number of predictions per image and one size per image)')
         pred_inds, gt_inds = [], []
         if sum(gt_sizes) > 0:
             cost = self.cost_matrix(pred_instances, gt_instances)
@@ -110,8 +109,7 @@ class HOIHungarianAssigner(HungarianAssigner):
             start = 0
             for img_id, size in enumerate(gt_sizes):
                 if size > 0:
-                    rows, cols = linear_sum_assignment(
-                        cost[img_id, :, start:start + size])
+                    rows, cols = linear_sum_assignment(cost[img_id, :, start:start + size])
                     pred_inds.append(rows + img_id * num_preds)
                     gt_inds.append(cols + start)
                     start += size

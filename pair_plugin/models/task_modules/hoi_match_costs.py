@@ -1,6 +1,6 @@
 """Match costs between predicted and ground-truth (human, object) pairs (Eq. 16-17).
 
-They are mmdet ``BaseMatchCost``\ s (``__call__(pred_instances, gt_instances, img_meta) ->
+They are mmdet ``BaseMatchCost`` subclasses (``__call__(pred_instances, gt_instances, img_meta) ->
 (num_preds, num_gts)``), so that :class:`HOIHungarianAssigner`, a child of
 mmdet's ``HungarianAssigner``, stacks and sums them with mmdet's own costs. The object-class
 cost is mmdet's ``ClassificationCost`` itself (``scores`` = object logits, ``labels`` =
@@ -57,8 +57,7 @@ class HOIActionCost(BaseMatchCost):
         prob = pred_instances.action_scores.sigmoid()
         target = gt_instances.actions.to(prob.dtype).t()  # (A, m)
         pos = prob.matmul(target) / (target.sum(0, keepdim=True) + self.eps)
-        neg = (1 - prob).matmul(1 - target) / (
-            (1 - target).sum(0, keepdim=True) + self.eps)
+        neg = (1 - prob).matmul(1 - target) / ((1 - target).sum(0, keepdim=True) + self.eps)
         return -(pos + neg) / 2 * self.weight
 
 
@@ -69,7 +68,6 @@ class PairBBoxL1Cost(BaseMatchCost):
     Args:
         weight (float): weight of the cost. Defaults to 1.
     """
-
 
     def __call__(self,
                  pred_instances: InstanceData,
@@ -86,10 +84,8 @@ class PairBBoxL1Cost(BaseMatchCost):
         Returns:
             Tensor: (n, m) cost matrix.
         """
-        human = torch.cdist(
-            pred_instances.human_bboxes, gt_instances.human_bboxes, p=1)
-        obj = torch.cdist(
-            pred_instances.object_bboxes, gt_instances.object_bboxes, p=1)
+        human = torch.cdist(pred_instances.human_bboxes, gt_instances.human_bboxes, p=1)
+        obj = torch.cdist(pred_instances.object_bboxes, gt_instances.object_bboxes, p=1)
         return torch.maximum(human, obj) * self.weight
 
 
