@@ -1,5 +1,5 @@
 # The small PaIR-Net on the synthetic set for 40 epochs instead of 26: the same recipe given
-# more time (docs/benchmarks.md).
+# more time.
 #   python tools/benchmarks/train_synthetic.py configs/pairnet_r18_synthetic_40e.py
 _base_ = ['./pairnet_r18_synthetic.py']
 

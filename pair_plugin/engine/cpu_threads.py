@@ -11,9 +11,9 @@ def set_cpu_threads(device_is_cpu: bool) -> Optional[int]:
 
     torch uses every core by default. Its threads meet at a barrier after each operation,
     so one thread that another process has pushed off its core stalls all of them: on a
-    2-core machine with a second busy process, two threads were several times slower
-    than one (docs/get_started.md, "Threads"), and one thread beside an idle core costs
-    far less than that. The tests and the main job use one thread for the same reason.
+    2-core machine with a second busy process, two threads were about twice as slow
+    as one (docs/get_started.md, "Threads"), and one thread beside an idle core costs
+    less than that. The tests and the main job use one thread for the same reason.
 
     Args:
         device_is_cpu (bool): whether the model runs on the CPU; on an accelerator

@@ -17,9 +17,8 @@ and writes into the work dir:
 - ``curves.png`` (or ``--plot``): losses and metrics, drawn by
   ``tools/analysis/plot_curves.py``;
 
-and prints the table. The numbers of docs/benchmarks.md ("Learning on the synthetic set")
-come from this script. It is a benchmark, not a test: a run takes the config's whole
-schedule.
+and prints the table. It is a benchmark, not a test: a run takes the config's whole
+schedule. The main job (``tools/main_job.sh``) trains the same config through ``mim``.
 """
 import argparse
 import csv

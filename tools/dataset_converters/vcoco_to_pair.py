@@ -11,55 +11,14 @@ validated and copied to <out-dir>/masks/<split>/. Prints what was merged, clippe
 skipped, then checks the result; exits 1 if the result has problems.
 Rules: docs/dataset.md, "Converting HICO-DET, V-COCO and HOT".
 """
-import argparse
 import sys
 
-from pair_plugin.datasets.converters import convert_vcoco, format_report
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--qpic-json', required=True, help='the QPIC/CDN annotation file')
-    parser.add_argument(
-        '--img-dir', required=True, help='the folder its file_names are relative to')
-    parser.add_argument('--out-dir', required=True, help='the PaIR data root')
-    parser.add_argument(
-        '--split', required=True, help='split name: writes <out-dir>/annotations/<split>.json')
-    parser.add_argument(
-        '--hot-mask-dir',
-        default=None,
-        help="HOT's annotations folder (part-label PNGs), joined "
-        'by file name')
-    place = parser.add_mutually_exclusive_group()
-    place.add_argument(
-        '--copy-images',
-        dest='images',
-        action='store_const',
-        const='copy',
-        default='in_place',
-        help='copy the images to <out-dir>/images/<split>/')
-    place.add_argument(
-        '--link-images',
-        dest='images',
-        action='store_const',
-        const='link',
-        help='symlink them there instead')
-    parser.add_argument('--quiet', action='store_true', help='no progress display')
-    return parser.parse_args(argv)
+from pair_plugin.datasets.converters import convert_vcoco
+from pair_plugin.datasets.converters.command_line import run_converter
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    report = convert_vcoco(
-        args.qpic_json,
-        args.img_dir,
-        args.out_dir,
-        args.split,
-        hot_mask_dir=args.hot_mask_dir,
-        progress=not args.quiet,
-        images=args.images)
-    print(format_report(report))
-    return 1 if report['problems'] else 0
+    return run_converter(convert_vcoco, __doc__.split('\n')[0], argv)
 
 
 if __name__ == '__main__':
