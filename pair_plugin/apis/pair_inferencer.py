@@ -3,6 +3,7 @@ import copy
 import math
 import os
 import os.path as osp
+from collections import Counter
 from functools import partial
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -51,7 +52,7 @@ class PaIRInferencer(BaseInferencer):
     outputs agree to the graph's float rounding.
 
     A call returns ``{'predictions': [...], 'visualization': [...]}``: per image, the entry
-    of the predictions file of ``docs/dataset.md`` (``file_name``; ``hois``: the top-K
+    of the predictions file of ``docs/metrics.md`` (``file_name``; ``hois``: the top-K
     ``subject_bbox``, ``object_bbox`` (x1y1x2y2, original pixels), ``object_id``,
     ``action_id``, ``score``; ``contact_mask``: the mask's path relative to ``out_dir``
     when predictions are saved, else the (H, W) uint8 part map itself; ``part_scores``: 17
@@ -280,8 +281,8 @@ class PaIRInferencer(BaseInferencer):
         items = self._inputs_to_list(inputs)
         save_pred = bool(out_dir) and not no_save_pred
         if save_pred:
-            names = [item['file_name'] for item in items]
-            repeated = sorted({n for n in names if names.count(n) > 1})
+            counts = Counter(item['file_name'] for item in items)
+            repeated = sorted(name for name, count in counts.items() if count > 1)
             if repeated:
                 raise ValueError(f'the inputs name {repeated} more than once: the '
                                  'predictions file needs unique file names')

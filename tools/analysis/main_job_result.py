@@ -12,13 +12,13 @@ import json
 
 #: (key in the metrics file, name, mean, min, max) on the test split, seeds 0-5
 DOCUMENTED = [
-    ('hoi/mAP', 'HOI mAP', None, None, None),
-    ('contact/C-Acc', 'C-Acc', None, None, None),
-    ('contact/SC-Acc', 'SC-Acc', None, None, None),
-    ('contact/mIoU', 'mIoU', None, None, None),
+    ('hoi/mAP', 'HOI mAP', 23.5, 17.8, 25.9),
+    ('contact/C-Acc', 'C-Acc', 63.7, 60.3, 69.6),
+    ('contact/SC-Acc', 'SC-Acc', 50.6, 47.5, 56.6),
+    ('contact/mIoU', 'mIoU', 25.5, 23.5, 28.4),
 ]
-#: minutes of the whole main job (data already generated), mean, min, max
-DOCUMENTED_MINUTES = (None, None, None)
+#: minutes of the whole main job (generating the data included where it ran), mean, min, max
+DOCUMENTED_MINUTES = (39.1, 35.8, 45.3)
 NUM_SEEDS = 6
 
 
