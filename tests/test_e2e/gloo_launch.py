@@ -8,7 +8,8 @@ mmengine's ``init_dist`` selects a CUDA device first, which fails without one, a
 Runner wraps the model in DDP with ``device_ids=[LOCAL_RANK]``, which DDP refuses for a
 module on the CPU. The Runner skips ``init_dist`` when a process group exists, so this
 starts a gloo group itself, then runs the tool with ``--launcher pytorch`` and DDP told to
-keep the model on the CPU (``model_wrapper_cfg.device_ids=None``).
+keep the model on the CPU (``model_wrapper_cfg.device_ids=None``), and destroys the group
+when the tool returns.
 """
 import runpy
 import sys
@@ -27,7 +28,13 @@ def main():
         tool, *tool_args, '--launcher', 'pytorch', '--cfg-options',
         'model_wrapper_cfg.device_ids=None', 'env_cfg.dist_cfg.backend=gloo'
     ]
-    runpy.run_path(tool, run_name='__main__')
+    try:
+        runpy.run_path(tool, run_name='__main__')
+    finally:
+        # without it, gloo's worker threads can outlive the interpreter's teardown and
+        # abort the process ('terminate called without an active exception', exit -6)
+        # after the tool has finished
+        torch_dist.destroy_process_group()
 
 
 if __name__ == '__main__':
