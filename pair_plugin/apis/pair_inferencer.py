@@ -34,6 +34,23 @@ PREDICTIONS_FILE = 'predictions.json'
 VIS_DIR = 'vis'
 
 InputType = Union[str, Path, np.ndarray, dict]
+
+
+def list_image_files(folder: str) -> List[str]:
+    """The names of the image files in ``folder`` (not recursive), sorted.
+
+    Raises:
+        FileNotFoundError: the folder holds no file with an image extension.
+    """
+    names = sorted(
+        name for name in os.listdir(folder)
+        if osp.splitext(name)[1].lower() in IMAGE_EXTENSIONS and osp.isfile(osp.join(folder, name)))
+    if not names:
+        raise FileNotFoundError(f'{folder}: no image files '
+                                f'({", ".join(IMAGE_EXTENSIONS)}) in this folder')
+    return names
+
+
 InputsType = Union[InputType, Sequence[InputType]]
 
 
@@ -195,14 +212,10 @@ class PaIRInferencer(BaseInferencer):
         """
         if isinstance(inputs, (str, Path)) and osp.isdir(str(inputs)):
             folder = str(inputs)
-            names = sorted(
-                name for name in os.listdir(folder)
-                if osp.splitext(name)[1].lower() in IMAGE_EXTENSIONS
-                and osp.isfile(osp.join(folder, name)))
-            if not names:
-                raise FileNotFoundError(f'{folder}: no image files '
-                                        f'({", ".join(IMAGE_EXTENSIONS)}) in this folder')
-            return [dict(img_path=osp.join(folder, name), file_name=name) for name in names]
+            return [
+                dict(img_path=osp.join(folder, name), file_name=name)
+                for name in list_image_files(folder)
+            ]
         if not isinstance(inputs, (list, tuple)):
             inputs = [inputs]
         items = []

@@ -39,10 +39,10 @@ import time
 import cv2
 import mmcv
 import numpy as np
-from mmengine.config import DictAction
 
-from pair_plugin.apis import PaIRInferencer, load_image
-from pair_plugin.apis.pair_inferencer import BACKENDS, IMAGE_EXTENSIONS
+from pair_plugin.apis import load_image
+from pair_plugin.apis.demo_command_line import add_model_arguments, build_inferencer
+from pair_plugin.apis.pair_inferencer import list_image_files
 from pair_plugin.progress import ProgressDisplay
 from pair_plugin.structures import PaIRFormatError, with_object_alias
 
@@ -52,42 +52,11 @@ def parse_args():
         description='Run PaIR-Net on images: a PNG of the predictions and a JSON of '
         'the triplets per image')
     parser.add_argument('inputs', nargs='+', help='image files and/or folders of images')
-    parser.add_argument('config', help='the model config file')
-    parser.add_argument(
-        'checkpoint',
-        help='the checkpoint (.pth), or with --backend the exported '
-        'graph (.onnx, .xml)')
-    parser.add_argument(
-        '--backend', choices=BACKENDS, default='pytorch', help='what runs the model')
+    add_model_arguments(parser, 'images', max_draw_size=2048)
     parser.add_argument(
         '--out-dir', default='outputs/demo', help='where the pictures and JSON files go')
-    parser.add_argument('--device', default='cpu', help="e.g. 'cpu', 'cuda:0'")
-    parser.add_argument('--batch-size', type=int, default=1, help='images per forward pass')
-    parser.add_argument(
-        '--num-threads',
-        type=int,
-        default=None,
-        help='threads of the onnxruntime / openvino backend')
-    parser.add_argument(
-        '--score-thr',
-        type=float,
-        default=0.3,
-        help='draw and list the triplets scoring above this')
-    parser.add_argument(
-        '--max-draw-size',
-        type=int,
-        default=2048,
-        help='draw pictures of larger images scaled down to this '
-        'longer side (0: full size)')
-    parser.add_argument('--alpha', type=float, default=0.6, help='opacity of the contact colours')
     parser.add_argument(
         '--skip-unreadable', action='store_true', help='report unreadable images and go on')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, xxx=yyy (e.g. the test resize: '
-        'test_dataloader.dataset.pipeline.1.scale="(640,640)")')
     return parser.parse_args()
 
 
@@ -96,15 +65,7 @@ def collect_images(inputs):
     files = []
     for item in inputs:
         if osp.isdir(item):
-            found = sorted(
-                osp.join(item, name) for name in os.listdir(item)
-                if osp.splitext(name)[1].lower() in IMAGE_EXTENSIONS
-                and osp.isfile(osp.join(item, name)))
-            if not found:
-                raise FileNotFoundError(
-                    f'{item}: no image files ({", ".join(IMAGE_EXTENSIONS)}) in '
-                    f'this folder')
-            files.extend(found)
+            files.extend(osp.join(item, name) for name in list_image_files(item))
         elif osp.isfile(item):
             files.append(item)
         else:
@@ -173,15 +134,7 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
 
     start = time.perf_counter()
-    inferencer = PaIRInferencer(
-        args.config,
-        args.checkpoint,
-        device=args.device,
-        backend=args.backend,
-        num_threads=args.num_threads,
-        cfg_options=args.cfg_options,
-        show_progress=False,
-        visualizer=dict(alpha=args.alpha, max_draw_size=args.max_draw_size or None))
+    inferencer = build_inferencer(args)
     load_s = time.perf_counter() - start
     dataset_meta = inferencer.model.dataset_meta
 

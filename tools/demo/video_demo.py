@@ -22,10 +22,8 @@ import time
 
 import cv2
 import mmcv
-from mmengine.config import DictAction
 
-from pair_plugin.apis import PaIRInferencer
-from pair_plugin.apis.pair_inferencer import BACKENDS
+from pair_plugin.apis.demo_command_line import add_model_arguments, build_inferencer
 from pair_plugin.progress import ProgressDisplay
 from pair_plugin.structures import PaIRFormatError
 
@@ -37,37 +35,10 @@ def parse_args():
     parser = argparse.ArgumentParser(
         description='Run PaIR-Net on a video and write the drawn predictions as a video')
     parser.add_argument('video', help='the input video file')
-    parser.add_argument('config', help='the model config file')
-    parser.add_argument(
-        'checkpoint',
-        help='the checkpoint (.pth), or with --backend the exported '
-        'graph (.onnx, .xml)')
+    add_model_arguments(parser, 'frames', max_draw_size=1280)
     parser.add_argument(
         '--out', default='outputs/video_demo.mp4', help=f'the output video ({", ".join(FOURCC)})')
-    parser.add_argument('--backend', choices=BACKENDS, default='pytorch')
-    parser.add_argument('--device', default='cpu', help="e.g. 'cpu', 'cuda:0'")
-    parser.add_argument('--batch-size', type=int, default=1, help='frames per forward pass')
-    parser.add_argument(
-        '--num-threads',
-        type=int,
-        default=None,
-        help='threads of the onnxruntime / openvino backend')
-    parser.add_argument(
-        '--score-thr', type=float, default=0.3, help='draw the triplets scoring above this')
-    parser.add_argument(
-        '--max-draw-size',
-        type=int,
-        default=1280,
-        help='draw larger frames scaled down to this longer side '
-        '(0: full size)')
-    parser.add_argument('--alpha', type=float, default=0.6, help='opacity of the contact colours')
     parser.add_argument('--max-frames', type=int, default=None, help='stop after this many frames')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, xxx=yyy (e.g. the test resize: '
-        'test_dataloader.dataset.pipeline.1.scale="(640,640)")')
     return parser.parse_args()
 
 
@@ -104,15 +75,7 @@ def main():
         raise SystemExit(f'--out {args.out}: write a {" or ".join(FOURCC)} file')
     video = open_video(args.video)
     start = time.perf_counter()
-    inferencer = PaIRInferencer(
-        args.config,
-        args.checkpoint,
-        device=args.device,
-        backend=args.backend,
-        num_threads=args.num_threads,
-        cfg_options=args.cfg_options,
-        show_progress=False,
-        visualizer=dict(alpha=args.alpha, max_draw_size=args.max_draw_size or None))
+    inferencer = build_inferencer(args)
     load_s = time.perf_counter() - start
 
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
