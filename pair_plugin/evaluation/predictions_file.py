@@ -11,7 +11,14 @@ Format (``docs/metrics.md``)::
 ``file_name`` is the image's ``file_name`` in the annotation file; boxes are absolute
 pixels of the original image; ``contact_mask`` is a single-channel 8-bit PNG (mode ``L``
 or ``P``) of part ids 0..17 at the original image size, its path relative to the
-directory of the predictions file (any other value is a prediction of no contact).
+directory of the predictions file (any other value is a prediction of no contact). A
+``contact_mask`` that leaves that directory (``../x.png``, an absolute path, a symlink
+to a file outside it) is refused: a predictions file from elsewhere cannot make the
+reader open files of its choosing.
+
+The writers replace a file only once its new content is complete (a temporary file in
+the same directory, renamed over it), so a killed process leaves the old file or the
+new one, never a cut one.
 
 Every problem raises :class:`pair_plugin.structures.PaIRFormatError` naming the file, the
 entry's ``file_name`` and the field; the fields are checked with the annotation file's
@@ -21,7 +28,8 @@ import json
 import os
 import os.path as osp
 import posixpath
-from typing import List, Optional, Sequence, Tuple
+import uuid
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -49,6 +57,31 @@ def prediction_mask_path(file_name: str, masks_dir: str = DEFAULT_MASKS_DIR) -> 
     return posixpath.join(masks_dir, stem + '.png')
 
 
+def replace_atomically(path: str, write: Callable[[str], None], sync: bool = False) -> None:
+    """Write ``path`` through a temporary file in its directory, renamed over it when
+    complete: a reader never sees a cut file, a killed writer leaves the old one.
+
+    Args:
+        path (str): the file to write (its directory is created).
+        write (callable): ``write(tmp_path)`` writes the whole content to ``tmp_path``.
+        sync (bool): flush the content to the disk (fsync) before the rename.
+    """
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    # not mkstemp: its file is private (0600); this one gets the umask's permissions
+    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp')
+    try:
+        write(tmp)
+        if sync:
+            with open(tmp, 'rb+') as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
 def write_prediction_mask(path: str, mask: np.ndarray) -> None:
     """Write a (H, W) contact map (values 0..17 or 255) as a mode-``L`` PNG."""
     mask = np.asarray(mask)
@@ -60,8 +93,8 @@ def write_prediction_mask(path: str, mask: np.ndarray) -> None:
     if bad.any():
         raise ValueError(f'{path}: contact mask values must be 0..{NUM_PARTS} or '
                          f'{IGNORE_INDEX}, got {np.unique(mask[bad])[:5].tolist()}')
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    Image.fromarray(mask.astype(np.uint8)).save(path)
+    image = Image.fromarray(mask.astype(np.uint8))
+    replace_atomically(path, lambda tmp: image.save(tmp, format='PNG'))
 
 
 def read_prediction_mask(path: str,
@@ -144,7 +177,8 @@ def read_predictions_file(pred_file: str,
             check.unique(entry['file_name'], f'{where}.file_name', 'file_name', seen, where)
         mask = entry.get('contact_mask') if isinstance(entry, dict) else None
         part_scores = entry.get('part_scores') if isinstance(entry, dict) else None
-        check.path_or_null(mask, f'{where}.contact_mask')
+        if check.path_or_null(mask, f'{where}.contact_mask') and mask is not None:
+            _check_mask_inside(check, root, mask, f'{where}.contact_mask')
         if part_scores is not None:
             check.numbers(part_scores, f'{where}.part_scores', NUM_PARTS)
         check.raise_first()
@@ -155,6 +189,24 @@ def read_predictions_file(pred_file: str,
                 contact_mask=None if mask is None else osp.normpath(osp.join(root, mask)),
                 part_scores=(None if part_scores is None else np.asarray(part_scores, np.float64))))
     return records
+
+
+def _check_mask_inside(check: FieldChecker, root: str, mask: str, field: str) -> bool:
+    """A ``contact_mask`` path that stays inside ``root``, the predictions file's
+    directory, symlinks resolved."""
+    if osp.isabs(mask) or posixpath.isabs(mask.replace('\\', '/')):
+        return check.error(
+            field, f'absolute path {mask!r}: give the mask\'s path relative to '
+            f'the predictions file\'s folder {root}')
+    path = osp.normpath(osp.join(root, mask))
+    if osp.commonpath([path, root]) != root:
+        return check.error(field, f'{mask!r} leaves the predictions file\'s folder {root}')
+    real, real_root = osp.realpath(path), osp.realpath(root)
+    if osp.commonpath([real, real_root]) != real_root:
+        return check.error(
+            field, f'{mask!r} is (or lies under) a symlink to {real}, outside the predictions '
+            f'file\'s folder {root}')
+    return True
 
 
 def prediction_entry(record: dict) -> dict:
@@ -212,6 +264,9 @@ def write_predictions_file(pred_file: str, records: Sequence[dict]) -> None:
                              'file names must be unique')
         seen.add(record['file_name'])
         entries.append(prediction_entry(record))
-    os.makedirs(osp.dirname(osp.abspath(pred_file)), exist_ok=True)
-    with open(pred_file, 'w', encoding='utf-8') as f:
-        json.dump(entries, f)
+
+    def write(tmp: str) -> None:
+        with open(tmp, 'w', encoding='utf-8') as f:
+            json.dump(entries, f)
+
+    replace_atomically(pred_file, write, sync=True)

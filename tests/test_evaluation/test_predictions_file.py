@@ -1,6 +1,7 @@
 """The predictions file: round trip, DumpPaIRPredictions, and a clear error for each
 kind of bad input."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -255,3 +256,83 @@ def test_a_bad_box_reads_the_same_in_both_files(tmp_path):
         read_predictions_file(path)
     assert problem.message == error.value.message == 'x2 (9) < x1 (10)'
     assert problem.image['file_name'] == error.value.image['file_name'] == 'a.jpg'
+
+
+@pytest.mark.parametrize('mask, message', [
+    ('../x.png', "'../x.png' leaves the predictions file's folder"),
+    ('pred_masks/../../x.png', "leaves the predictions file's folder"),
+    ('/abs/x.png', "absolute path '/abs/x.png'"),
+])
+def test_a_mask_path_outside_the_file_folder_is_refused(tmp_path, mask, message):
+    path = write_entries(tmp_path, [{
+        'file_name': 'images/7.jpg',
+        'hois': [],
+        'contact_mask': mask
+    }])
+    with pytest.raises(PaIRFormatError) as error:
+        read_predictions_file(path)
+    assert error.value.file == path
+    assert error.value.field == '[0].contact_mask'
+    assert error.value.image['file_name'] == 'images/7.jpg'
+    assert message in error.value.message
+
+
+def test_a_symlink_out_of_the_folder_is_refused_one_inside_is_read(tmp_path):
+    folder = tmp_path / 'preds'
+    (folder / 'pred_masks').mkdir(parents=True)
+    write_prediction_mask(str(tmp_path / 'secret.png'), np.zeros((2, 2), np.uint8))
+    write_prediction_mask(str(folder / 'pred_masks/real.png'), np.zeros((2, 2), np.uint8))
+    (folder / 'pred_masks/out.png').symlink_to(tmp_path / 'secret.png')
+    (folder / 'pred_masks/in.png').symlink_to(folder / 'pred_masks/real.png')
+    (folder / 'linked_dir').symlink_to(tmp_path)
+    for mask in ('pred_masks/out.png', 'linked_dir/secret.png'):
+        path = write_entries(folder, [{'file_name': 'a.jpg', 'hois': [], 'contact_mask': mask}])
+        with pytest.raises(
+                PaIRFormatError,
+                match=r'\[0\] \(file_name .a\.jpg.\): contact_mask: '
+                f"'{mask}' is \\(or lies under\\) a symlink to .*secret.png, outside"):
+            read_predictions_file(path)
+    path = write_entries(folder, [{
+        'file_name': 'a.jpg',
+        'hois': [],
+        'contact_mask': 'pred_masks/x/../in.png'
+    }])
+    assert read_predictions_file(path)[0]['contact_mask'] == str(folder / 'pred_masks/in.png')
+
+
+def test_writers_replace_a_file_only_when_the_new_one_is_complete(tmp_path, monkeypatch):
+    from pair_plugin.evaluation import predictions_file
+    pred_file = tmp_path / 'predictions.json'
+    write_predictions_file(str(pred_file), [])
+    old = pred_file.read_text()
+
+    def disk_full(content, f):
+        f.write('[{"file_name": "a')
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(predictions_file.json, 'dump', disk_full)
+    record = dict(
+        file_name='a.jpg',
+        pred_hois=dict(
+            subject_bboxes=np.zeros((0, 4)),
+            object_bboxes=np.zeros((0, 4)),
+            object_labels=[],
+            action_labels=[],
+            scores=[]),
+        contact_mask=None)
+    with pytest.raises(OSError, match='No space left'):
+        write_predictions_file(str(pred_file), [record])
+    assert pred_file.read_text() == old == '[]'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['predictions.json']
+    mask_file = tmp_path / 'm.png'
+    write_prediction_mask(str(mask_file), np.ones((2, 3), np.uint8))
+    assert read_prediction_mask(str(mask_file)).tolist() == [[1, 1, 1], [1, 1, 1]]
+    # the umask's permissions, as a plain open() gives (not a temporary file's 0600)
+    assert mask_file.stat().st_mode & 0o777 == pred_file.stat().st_mode & 0o777
+    assert pred_file.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
