@@ -16,7 +16,7 @@ model = dict(
     # stride 16 -> 2, S at the input size)
     backbone=dict(
         base_channels=16, num_stages=3, out_indices=(2, ), strides=(1, 2, 2), dilations=(1, 1, 1)),
-    pgcs=dict(
+    contact_head=dict(
         channels=(32, 16, 16),
         # contact is about 1 % of the pixels: background weighted 0.1 in the
         # cross-entropy, without which a model this young predicts no contact at all

@@ -46,8 +46,8 @@ def shrink_small_model(model, num_object_classes: int, num_actions: int) -> None
     model.backbone.base_channels = 16
     model.backbone.init_cfg = None
     model.cpam.hidden_channels = (32, 16)
-    model.pgcs.channels = (32, 16, 16)
-    model.pgcs.body_attention.hidden_channels = 16
+    model.contact_head.channels = (32, 16, 16)
+    model.contact_head.body_attention.hidden_channels = 16
     model.iim.num_queries = 4
     model.iim.encoder.num_layers = 1
     model.iim_head.num_object_classes = num_object_classes

@@ -2,4 +2,5 @@
 # Attention, IIM without the Mask-Guided RoI Feature.
 _base_ = ['../pairnet_r50_pair1.py']
 
-model = dict(cpam=None, pgcs=dict(roi_enhancer=None, body_attention=None), mask_guided_feature=None)
+model = dict(
+    cpam=None, contact_head=dict(roi_enhancer=None, body_attention=None), mask_guided_feature=None)

@@ -35,7 +35,8 @@ from .onnx_export import (EXPORTED_DETECTOR, INPUT_NAMES, META_CONFIG, META_DATA
 #: the quantizers, and the file each one writes
 QUANTIZERS = {'openvino': '.xml', 'onnxruntime': '.onnx'}
 #: modules of PaIRNet kept in float: the heads that give the scores, boxes and contact map
-FLOAT_MODULES = ('iim_head', 'cpam', 'pgcs.body_attention', 'pgcs.conv_seg', 'mask_guided_feature')
+FLOAT_MODULES = ('iim_head', 'cpam', 'contact_head.body_attention', 'contact_head.conv_seg',
+                 'mask_guided_feature')
 
 
 def nodes_of_modules(model, modules: Sequence[str] = FLOAT_MODULES) -> List[str]:

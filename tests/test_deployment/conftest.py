@@ -31,7 +31,7 @@ def tiny_export(tmp_path_factory):
         dict(
             meta=dict(dataset_meta=model.dataset_meta),
             state_dict=weights_to_cpu(model.state_dict())), checkpoint)
-    cfg.model.pgcs.roi_enhancer.score_thr = model.pgcs.roi_enhancer.score_thr
+    cfg.model.contact_head.roi_enhancer.score_thr = model.contact_head.roi_enhancer.score_thr
     model.cfg = cfg
     config_file = str(root / 'tiny_deploy.py')
     cfg.dump(config_file)

@@ -71,7 +71,7 @@ def captured_branches(model):
         seen['label_map'] = args[1].argmax(dim=1)
 
     hooks = [
-        model.pgcs.roi_enhancer.register_forward_pre_hook(enhancer),
+        model.contact_head.roi_enhancer.register_forward_pre_hook(enhancer),
         model.mask_guided_feature.register_forward_pre_hook(mask_feature)
     ]
     return seen, hooks
@@ -100,7 +100,7 @@ def test_padded_batch_matches_eager_with_both_branches_acting(tiny_export, deplo
         assert agree >= 0.999
 
     # the enhancer acted: Δ != 1, on the region of some pairs, not the whole image
-    enhancer = model.pgcs.roi_enhancer
+    enhancer = model.contact_head.roi_enhancer
     assert enhancer.delta.item() == 1.5
     scores, _ = model.iim_head.object_scores(eager['object_logits'][-1])
     counted = scores > enhancer.score_thr

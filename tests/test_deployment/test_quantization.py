@@ -80,7 +80,7 @@ def test_onnxruntime_int8_keeps_the_heads_in_float(tiny_export, int8_models):
         out
         for node in int8.graph.node if node.op_type == 'DequantizeLinear' for out in node.output
     }
-    heads = set(nodes_of_modules(fp32, ['iim_head', 'pgcs.conv_seg']))
+    heads = set(nodes_of_modules(fp32, ['iim_head', 'contact_head.conv_seg']))
     layers = [n for n in int8.graph.node if n.op_type in ('MatMul', 'Gemm', 'Conv')]
     head_layers = [n for n in layers if n.name in heads]
     assert len(head_layers) >= 5  # the box FFNs, the object and action classifiers, S

@@ -61,12 +61,12 @@ def make_branches_act(model) -> None:
     with torch.no_grad():
         outs = model.forward_heads(inputs, img_sizes, padded=True)
         scores, _ = model.iim_head.object_scores(outs['object_logits'][-1])
-        enhancer = model.pgcs.roi_enhancer
+        enhancer = model.contact_head.roi_enhancer
         enhancer.delta.fill_(1.5)
         enhancer.score_thr = midway(scores, 0.5)
         seg = outs['seg_logits']
         margin = seg[:, 0] - seg[:, 1:].amax(dim=1)  # < 0: contact
-        model.pgcs.conv_seg.bias[0] -= midway(margin, 0.02)
+        model.contact_head.conv_seg.bias[0] -= midway(margin, 0.02)
 
 
 def midway(values, share: float) -> float:

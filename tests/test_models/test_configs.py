@@ -29,7 +29,7 @@ def test_parameter_count_within_3_percent_of_the_paper(name):
     assert sum(parts) == counts['total']
     assert counts['iim.encoder'] == 7_890_432  # 6 DETR encoder layers, 256 ch, FFN 2048
     assert counts['iim.instance_decoder'] == counts['iim.action_decoder'] == 4_736_256
-    assert counts['pgcs.roi_enhancer'] == 1  # Δ
+    assert counts['contact_head.roi_enhancer'] == 1  # Δ
     table = count_tool.format_counts(counts, PAPER_PARAMS[name])
     assert 'total' in table and 'difference' in table
 
@@ -39,7 +39,7 @@ def test_count_params_command_line(monkeypatch, capsys):
     monkeypatch.setattr('sys.argv', ['count_params.py', config, '--expected', '55.6'])
     count_tool.main()
     out = capsys.readouterr().out
-    assert 'pgcs.decoder' in out and 'iim.encoder' in out
+    assert 'contact_head.decoder' in out and 'iim.encoder' in out
     assert '55,395,726' in out and 'paper: 55.6 M, difference -0.37 %' in out
 
 
@@ -49,7 +49,7 @@ def test_model_base_configs_follow_the_paper():
     assert cfg.iim.num_queries == 64 and cfg.iim.num_stages == 3
     assert cfg.iim.encoder.num_layers == 6
     assert cfg.mask_guided_feature.out_channels == 10
-    assert cfg.pgcs.roi_enhancer.init_delta == 1.0
+    assert cfg.contact_head.roi_enhancer.init_delta == 1.0
     assert cfg.data_preprocessor.pad_seg and cfg.data_preprocessor.seg_pad_value == 255
     assert cfg.backbone.init_cfg.checkpoint == 'torchvision://resnet50'
     costs = {c.type: c.weight for c in cfg.train_cfg.assigner.match_costs}
@@ -96,8 +96,8 @@ def test_table3_ablation_configs(row):
     model = cfg.model
     cpam, body, enhancer, mg = ABLATIONS[row]
     assert bool(model.cpam) == cpam
-    assert bool(model.pgcs.body_attention) == body
-    assert bool(model.pgcs.roi_enhancer) == enhancer
+    assert bool(model.contact_head.body_attention) == body
+    assert bool(model.contact_head.roi_enhancer) == enhancer
     assert bool(model.mask_guided_feature) == mg
     assert cfg.default_scope == 'pair_plugin'
 
@@ -161,8 +161,8 @@ def test_small_config_reads_its_features_at_stride_16():
     model = build_model(cfg.model).eval()
     inputs = torch.randn(1, 3, 224, 288)
     with torch.no_grad():
-        feat = model.extract_feat(inputs)
-        decoded = model.pgcs.decoder(feat)
+        feat = model.extract_feat(inputs)[-1]
+        decoded = model.contact_head.decoder(feat)
         outs = model.forward_heads(inputs, torch.tensor([[224, 288]]), padded=False)
     assert feat.shape == (1, 64, 14, 18)
     assert decoded.shape == (1, 16, 112, 144)

@@ -172,11 +172,11 @@ def test_pgcs_gives_s_at_the_input_size_and_its_cross_entropy():
     pgcs = _pgcs()
     feat = torch.randn(2, 16, 2, 3)  # a 64x96 input at stride 32
     region = torch.tensor([[0., 0., 96., 64.], [10., 10., 30., 30.]])
-    logits = pgcs(feat, torch.rand(2, 17), region, (64, 96))
+    logits = pgcs((feat, ), (64, 96), torch.rand(2, 17), region)
     assert logits.shape == (2, 18, 64, 96)
     seg = np.full((64, 96), 255, dtype=np.uint8)
     samples = [make_sample((64, 96), seg=seg), make_sample((64, 96), seg=seg.copy())]
-    assert pgcs.loss(logits, samples).item() == 0  # everything ignored
+    assert pgcs.loss_by_feat(logits, samples)['loss_contact_seg'].item() == 0  # all ignored
     seg0, seg1 = seg.copy(), seg.copy()
     seg0[:10, :10] = 3
     seg1[5:8] = 0
@@ -188,19 +188,27 @@ def test_pgcs_gives_s_at_the_input_size_and_its_cross_entropy():
     logits = torch.cat([logits, logits[1:]])
     gt = torch.from_numpy(np.stack([seg0, seg1, seg]).astype(np.int64))
     expected = F.cross_entropy(logits, gt, ignore_index=255)
-    assert pgcs.loss(logits, samples).item() == pytest.approx(expected.item(), rel=1e-5)
+    loss = pgcs.loss_by_feat(logits, samples)['loss_contact_seg']
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
 
 
 def test_pgcs_refuses_a_contact_map_that_was_not_padded_with_the_image():
     pgcs = _pgcs(roi_enhancer=None, body_attention=None)
     with pytest.raises(ValueError, match='pad_seg=True'):
-        pgcs.loss(torch.zeros(1, 18, 64, 96), [make_sample((60, 90))])
+        pgcs.loss_by_feat(torch.zeros(1, 18, 64, 96), [make_sample((60, 90))])
 
 
 def test_pgcs_switches():
     plain = _pgcs(channels=(8, ), roi_enhancer=None, body_attention=None)
     assert not plain.with_roi_enhancer and not plain.with_body_attention
-    assert plain(torch.randn(1, 16, 2, 2)).shape == (1, 18, 8, 8)
+    assert not plain.uses_roi_enhancer and not plain.uses_part_priors
+    assert plain((torch.randn(1, 16, 2, 2), ), (8, 8)).shape == (1, 18, 8, 8)
+    full = _pgcs()
+    assert full.uses_roi_enhancer and full.uses_part_priors
+    with pytest.raises(ValueError, match='Body Attention needs the part probabilities'):
+        full((torch.randn(1, 16, 2, 2), ), (64, 64), regions=torch.tensor([[0., 0., 64., 64.]]))
+    with pytest.raises(ValueError, match='Enhancer needs the interaction regions'):
+        full((torch.randn(1, 16, 2, 2), ), (64, 64), part_probs=torch.rand(1, 17))
     assert plain.decoder[0][0].conv.out_channels == 8
 
 

@@ -102,7 +102,7 @@ def test_predict_maps_boxes_and_masks_to_the_original_size(small_model, monkeypa
         logits[:, :, 0, 80], logits[:, :, 0, 7] = -10.0, 10.0  # query 0: class 7
         return boxes, boxes * 0.5, logits
 
-    def fake_pgcs(feat, part_probs=None, regions=None, input_size=None):
+    def fake_contact_head(feats, input_size, part_probs=None, regions=None):
         # S of the 96x96 padded input: class 5 on the left half of each image, 0 on its
         # right half, 9 in the padding (must be cropped away)
         logits = torch.zeros(2, 18, 96, 96)
@@ -114,7 +114,7 @@ def test_predict_maps_boxes_and_masks_to_the_original_size(small_model, monkeypa
         return logits
 
     monkeypatch.setattr(small_model.iim_head, 'forward_instances', fake_instances)
-    monkeypatch.setattr(small_model.pgcs, 'forward', fake_pgcs)
+    monkeypatch.setattr(small_model.contact_head, 'forward', fake_contact_head)
     with torch.no_grad():
         results = small_model.predict(data['inputs'], data['data_samples'])
     for sample, (ori_h, ori_w), scale in zip(results, [(128, 192), (48, 32)], [0.5, 2.0]):
@@ -169,7 +169,7 @@ def _spy(monkeypatch, module, name, store):
 def test_enhancer_region_from_gt_in_training_and_predictions_in_test(small_model, monkeypatch):
     inputs, samples = two_synthetic_samples()
     calls = []
-    _spy(monkeypatch, small_model.pgcs.roi_enhancer, 'forward', calls)
+    _spy(monkeypatch, small_model.contact_head.roi_enhancer, 'forward', calls)
     _losses(small_model, inputs, samples)
     region = calls[-1][0][1]
     # union of each image's ground-truth human and object boxes
@@ -177,13 +177,13 @@ def test_enhancer_region_from_gt_in_training_and_predictions_in_test(small_model
     assert tuple(calls[-1][0][2]) == (96, 128)
     # in test: no pair above the threshold -> the whole image
     small_model.eval()
-    small_model.pgcs.roi_enhancer.score_thr = 1.1
+    small_model.contact_head.roi_enhancer.score_thr = 1.1
     data = preprocess(small_model, inputs, samples, training=False)
     try:
         with torch.no_grad():
             small_model.predict(data['inputs'], data['data_samples'])
     finally:
-        small_model.pgcs.roi_enhancer.score_thr = 0.5
+        small_model.contact_head.roi_enhancer.score_thr = 0.5
     assert calls[-1][0][1].tolist() == [[0., 0., 128., 96.]] * 2
 
 
@@ -191,13 +191,13 @@ def test_switches_to_predicted_boxes_and_gt_masks(monkeypatch):
     model = build_model(
         small_model_cfg(
             **{
-                'model.pgcs.roi_enhancer.train_boxes': 'pred',
-                'model.pgcs.roi_enhancer.score_thr': 0.0,
+                'model.contact_head.roi_enhancer.train_boxes': 'pred',
+                'model.contact_head.roi_enhancer.score_thr': 0.0,
                 'model.mask_guided_feature.train_mask': 'gt'
             }).model)
     inputs, samples = two_synthetic_samples()
     enhancer_calls, region_calls = [], []
-    _spy(monkeypatch, model.pgcs.roi_enhancer, 'forward', enhancer_calls)
+    _spy(monkeypatch, model.contact_head.roi_enhancer, 'forward', enhancer_calls)
     _spy(monkeypatch, model.mask_guided_feature, 'region_mask', region_calls)
     _losses(model, inputs, samples)
     region = enhancer_calls[-1][0][1]
@@ -210,7 +210,7 @@ def test_switches_to_predicted_boxes_and_gt_masks(monkeypatch):
 def test_body_attention_runs_in_every_forward(small_model, monkeypatch):
     inputs, samples = two_synthetic_samples()
     calls = []
-    _spy(monkeypatch, small_model.pgcs.body_attention, 'forward', calls)
+    _spy(monkeypatch, small_model.contact_head.body_attention, 'forward', calls)
     _losses(small_model, inputs, samples)
     assert len(calls) == 1
     small_model.eval()
@@ -220,7 +220,7 @@ def test_body_attention_runs_in_every_forward(small_model, monkeypatch):
         small_model(data['inputs'], data['data_samples'], mode='tensor')
     assert len(calls) == 3
     feat, part_probs = calls[-1][0]
-    assert feat.shape[:2] == (2, small_model.pgcs.conv_seg.in_channels)
+    assert feat.shape[:2] == (2, small_model.contact_head.conv_seg.in_channels)
     assert part_probs.shape == (2, 17)
 
 
@@ -230,13 +230,14 @@ def test_ablation_switches_remove_modules():
         small_model_cfg(
             **{
                 'model.cpam': None,
-                'model.pgcs.roi_enhancer': None,
-                'model.pgcs.body_attention': None,
+                'model.contact_head.roi_enhancer': None,
+                'model.contact_head.body_attention': None,
                 'model.mask_guided_feature': None
             }).model)
     full = build_model(base)
     assert baseline.cpam is None and baseline.mask_guided_feature is None
-    assert not baseline.pgcs.with_roi_enhancer and not baseline.pgcs.with_body_attention
+    assert not baseline.contact_head.uses_roi_enhancer
+    assert not baseline.contact_head.uses_part_priors
     assert baseline.iim_head.action_cls.in_features == baseline.iim.embed_dims
     assert full.iim_head.action_cls.in_features == full.iim.embed_dims + 10
     inputs, samples = two_synthetic_samples()
@@ -362,3 +363,49 @@ def test_channels_last_gives_the_same_losses_gradients_and_predictions(small_mod
         # within rounding may flip (1 pixel of 12288 on an AVX-512 CPU, none on others)
         differ = (b.pred_sem_seg.sem_seg != a.pred_sem_seg.sem_seg).float().mean()
         assert differ.item() <= 1e-3
+
+
+# ------------------------------------------------------- configs and checkpoints of before
+#: the config keys and state-dict prefixes before the head interfaces, and after
+LEGACY_KEYS = {'pgcs': 'contact_head'}
+
+
+def test_a_config_with_the_old_keys_builds_the_same_model():
+    """The old config keys are merged into the new ones, with one log line; an old
+    config that overrides a key of a new base config (here the contact head's channels)
+    overrides it."""
+    new = small_model_cfg().model
+    old = copy.deepcopy(new)
+    for old_key, new_key in LEGACY_KEYS.items():
+        old[old_key] = old.pop(new_key)
+    model = build_model(old)
+    reference = build_model(new)
+    assert list(model.state_dict()) == list(reference.state_dict())
+    for (key, value), expected in zip(model.state_dict().items(), reference.state_dict().values()):
+        assert torch.equal(value, expected), key
+    mixed = copy.deepcopy(new)
+    mixed['pgcs'] = dict(channels=(16, 8, 8, 8))
+    model = build_model(mixed)
+    assert [stage[0].conv.out_channels for stage in model.contact_head.decoder] == [16, 8, 8, 8]
+
+
+def test_a_checkpoint_of_before_loads(small_model):
+    """State dicts saved before version 2 (their keys under the old prefixes) load into
+    the new model, with or without the version in their metadata."""
+    state = small_model.state_dict()
+    for with_metadata in (True, False):
+        old = type(state)()
+        for key, value in state.items():
+            for old_prefix, new_prefix in LEGACY_KEYS.items():
+                if key.startswith(new_prefix + '.'):
+                    key = old_prefix + key[len(new_prefix):]
+                    break
+            old[key] = value.clone() + 1
+        if with_metadata:
+            old._metadata = copy.deepcopy(state._metadata)
+            old._metadata[''] = dict(version=1)
+        assert any(k.startswith('pgcs.') for k in old)
+        model = build_model(small_model_cfg().model)
+        model.load_state_dict(old, strict=True)
+        for key, value in model.state_dict().items():
+            torch.testing.assert_close(value, state[key] + 1, msg=key)

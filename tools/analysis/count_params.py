@@ -19,7 +19,7 @@ PARTS = OrderedDict(
     backbone=(),
     neck=(),
     cpam=('blocks', 'fc'),
-    pgcs=('roi_enhancer', 'decoder', 'body_attention', 'conv_seg'),
+    contact_head=('roi_enhancer', 'decoder', 'body_attention', 'conv_seg'),
     iim=('input_proj', 'encoder', 'human_query_embedding', 'object_query_embedding',
          'instance_decoder', 'action_decoder', 'instance_post_norm', 'action_post_norm'),
     iim_head=('human_reg_ffn', 'human_reg', 'object_reg_ffn', 'object_reg', 'object_cls',

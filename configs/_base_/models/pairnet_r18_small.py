@@ -19,7 +19,7 @@ model = dict(
         norm_eval=False,
         init_cfg=None),
     cpam=dict(hidden_channels=(128, 64), dropout=0.0),
-    pgcs=dict(
+    contact_head=dict(
         channels=(128, 64, 32, 32), body_attention=dict(type='BodyAttention', hidden_channels=32)),
     iim=dict(
         num_queries=16,

@@ -39,10 +39,10 @@ model = dict(
         dropout=0.5,
         norm_cfg=dict(type='BN1d'),
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)),
-    # PGCS (Eq. 2-9): H-O RoI Enhancer -> 3x3 conv/BN/ReLU/2x stages
+    # the contact head, PGCS (Eq. 2-9): H-O RoI Enhancer -> 3x3 conv/BN/ReLU/2x stages
     # 2048->512->256->128->64 (stride 32 -> 2) -> Body Attention (17->64->64) -> 1x1 conv
     # -> 2x -> 18-way S at the input size; cross-entropy on S, 255 ignored
-    pgcs=dict(
+    contact_head=dict(
         type='PGCS',
         channels=(512, 256, 128, 64),
         kernel_size=3,

@@ -1,11 +1,17 @@
 """PaIR-Net (Fig. 2): backbone (+ neck) → CPAM, IIM, PGCS, Mask-Guided RoI Feature."""
+import logging
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmdet.models.detectors import BaseDetector
+from mmengine.config import ConfigDict
+from mmengine.logging import print_log
 from torch import Tensor
 
 from pair_plugin.registry import MODELS
+
+#: state-dict prefixes of checkpoints saved before the contact head interface (version 1)
+RENAMED_PREFIXES = (('pgcs.', 'contact_head.'), )
 
 
 @MODELS.register_module()
@@ -14,11 +20,13 @@ class PaIRNet(BaseDetector):
 
     As mmdet's DETR family, the detector orchestrates and its components own their
     concepts: ``cpam`` (part logits and their loss), ``iim`` (the interaction transformer),
-    ``iim_head`` (boxes, object classes, actions, their loss and the triplets), ``pgcs``
-    (the contact map S with the H-O RoI Enhancer and Body Attention, its loss) and
-    ``mask_guided_feature`` (F_M). Order of computation (:meth:`forward_heads`): F_B →
-    CPAM → IIM → boxes and object classes → PGCS (the enhancer needs the boxes, Body
-    Attention CPAM's L) → Mask-Guided RoI Feature (needs S) → actions from [D_a; F_M].
+    ``iim_head`` (boxes, object classes, actions, their loss and the triplets),
+    ``contact_head`` (a :class:`BaseContactHead`, PGCS in the paper: the contact map S from
+    the backbone's levels, with the H-O RoI Enhancer and Body Attention, its loss and
+    prediction) and ``mask_guided_feature`` (F_M). Order of computation
+    (:meth:`forward_heads`): F_B → CPAM → IIM → boxes and object classes → contact head (the
+    enhancer needs the boxes, Body Attention CPAM's L) → Mask-Guided RoI Feature (needs S) →
+    actions from [D_a; F_M].
 
     Loss (Eq. 18): ``α·L_match + β·(L_BCE + L_CE)``: every IIM term (all stages) is
     multiplied by ``match_loss_weight`` (α), the part and segmentation losses by
@@ -27,10 +35,11 @@ class PaIRNet(BaseDetector):
     Args:
         backbone (dict): any backbone of the mmdet / mmseg / mmpretrain registries
             (``type='mmpretrain.ConvNeXt'``, with ``_scope_`` for its sub-modules where
-            needed); its last output is F_B.
+            needed); its outputs are the feature levels, the last one F_B.
         neck (dict, optional): e.g. mmdet's ``ChannelMapper``; its last output is F_B.
         cpam (dict, optional): CPAM; None switches it off (Table 3's baseline).
-        pgcs (dict): PGCS.
+        contact_head (dict): the contact head (``type='PGCS'``, the paper's); it reads
+            the levels its ``in_index`` names.
         iim (dict): the IIM transformer.
         iim_head (dict): the IIM head.
         mask_guided_feature (dict, optional): Mask-Guided RoI Feature; None switches it
@@ -49,7 +58,13 @@ class PaIRNet(BaseDetector):
             ``pad_seg=True, seg_pad_value=255`` so that images and contact maps are padded
             alike.
         init_cfg (dict, optional): mmengine init config.
+        pgcs (dict, optional): ``contact_head`` under its name before the contact head
+            interface; configs that use it still load (merged into ``contact_head``).
     """
+
+    #: version 2 names the contact head ``contact_head`` (``pgcs`` before); older
+    #: checkpoints are renamed on load (:meth:`_load_from_state_dict`)
+    _version = 2
 
     #: the outputs of :meth:`forward_heads` that hold every decoder stage
     STAGE_OUTPUTS = ('human_boxes', 'object_boxes', 'object_logits', 'action_logits')
@@ -58,7 +73,7 @@ class PaIRNet(BaseDetector):
                  backbone: dict,
                  neck: Optional[dict] = None,
                  cpam: Optional[dict] = dict(type='CPAM'),
-                 pgcs: dict = dict(type='PGCS'),
+                 contact_head: Optional[dict] = None,
                  iim: dict = dict(type='IIM'),
                  iim_head: dict = dict(type='IIMHead'),
                  mask_guided_feature: Optional[dict] = dict(type='MaskGuidedRoIFeature'),
@@ -69,8 +84,10 @@ class PaIRNet(BaseDetector):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 pgcs: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        contact_head = self._legacy_contact_head(contact_head, pgcs)
         self.match_loss_weight = match_loss_weight
         self.contact_loss_weight = contact_loss_weight
         self.channels_last = channels_last
@@ -82,10 +99,11 @@ class PaIRNet(BaseDetector):
         channels = self.feat_channels
 
         self.cpam = MODELS.build(dict(cpam, in_channels=channels)) if cpam else None
-        self.pgcs = MODELS.build(dict(pgcs, in_channels=channels))
-        if self.pgcs.with_body_attention and self.cpam is None:
-            raise ValueError('PaIRNet: PGCS Body Attention needs CPAM; set '
-                             'model.pgcs.body_attention=None when model.cpam is None')
+        self.contact_head = MODELS.build(dict(contact_head, in_channels=channels))
+        if self.contact_head.uses_part_priors and self.cpam is None:
+            raise ValueError(f'PaIRNet: {type(self.contact_head).__name__} uses the part '
+                             'priors of CPAM (PGCS: Body Attention needs CPAM); set '
+                             'model.contact_head.body_attention=None when model.cpam is None')
         self.mask_guided_feature = MODELS.build(
             dict(mask_guided_feature, in_channels=channels)) \
             if mask_guided_feature else None
@@ -101,6 +119,49 @@ class PaIRNet(BaseDetector):
             iim_head['test_cfg'] = test_cfg
         self.iim_head = MODELS.build(iim_head)
 
+    @staticmethod
+    def _legacy_contact_head(contact_head: Optional[dict], pgcs: Optional[dict]) -> dict:
+        """``contact_head``, with the config key ``pgcs`` of older configs merged into it.
+
+        A config written before the contact head interface names the head ``pgcs``; it is
+        merged onto ``contact_head`` (so an old config inheriting a new base config
+        overrides the base's head), with one log line.
+        """
+        if pgcs is not None:
+            print_log(
+                'PaIRNet: the config key model.pgcs is now model.contact_head '
+                '(merged into it); rename it in the config',
+                logger='current',
+                level=logging.WARNING)
+            merged = ConfigDict(contact_head or {})
+            merged.merge(pgcs)
+            contact_head = merged.to_dict()
+        if not contact_head:
+            raise ValueError("PaIRNet: model.contact_head is missing (e.g. dict(type='PGCS', "
+                             'in_channels=2048))')
+        return contact_head
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict, *args,
+                              **kwargs) -> None:
+        """Rename the keys of checkpoints saved before version 2 (``pgcs.`` →
+        ``contact_head.``), as mmdet renames those of its older heads."""
+        version = local_metadata.get('version', None)
+        if version is None or version < self._version:
+            renamed = 0
+            for key in list(state_dict):
+                for old, new in RENAMED_PREFIXES:
+                    if key.startswith(prefix + old):
+                        state_dict[prefix + new + key[len(prefix + old):]] = state_dict.pop(key)
+                        renamed += 1
+                        break
+            if renamed:
+                print_log(
+                    f'PaIRNet: {renamed} checkpoint keys of an older version renamed (' +
+                    ', '.join(f'{old} -> {new}' for old, new in RENAMED_PREFIXES) + ')',
+                    logger='current',
+                    level=logging.INFO)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args, **kwargs)
+
     def _infer_feat_channels(self) -> int:
         """Channels of F_B from a dry run of the backbone (and neck) on a small image."""
         param = next(self.backbone.parameters(), None)
@@ -114,8 +175,8 @@ class PaIRNet(BaseDetector):
             for size in (64, 224):
                 try:
                     with torch.no_grad():
-                        feat = self.extract_feat(torch.zeros(1, 3, size, size, device=device))
-                    return int(feat.shape[1])
+                        feats = self.extract_feat(torch.zeros(1, 3, size, size, device=device))
+                    return int(feats[-1].shape[1])
                 except Exception as err:  # a backbone may refuse tiny inputs
                     errors.append(f'{size}x{size}: {err}')
         finally:
@@ -125,23 +186,23 @@ class PaIRNet(BaseDetector):
                          f'by a dry run ({"; ".join(errors)}); set model.feat_channels')
 
     # ------------------------------------------------------------------- forward
-    def extract_feat(self, batch_inputs: Tensor) -> Tensor:
-        """F_B: the last feature map of the backbone (or of the neck).
+    def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
+        """The feature levels of the backbone (or of the neck); the last one is F_B.
 
         Args:
             batch_inputs (Tensor): (B, 3, H, W).
 
         Returns:
-            Tensor: (B, C, h, w).
+            tuple[Tensor]: (B, C_i, h_i, w_i) per level (the backbone's ``out_indices``).
         """
         if self.channels_last:
             batch_inputs = batch_inputs.contiguous(memory_format=torch.channels_last)
         feats = self.backbone(batch_inputs)
         if self.with_neck:
             feats = self.neck(feats)
-        if isinstance(feats, (list, tuple)):
-            feats = feats[-1]
-        return feats
+        if isinstance(feats, Tensor):
+            feats = (feats, )
+        return tuple(feats)
 
     @staticmethod
     def padding_mask(img_sizes: Tensor, input_size: Tuple[int, int],
@@ -190,8 +251,9 @@ class PaIRNet(BaseDetector):
             ``seg_logits`` S (B, K, H', W') (the input size for F_B at stride 32), and
             ``part_logits`` (B, 17) when CPAM is on.
         """
-        feat = self.extract_feat(batch_inputs)
-        input_size = batch_inputs.shape[-2:]
+        feats = self.extract_feat(batch_inputs)
+        feat = feats[-1]  # F_B
+        input_size = tuple(batch_inputs.shape[-2:])
         part_logits = self.cpam(feat) if self.cpam is not None else None
 
         padding_mask = self.padding_mask(img_sizes, input_size, feat.shape[-2:]) if padded else None
@@ -199,17 +261,17 @@ class PaIRNet(BaseDetector):
         human_boxes, object_boxes, object_logits = self.iim_head.forward_instances(
             human_feats, object_feats)
 
-        regions = None
-        if self.pgcs.with_roi_enhancer:
+        contact_inputs = dict()
+        if self.contact_head.uses_roi_enhancer:
             # the last stage's pairs of the first query group (the ones inference keeps)
             first = slice(0, self.iim.num_queries)
             object_scores, _ = self.iim_head.object_scores(object_logits[-1, :, first].detach())
-            regions = self.pgcs.roi_enhancer.interaction_regions(
+            contact_inputs['regions'] = self.contact_head.interaction_regions(
                 img_sizes, human_boxes[-1, :, first].detach(), object_boxes[-1, :, first].detach(),
                 object_scores, batch_data_samples)
-        seg_logits = self.pgcs(feat,
-                               part_logits.sigmoid() if part_logits is not None else None, regions,
-                               input_size)
+        if self.contact_head.uses_part_priors:
+            contact_inputs['part_probs'] = part_logits.sigmoid()
+        seg_logits = self.contact_head(feats, input_size, **contact_inputs)
 
         mask_feats = None
         if self.mask_guided_feature is not None:
@@ -261,8 +323,11 @@ class PaIRNet(BaseDetector):
                                             self.iim_head.get_targets(batch_data_samples),
                                             img_sizes, num_groups)
         losses = {key: value * self.match_loss_weight for key, value in losses.items()}
-        losses['loss_contact_seg'] = self.contact_loss_weight * self.pgcs.loss(
-            outs['seg_logits'], batch_data_samples)
+        contact_losses = self.contact_head.loss_by_feat(outs['seg_logits'], batch_data_samples)
+        losses.update({
+            key: value * self.contact_loss_weight
+            for key, value in contact_losses.items()
+        })
         if self.cpam is not None:
             losses['loss_parts'] = self.contact_loss_weight * self.cpam.loss(
                 outs['part_logits'], batch_data_samples)
@@ -318,7 +383,7 @@ class PaIRNet(BaseDetector):
         triplets = self.iim_head.predict_by_feat(outs['human_boxes'], outs['object_boxes'],
                                                  outs['object_logits'], outs['action_logits'],
                                                  metas, rescale)
-        contact_maps = self.pgcs.predict_by_feat(outs['seg_logits'], metas, rescale)
+        contact_maps = self.contact_head.predict_by_feat(outs['seg_logits'], metas, rescale)
         for img_id, (sample, meta) in enumerate(zip(batch_data_samples, metas)):
             sample.pred_hois = triplets[img_id]
             sample.pred_sem_seg = contact_maps[img_id]

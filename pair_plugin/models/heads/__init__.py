@@ -1,14 +1,15 @@
-"""PaIR-Net's branches: CPAM, PGCS (H-O RoI Enhancer, Body Attention), IIM and its head,
-the Mask-Guided RoI Feature."""
+"""PaIR-Net's branches: CPAM, the contact head interface and PGCS (H-O RoI Enhancer, Body
+Attention), IIM and its head, the Mask-Guided RoI Feature."""
+from .base_contact_head import BaseContactHead, stack_contact_maps
 from .body_attention import BodyAttention
 from .cpam import CPAM
 from .ho_roi_enhancer import HORoIEnhancer, box_cell_mask
 from .iim import IIM
 from .iim_head import IIMHead
 from .mask_guided_roi_feature import MaskGuidedRoIFeature, contact_enclosing_boxes
-from .pgcs import PGCS, stack_contact_maps
+from .pgcs import PGCS
 
 __all__ = [
-    'BodyAttention', 'CPAM', 'HORoIEnhancer', 'box_cell_mask', 'IIM', 'IIMHead',
-    'MaskGuidedRoIFeature', 'contact_enclosing_boxes', 'PGCS', 'stack_contact_maps'
+    'BaseContactHead', 'stack_contact_maps', 'BodyAttention', 'CPAM', 'HORoIEnhancer',
+    'box_cell_mask', 'IIM', 'IIMHead', 'MaskGuidedRoIFeature', 'contact_enclosing_boxes', 'PGCS'
 ]

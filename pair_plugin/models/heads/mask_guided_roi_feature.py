@@ -7,8 +7,8 @@ from torch import Tensor, nn
 
 from pair_plugin.registry import MODELS
 from pair_plugin.structures import IGNORE_INDEX
+from .base_contact_head import stack_contact_maps
 from .ho_roi_enhancer import box_cell_mask
-from .pgcs import stack_contact_maps
 
 
 def contact_enclosing_boxes(label_map: Tensor,
