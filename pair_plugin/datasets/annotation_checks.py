@@ -20,7 +20,9 @@ model and the metrics trust.
 The format itself is documented in ``docs/dataset.md``.
 """
 import io
+import os
 import os.path as osp
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -31,6 +33,7 @@ from pair_plugin.progress import track_progress
 from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS, PaIRFormatError, objects_key
 from pair_plugin.structures.format_checks import (FieldChecker, is_int, load_json_file,
                                                   read_label_png, referenced_by)
+from .image_files import read_image_header
 
 #: the fields every ``images[i]`` entry must have
 IMAGE_FIELDS = ('id', 'file_name', 'width', 'height', 'contact_mask', 'instances', 'interactions')
@@ -41,6 +44,8 @@ INTERACTION_FIELDS = ('subject_id', 'object_id', 'action_ids', 'contact_parts')
 #: the values a contact mask may hold: 0 (no contact), 1..17 (part), 255 (not annotated)
 VALID_MASK_VALUES = np.zeros(256, dtype=bool)
 VALID_MASK_VALUES[:NUM_PARTS + 1] = VALID_MASK_VALUES[IGNORE_INDEX] = True
+#: threads that open image and mask files at once
+FILE_CHECK_THREADS = min(8, os.cpu_count() or 1)
 
 
 def load_annotation_file(ann_file: str, backend_args: Optional[dict] = None) -> dict:
@@ -302,26 +307,30 @@ def read_contact_mask(path: str,
 
 def read_image_size(path: str,
                     decode: bool = True,
-                    backend_args: Optional[dict] = None) -> Tuple[int, int]:
+                    backend_args: Optional[dict] = None,
+                    apply_orientation: bool = False) -> Tuple[int, int]:
     """Return an image file's (height, width), raising a clear error if unreadable.
 
     Args:
         path (str): the image file.
-        decode (bool): decode the pixels too (finds truncated files); otherwise only the
-            header is read.
+        decode (bool): decode the pixels too (finds damage anywhere in the file);
+            otherwise the header and the file's end are read
+            (:func:`~pair_plugin.datasets.image_files.read_image_header`: finds empty,
+            cut and non-image files).
+        apply_orientation (bool): the size after the EXIF orientation is applied, as
+            mmcv's loader gives it by default.
 
     Raises:
         PaIRFormatError: missing or unreadable file.
     """
-    if not exists(path, backend_args=backend_args):
-        raise PaIRFormatError(path, '(file)', 'no such image file')
-    try:
-        with Image.open(io.BytesIO(get(path, backend_args=backend_args))) as im:
-            if decode:
+    hw = read_image_header(path, backend_args, apply_orientation)
+    if decode:
+        try:
+            with Image.open(io.BytesIO(get(path, backend_args=backend_args))) as im:
                 im.load()
-            return im.height, im.width
-    except Exception as exc:
-        raise PaIRFormatError(path, '(file)', f'cannot read image: {exc}') from None
+        except Exception as exc:
+            raise PaIRFormatError(path, '(file)', f'cannot read image: {exc}') from None
+    return hw
 
 
 def check_image_size(img_path: str,
@@ -347,7 +356,8 @@ def check_dataset(ann_file: str,
                   decode_images: bool = True,
                   progress: bool = False,
                   backend_args: Optional[dict] = None,
-                  img_prefix: Optional[str] = None) -> List[PaIRFormatError]:
+                  img_prefix: Optional[str] = None,
+                  mask_prefix: Optional[str] = None) -> List[PaIRFormatError]:
     """Check an annotation file, and optionally every image and mask it references.
 
     Args:
@@ -358,11 +368,13 @@ def check_dataset(ann_file: str,
         metainfo (dict, optional): check ids against this instead of the file's metainfo.
         check_files (bool): open every image and mask (existence, readability, size,
             mask mode and values).
-        decode_images (bool): decode image pixels, not only headers.
+        decode_images (bool): decode image pixels, not only headers and file ends.
         progress (bool): show a progress bar over the images.
         backend_args (dict, optional): mmengine file backend arguments.
         img_prefix (str, optional): the folder that ``file_name`` is relative to, when
             it is not ``data_root`` (the dataset config's ``data_prefix.img_path``).
+        mask_prefix (str, optional): the folder that ``contact_mask`` is relative to,
+            when it is not ``data_root`` (``data_prefix.seg_map_path``).
 
     Returns:
         list[PaIRFormatError]: every problem found; empty means the dataset is valid.
@@ -372,22 +384,76 @@ def check_dataset(ann_file: str,
     except PaIRFormatError as exc:
         return [exc]
     problems = check_annotation_content(ann, ann_file, metainfo)
-    images = ann.get('images')
-    if not check_files or not isinstance(images, list):
+    if not check_files:
         return problems
     if data_root is None:
         data_root = default_data_root(ann_file)
-    for i, img in track_progress(
-            list(enumerate(images)), title=f'checking {ann_file}', enabled=progress):
-        if isinstance(img, dict):
-            problems.extend(
-                _check_image_files(ann_file, data_root, img_prefix or data_root, i, img,
-                                   decode_images, backend_args))
+    return problems + check_image_and_mask_files(ann, ann_file, img_prefix or data_root, mask_prefix
+                                                 or data_root, decode_images, progress,
+                                                 backend_args)
+
+
+def check_image_and_mask_files(ann: dict,
+                               ann_file: str,
+                               img_prefix: str,
+                               mask_prefix: str,
+                               decode_images: bool = False,
+                               progress: bool = False,
+                               backend_args: Optional[dict] = None,
+                               apply_orientation: bool = False) -> List[PaIRFormatError]:
+    """Check the image and contact mask files of a parsed annotation file.
+
+    Images: present, readable (:func:`read_image_size`: the header and the file's end,
+    or every pixel with ``decode_images``) and of the annotation's width and height.
+    Masks: present, single-channel 8-bit, the image's size, values 0..17 and 255.
+    Entries that are not objects are skipped (the content checks report them).
+
+    Args:
+        ann (dict): the parsed annotation file.
+        ann_file (str): its path, for messages.
+        img_prefix (str): the folder that ``file_name`` is relative to.
+        mask_prefix (str): the folder that ``contact_mask`` is relative to.
+        decode_images (bool): decode image pixels, not only headers and file ends.
+        progress (bool): show a progress display over the images.
+        backend_args (dict, optional): mmengine file backend arguments.
+        apply_orientation (bool): compare the size after the EXIF orientation is
+            applied, as the data pipeline's loader gives it (mmcv's
+            ``LoadImageFromFile`` with its default ``color_type='color'``).
+
+    Returns:
+        list[PaIRFormatError]: every problem, in file order.
+    """
+    images = ann.get('images')
+    if not isinstance(images, list):
+        return []
+
+    def check(i: int) -> List[PaIRFormatError]:
+        img = images[i]
+        if not isinstance(img, dict):
+            return []
+        return _check_image_files(ann_file, mask_prefix, img_prefix, i, img, decode_images,
+                                  backend_args, apply_orientation)
+
+    problems = []
+    # file reads and Pillow's decoders release the GIL: threads overlap them
+    with ThreadPoolExecutor(max_workers=FILE_CHECK_THREADS) as pool:
+        for found in track_progress(
+                pool.map(check, range(len(images))),
+                total=len(images),
+                title=f'checking the files of {ann_file}',
+                enabled=progress):
+            problems.extend(found)
     return problems
 
 
-def _check_image_files(ann_file: str, data_root: str, img_prefix: str, i: int, img: dict,
-                       decode_images: bool, backend_args: Optional[dict]) -> List[PaIRFormatError]:
+def _check_image_files(ann_file: str,
+                       mask_prefix: str,
+                       img_prefix: str,
+                       i: int,
+                       img: dict,
+                       decode_images: bool,
+                       backend_args: Optional[dict],
+                       apply_orientation: bool = False) -> List[PaIRFormatError]:
     """The problems of the image and mask files of ``images[i]``."""
     check = FieldChecker(ann_file)
     check.image = img
@@ -397,7 +463,7 @@ def _check_image_files(ann_file: str, data_root: str, img_prefix: str, i: int, i
     if isinstance(name, str) and name:
         path = osp.join(img_prefix, name)
         try:
-            hw = read_image_size(path, decode_images, backend_args)
+            hw = read_image_size(path, decode_images, backend_args, apply_orientation)
         except PaIRFormatError as exc:
             if exc.message == 'no such image file':
                 check.error(f'images[{i}].file_name', f'no such image file: {path}')
@@ -407,12 +473,15 @@ def _check_image_files(ann_file: str, data_root: str, img_prefix: str, i: int, i
                     PaIRFormatError(exc.file, exc.field, f'{exc.message} (referenced by {where})'))
         else:
             if expected is not None and hw != expected:
+                turned = (' as the loader turns it by its EXIF orientation (load with '
+                          "color_type='color_ignore_orientation', or give the turned size)"
+                          if apply_orientation and hw[::-1] == expected else '')
                 check.error(
                     f'images[{i}].width/height', f'{width}x{height} in the '
-                    f'annotation, but {path} is {hw[1]}x{hw[0]}')
+                    f'annotation, but {path} is {hw[1]}x{hw[0]}{turned}')
     mask = img.get('contact_mask')
     if isinstance(mask, str) and mask:
-        path = osp.join(data_root, mask)
+        path = osp.join(mask_prefix, mask)
         if not exists(path, backend_args=backend_args):
             check.error(f'images[{i}].contact_mask', f'no such contact mask: {path}')
         else:

@@ -21,14 +21,14 @@ The PaIR dataset of the paper (PaIR-1, PaIR-2) is not public. Three ways forward
 The format, the converters and the config lines: docs/dataset.md"""
 
 
-def _dataset_cfgs(dataset_cfg) -> Iterator[dict]:
+def dataset_cfgs(dataset_cfg) -> Iterator[dict]:
     """The dataset configs inside wrappers (``dataset`` / ``datasets`` keys)."""
     if not isinstance(dataset_cfg, dict):
         return
     yield dataset_cfg
-    yield from _dataset_cfgs(dataset_cfg.get('dataset'))
+    yield from dataset_cfgs(dataset_cfg.get('dataset'))
     for inner in dataset_cfg.get('datasets') or []:
-        yield from _dataset_cfgs(inner)
+        yield from dataset_cfgs(inner)
 
 
 def missing_annotation_files(cfg: Config, dataloaders: Sequence[str]) -> List[Tuple[str, str]]:
@@ -51,7 +51,7 @@ def missing_annotation_files(cfg: Config, dataloaders: Sequence[str]) -> List[Tu
         loader = cfg.get(key)
         if not isinstance(loader, dict):
             continue
-        for dataset in _dataset_cfgs(loader.get('dataset')):
+        for dataset in dataset_cfgs(loader.get('dataset')):
             ann_file = dataset.get('ann_file')
             if not isinstance(ann_file, str) or not ann_file:
                 continue

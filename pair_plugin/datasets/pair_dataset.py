@@ -8,8 +8,10 @@ from mmengine.logging import print_log
 
 from pair_plugin.registry import DATASETS
 from pair_plugin.structures import VOCABULARY_KEYS, PaIRFormatError, with_object_alias
+from pair_plugin.structures.format_error import describe_image
 from .annotation_checks import (check_annotation_content, check_metainfo, default_data_root,
                                 load_annotation_file, raise_first_problem)
+from .image_files import read_image_header
 
 
 def _as_comparable(key, value):
@@ -18,7 +20,7 @@ def _as_comparable(key, value):
     return list(value)
 
 
-def _image_and_mask_prefixes(data_prefix: dict) -> dict:
+def image_and_mask_prefixes(data_prefix: dict) -> dict:
     """``data_prefix`` with both of its keys, mmdet's names (``img``, ``seg``) accepted."""
     prefixes = dict(img_path='', seg_map_path='')
     for key, value in data_prefix.items():
@@ -30,6 +32,25 @@ def _image_and_mask_prefixes(data_prefix: dict) -> dict:
             raise ValueError(f'PaIRDataset: data_prefix gives both {key} and {name}')
         prefixes[name] = value
     return prefixes
+
+
+def pipeline_error(data_info: dict,
+                   step,
+                   exc: Exception,
+                   backend_args: Optional[dict] = None) -> PaIRFormatError:
+    """The error of a transform that failed on an image, naming the image file and its
+    entry; the file's own problem when its header or end shows one."""
+    path = data_info.get('img_path') or '(image)'
+    image = dict(id=data_info.get('img_id'), file_name=data_info.get('file_name'))
+    where = f'image ({describe_image(image)})'
+    if data_info.get('img_path'):
+        try:
+            read_image_header(path, backend_args)
+        except PaIRFormatError as problem:
+            return PaIRFormatError(path, problem.field, f'{problem.message} ({where})')
+    name = type(step).__name__ if step is not None else 'the pipeline'
+    return PaIRFormatError(path, '(pipeline)', f'{name} failed on {where}: '
+                           f'{type(exc).__name__}: {exc}'.strip())
 
 
 @DATASETS.register_module()
@@ -52,7 +73,10 @@ class PaIRDataset(BaseDataset):
     The content of the file is validated when it is loaded (the checks of
     ``tools/data/check_dataset.py``): the first problem raises a
     :class:`~pair_plugin.structures.PaIRFormatError` naming the file and the field.
-    Image and mask files are checked when the transforms load them.
+    Image and mask files are checked when the transforms load them (and by
+    ``tools/train.py`` / ``tools/test.py`` before the run); any error of the pipeline
+    on an image is raised as a ``PaIRFormatError`` naming the image file and entry
+    (:meth:`prepare_data`).
 
     Args:
         ann_file (str): the annotation JSON, relative to ``data_root`` unless absolute.
@@ -94,7 +118,7 @@ class PaIRDataset(BaseDataset):
             ann_file=ann_file,
             metainfo=metainfo,
             data_root=data_root,
-            data_prefix=_image_and_mask_prefixes(data_prefix),
+            data_prefix=image_and_mask_prefixes(data_prefix),
             filter_cfg=filter_cfg,
             **kwargs)
 
@@ -200,6 +224,32 @@ class PaIRDataset(BaseDataset):
                 f'{len(self.data_list)} images of {self.ann_file} (no interaction)',
                 logger='current')
         return kept
+
+    def prepare_data(self, idx: int):
+        """The pipeline's output for image ``idx``; an error of the pipeline names the
+        image.
+
+        A transform that fails on a file (mmcv's ``LoadImageFromFile`` on an empty file
+        raises a bare ``cv2.error``) is reported as a :class:`PaIRFormatError` naming
+        the image file, its ``id`` and ``file_name``, with the reason the file's header
+        gives (:func:`~pair_plugin.datasets.image_files.read_image_header`), else the
+        transform and its error. Errors that name their file already pass unchanged.
+        """
+        data_info = info = self.get_data_info(idx)
+        step = None
+        try:
+            for step in self.pipeline.transforms:
+                data_info = step(data_info)
+                if data_info is None:
+                    return None
+            return data_info
+        except PaIRFormatError:
+            raise
+        except Exception as exc:
+            error = pipeline_error(info, step, exc, self.backend_args)
+            if error.field == '(pipeline)':
+                raise error from exc
+            raise error from None  # the file's own problem says it all
 
     def get_data_info(self, idx: int) -> dict:
         """The ``data_info`` of one image, with ``num_actions`` for the transforms."""

@@ -178,3 +178,26 @@ def test_stats_refuse_bad_files(tmp_path):
     edit_annotation(ann, lambda a: a['images'][1]['interactions'][0].update(action_ids=[9]))
     with pytest.raises(PaIRFormatError, match=r'action id 9 out of range'):
         count_hoi_instances(ann)
+
+
+def test_a_pipeline_error_names_the_image_file(tmp_path):
+    """A 0-byte image gives cv2's bare '!buf.empty()' inside mmcv's LoadImageFromFile:
+    the dataset names the file, the entry and the reason."""
+    ann = write_dataset(tmp_path, images=[IMAGE_2, IMAGE_3])
+    open(tmp_path / 'images' / 'c.png', 'wb').close()
+    dataset = PaIRDataset(
+        ann_file=ann, pipeline=[dict(type='LoadImageFromFile'),
+                                dict(type='LoadPaIRAnnotations')])
+    assert dataset[0]['img'].shape == (20, 30, 3)
+    with pytest.raises(PaIRFormatError) as error:
+        dataset[1]
+    assert str(error.value) == (f"{tmp_path / 'images' / 'c.png'}: (file): empty file (0 bytes) "
+                                "(image (id 3, file_name 'images/c.png'))")
+    # an error that is not the file's names the image and the transform
+    dataset = PaIRDataset(ann_file=ann, pipeline=[dict(type='Resize', scale=(64, 64))])
+    with pytest.raises(PaIRFormatError) as error:
+        dataset[0]
+    assert error.value.file == str(tmp_path / 'images' / 'b.png')
+    assert error.value.field == '(pipeline)'
+    assert error.value.message.startswith(
+        "Resize failed on image (id 2, file_name 'images/b.png'): KeyError")

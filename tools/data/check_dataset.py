@@ -9,7 +9,7 @@ Lists every problem as `file: field: message` and exits with status 1 if there i
 import argparse
 import sys
 
-from pair_plugin.datasets.annotation_checks import (check_dataset, default_data_root)
+from pair_plugin.datasets.annotation_checks import check_dataset, default_data_root
 
 
 def parse_args(argv=None):
@@ -27,12 +27,17 @@ def parse_args(argv=None):
         'the data root (a converted set whose images stayed in place: '
         'the data_prefix img_path its conversion printed)')
     parser.add_argument(
+        '--mask-prefix',
+        default=None,
+        help='folder the contact mask paths are relative to, when it is not the data root '
+        '(the dataset config\'s data_prefix seg_map_path)')
+    parser.add_argument(
         '--no-files', action='store_true', help='check the JSON only, not the image and mask files')
     parser.add_argument(
         '--no-decode',
         action='store_true',
-        help='read image headers only (faster; misses truncated '
-        'images)')
+        help='read image headers and file ends only, not every pixel (much faster; finds '
+        'empty, cut and non-image files, misses damage inside a file of the right length)')
     parser.add_argument('--quiet', action='store_true', help='no progress bar')
     return parser.parse_args(argv)
 
@@ -46,7 +51,8 @@ def main(argv=None) -> int:
         check_files=not args.no_files,
         decode_images=not args.no_decode,
         progress=not args.quiet,
-        img_prefix=args.img_prefix)
+        img_prefix=args.img_prefix,
+        mask_prefix=args.mask_prefix)
     for problem in problems:
         print(problem)
     if problems:
