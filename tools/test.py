@@ -10,6 +10,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from pair_plugin.datasets.missing_data import missing_annotation_files, missing_data_message
+from pair_plugin.datasets.pre_run_check import add_data_check_argument, check_data_before_run
 from pair_plugin.engine import TRUST_ENV, set_cpu_threads
 
 
@@ -45,6 +46,7 @@ def parse_args(argv=None):
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    add_data_check_argument(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -99,6 +101,10 @@ def main(argv=None):
     missing = missing_annotation_files(cfg, ('test_dataloader', ))
     if missing:
         sys.exit(missing_data_message(missing, args.config))
+    # every image and mask opened before the first iteration, all problems listed at once
+    bad_data = check_data_before_run(cfg, ('test_dataloader', ), args.skip_data_check)
+    if bad_data:
+        sys.exit(bad_data)
 
     set_cpu_threads(device_is_cpu=get_device() == 'cpu')
     if 'runner_type' not in cfg:
