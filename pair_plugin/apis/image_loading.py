@@ -1,8 +1,10 @@
 """Reading any photo or array a user hands to the inference API or the demos."""
 import os.path as osp
+from typing import Sequence
 
+import mmcv
 import numpy as np
-from mmcv.transforms import BaseTransform
+from mmcv.transforms import BaseTransform, Resize
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pair_plugin.registry import TRANSFORMS
@@ -27,10 +29,14 @@ def load_image(path: str) -> np.ndarray:
 
     Raises:
         FileNotFoundError: no such file.
-        PaIRFormatError: the file cannot be decoded as an image (names the file).
+        PaIRFormatError: the file is empty, cannot be decoded as an image (cut short,
+            not an image), or has more pixels than Pillow's decompression-bomb limit
+            (``PIL.Image.MAX_IMAGE_PIXELS`` x 2; the message names the file).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: image file not found')
+    if osp.getsize(path) == 0:
+        raise PaIRFormatError(path, 'image', 'empty file (0 bytes)')
     try:
         with Image.open(path) as img:
             img = ImageOps.exif_transpose(img)
@@ -43,6 +49,10 @@ def load_image(path: str) -> np.ndarray:
                 array = np.repeat(array[..., None], 3, axis=2)
             else:
                 array = np.asarray(img.convert('RGB'))
+    except Image.DecompressionBombError as err:
+        raise PaIRFormatError(
+            path, 'image', f'too large to decode safely: {err} (PIL.Image.MAX_IMAGE_PIXELS '
+            'sets the limit)') from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise PaIRFormatError(path, 'image', f'cannot be read as an image ({err})') from err
     if array.ndim != 3 or array.shape[0] == 0 or array.shape[1] == 0:
@@ -72,6 +82,33 @@ def as_bgr_image(img: np.ndarray, name: str = 'image array') -> np.ndarray:
     if img.dtype != np.uint8:
         raise ValueError(f'{name}: an image array must be uint8, got {img.dtype}')
     return np.ascontiguousarray(img[..., :3])
+
+
+def check_size_fits_pipeline(name: str, hw: Sequence[int], transforms: Sequence) -> None:
+    """Refuse an image that the test pipeline's resize would shrink to no pixel.
+
+    A keep-ratio ``Resize`` fits the image into its ``scale``: a 20000x2 image fitted
+    into 288x224 becomes 288x0, which no model takes (cv2 raises deep inside the
+    resize). The size is computed with mmcv's own ``rescale_size``.
+
+    Args:
+        name (str): the image's file name, for the message.
+        hw (Sequence[int]): its (height, width).
+        transforms (Sequence): the test pipeline's transforms (``Compose.transforms``).
+
+    Raises:
+        PaIRFormatError: a side would be below 1 pixel after the resize.
+    """
+    height, width = int(hw[0]), int(hw[1])
+    for step in transforms:
+        if isinstance(step, Resize) and step.keep_ratio and step.scale is not None:
+            new_w, new_h = mmcv.rescale_size((width, height), tuple(step.scale))
+            if min(new_w, new_h) < 1:
+                raise PaIRFormatError(
+                    name, 'image', f'degenerate size {width}x{height} (WxH): the test resize '
+                    f'to {tuple(step.scale)} keeping the ratio makes it {new_w}x{new_h}, '
+                    'below the 1 pixel per side the model needs')
+            return
 
 
 @TRANSFORMS.register_module()

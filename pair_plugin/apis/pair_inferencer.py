@@ -1,5 +1,6 @@
 """PaIRInferencer: PaIR-Net on photos and arrays, in PyTorch or a deployment runtime."""
 import copy
+import logging
 import math
 import os
 import os.path as osp
@@ -13,6 +14,7 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.infer.infer import BaseInferencer
+from mmengine.logging import print_log
 from mmengine.registry import FUNCTIONS, init_default_scope
 from mmengine.visualization import Visualizer
 
@@ -21,8 +23,8 @@ from pair_plugin.evaluation.predictions_file import (DEFAULT_MASKS_DIR, predicti
                                                      write_predictions_file)
 from pair_plugin.progress import track_progress
 from pair_plugin.registry import VISUALIZERS
-from pair_plugin.structures import PaIRDataSample, to_numpy
-from .image_loading import LoadInferenceImage
+from pair_plugin.structures import PaIRDataSample, PaIRFormatError, to_numpy
+from .image_loading import LoadInferenceImage, check_size_fits_pipeline
 from .inference import build_inference_pipeline, init_deployed_model, init_model, load_config
 
 #: file extensions taken from a folder
@@ -32,6 +34,9 @@ BACKENDS = ('pytorch', 'onnxruntime', 'openvino')
 #: what ``out_dir`` receives: the predictions file, its masks' folder, the pictures' folder
 PREDICTIONS_FILE = 'predictions.json'
 VIS_DIR = 'vis'
+
+#: the errors of one bad input, reported per image with ``skip_unreadable``
+INPUT_ERRORS = (PaIRFormatError, FileNotFoundError, ValueError)
 
 InputType = Union[str, Path, np.ndarray, dict]
 
@@ -80,6 +85,13 @@ class PaIRInferencer(BaseInferencer):
 
     ``file_name`` is the path as given, the name inside the folder for a folder's images,
     ``array_<i>`` for the i-th array of a call, or a dict input's ``file_name``.
+
+    A bad input (a missing, empty, cut or non-image file, one over Pillow's
+    decompression-bomb limit, a size the test resize shrinks to nothing, an array of
+    the wrong shape) raises a :class:`~pair_plugin.structures.PaIRFormatError` (or
+    ``FileNotFoundError``, ``ValueError``) naming it, after ``out_dir/predictions.json``
+    is written for the images before it. With ``skip_unreadable=True`` each bad input is
+    logged with its reason and listed in the result's ``failed``, and the others go on.
 
     Args:
         model (str | Path | Config | nn.Module, optional): the config file or object; or a
@@ -205,10 +217,11 @@ class PaIRInferencer(BaseInferencer):
         return self.visualizer
 
     # --------------------------------------------------------------- inputs
-    def _inputs_to_list(self, inputs: InputsType) -> List[dict]:
+    def _inputs_to_list(self, inputs: InputsType, check_paths: bool = True) -> List[dict]:
         """Every input as a dict with ``img_path`` or ``img``, and ``file_name``.
 
-        A folder gives its image files (not recursive, sorted); a path must exist.
+        A folder gives its image files (not recursive, sorted); with ``check_paths`` a
+        path must exist (else it fails when it is read).
         """
         if isinstance(inputs, (str, Path)) and osp.isdir(str(inputs)):
             folder = str(inputs)
@@ -222,7 +235,7 @@ class PaIRInferencer(BaseInferencer):
         for index, item in enumerate(inputs):
             if isinstance(item, (str, Path)):
                 path = str(item)
-                if not osp.isfile(path):
+                if check_paths and not osp.isfile(path):
                     raise FileNotFoundError(f'{path}: no such image file')
                 items.append(dict(img_path=path, file_name=path))
             elif isinstance(item, np.ndarray):
@@ -241,15 +254,52 @@ class PaIRInferencer(BaseInferencer):
     def preprocess(self,
                    inputs: List[dict],
                    batch_size: int = 1,
-                   **kwargs) -> Iterator[Tuple[List[dict], dict]]:
-        """Batches of ``(the loaded images, the collated model inputs)``.
+                   **kwargs) -> Iterator[Tuple[List[dict], Optional[dict], List[tuple]]]:
+        """Batches of ``(the loaded images, the collated model inputs, the failed)``.
 
         Each image is read once (:class:`LoadInferenceImage`); the loaded dict keeps the
-        original image for drawing while a copy goes through the test pipeline.
+        original image for drawing while a copy goes through the test pipeline
+        (:meth:`prepare_input`). A bad input goes to the batch's failed list as
+        ``(index in inputs, file_name, the error)``; a batch whose every input failed
+        has no model inputs (None).
         """
         for start in range(0, len(inputs), batch_size):
-            loaded = [self.loader(dict(item)) for item in inputs[start:start + batch_size]]
-            yield loaded, self.collate_fn([self.pipeline(dict(item)) for item in loaded])
+            loaded, packed, failed = [], [], []
+            for index in range(start, min(start + batch_size, len(inputs))):
+                item = inputs[index]
+                try:
+                    image, model_input = self.prepare_input(item)
+                except INPUT_ERRORS as err:
+                    failed.append((index, item['file_name'], err))
+                    continue
+                loaded.append(image)
+                packed.append(model_input)
+            yield loaded, (self.collate_fn(packed) if packed else None), failed
+
+    def prepare_input(self, item: dict) -> Tuple[dict, dict]:
+        """One input, loaded and through the test pipeline.
+
+        Returns:
+            tuple[dict, dict]: the loaded input (``img`` (H, W, 3) uint8 BGR at the
+            original size, ``file_name``, ...) and the pipeline's output for the model.
+
+        Raises:
+            PaIRFormatError: named after the input: unreadable, a degenerate size
+                (:func:`check_size_fits_pipeline`), or a pipeline step that fails on it.
+            FileNotFoundError, ValueError: a missing file, an array of the wrong shape.
+        """
+        image = self.loader(dict(item))
+        name = image['img_path'] or image['file_name']
+        check_size_fits_pipeline(name, image['img'].shape[:2], self.pipeline.transforms)
+        try:
+            return image, self.pipeline(dict(image))
+        except PaIRFormatError:
+            raise
+        except Exception as exc:
+            height, width = image['img'].shape[:2]
+            raise PaIRFormatError(
+                name, 'image', f'the test pipeline failed on this {width}x{height} image: '
+                f'{type(exc).__name__}: {exc}'.strip()) from exc
 
     # ----------------------------------------------------------------- call
     def __call__(self,
@@ -265,6 +315,7 @@ class PaIRInferencer(BaseInferencer):
                  print_result: bool = False,
                  no_save_pred: bool = False,
                  out_dir: str = '',
+                 skip_unreadable: bool = False,
                  **kwargs) -> dict:
         """Predict (and draw) every input.
 
@@ -284,14 +335,19 @@ class PaIRInferencer(BaseInferencer):
             no_save_pred (bool): do not write the predictions file to ``out_dir``.
             out_dir (str): where the predictions file, masks and pictures go; '' writes
                 nothing.
+            skip_unreadable (bool): report each bad input (a warning in the log, an
+                entry of ``failed``) and go on with the others; otherwise the first bad
+                input raises, once the predictions file holds the images before it.
 
         Returns:
-            dict: ``predictions`` (one per input, in order) and ``visualization``.
+            dict: ``predictions`` (one per input that succeeded, in order),
+            ``visualization``, and ``failed``: ``dict(index, file_name, error)`` per
+            input skipped (``index``: its position among the inputs).
         """
         visualize_kwargs, postprocess_kwargs = self._dispatch_kwargs(**kwargs)[2:]
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
-        items = self._inputs_to_list(inputs)
+        items = self._inputs_to_list(inputs, check_paths=not skip_unreadable)
         save_pred = bool(out_dir) and not no_save_pred
         if save_pred:
             counts = Counter(item['file_name'] for item in items)
@@ -300,39 +356,66 @@ class PaIRInferencer(BaseInferencer):
                 raise ValueError(f'the inputs name {repeated} more than once: the '
                                  'predictions file needs unique file names')
         self._file_records = []
-        results = dict(predictions=[], visualization=[])
+        results = dict(predictions=[], visualization=[], failed=[])
         batches = track_progress(
             self.preprocess(items, batch_size),
             total=math.ceil(len(items) / batch_size),
             title='PaIRInferencer',
             enabled=self.show_progress)
-        for loaded, data in batches:
-            preds = self.forward(data)
-            visualization = self.visualize(
-                loaded,
-                preds,
-                return_vis=return_vis,
-                show=show,
-                wait_time=wait_time,
-                draw_pred=draw_pred,
-                pred_score_thr=pred_score_thr,
-                no_save_vis=no_save_vis,
-                img_out_dir=out_dir,
-                **visualize_kwargs)
-            batch_results = self.postprocess(
-                preds,
-                visualization,
-                return_datasamples=return_datasamples,
-                print_result=print_result,
-                no_save_pred=no_save_pred,
-                pred_out_dir=out_dir,
-                **postprocess_kwargs)
-            results['predictions'].extend(batch_results['predictions'])
-            if batch_results['visualization'] is not None:
-                results['visualization'].extend(batch_results['visualization'])
+        for loaded, data, failed in batches:
+            if data is not None:
+                preds = self.forward(data)
+                visualization = self.visualize(
+                    loaded,
+                    preds,
+                    return_vis=return_vis,
+                    show=show,
+                    wait_time=wait_time,
+                    draw_pred=draw_pred,
+                    pred_score_thr=pred_score_thr,
+                    no_save_vis=no_save_vis,
+                    img_out_dir=out_dir,
+                    **visualize_kwargs)
+                batch_results = self.postprocess(
+                    preds,
+                    visualization,
+                    return_datasamples=return_datasamples,
+                    print_result=print_result,
+                    no_save_pred=no_save_pred,
+                    pred_out_dir=out_dir,
+                    **postprocess_kwargs)
+                results['predictions'].extend(batch_results['predictions'])
+                if batch_results['visualization'] is not None:
+                    results['visualization'].extend(batch_results['visualization'])
+            if failed and not skip_unreadable:
+                self._stop_at(failed[0], out_dir if save_pred else '')
+            for index, file_name, err in failed:
+                print_log(
+                    f'PaIRInferencer: skipped {file_name}: {err}',
+                    logger='current',
+                    level=logging.WARNING)
+                results['failed'].append(dict(index=index, file_name=file_name, error=str(err)))
         if save_pred:
-            write_predictions_file(osp.join(out_dir, PREDICTIONS_FILE), self._file_records)
+            self._write_predictions(out_dir)
         return results
+
+    def _stop_at(self, failure: tuple, out_dir: str) -> None:
+        """Raise the error of a bad input, once ``out_dir``'s predictions file holds the
+        images done (when predictions are saved)."""
+        err = failure[2]
+        note = 'skip_unreadable=True reports bad inputs and goes on'
+        if out_dir:
+            self._write_predictions(out_dir)
+            note = (f'{osp.join(out_dir, PREDICTIONS_FILE)} holds the '
+                    f'{len(self._file_records)} images done; {note}')
+        if isinstance(err, PaIRFormatError):
+            raise PaIRFormatError(err.file, err.field, f'{err.message} ({note})',
+                                  err.image) from None
+        raise type(err)(f'{err} ({note})') from None
+
+    def _write_predictions(self, out_dir: str) -> None:
+        """``out_dir/predictions.json`` of the images done (written whole, or not at all)."""
+        write_predictions_file(osp.join(out_dir, PREDICTIONS_FILE), self._file_records)
 
     def visualize(self,
                   inputs: List[dict],

@@ -16,6 +16,7 @@ from pair_tiny_model import ACTIONS, OBJECTS, tiny_config
 from PIL import Image
 
 from pair_plugin.apis import inference_pair, init_model, load_image
+from tests.bad_images import write_bad_images, write_single_colour_png
 from tests.helpers import REPO
 
 DEMO = osp.join(REPO, 'tools', 'demo', 'image_demo.py')
@@ -154,17 +155,53 @@ def test_demo_names_an_unreadable_file(checkpoint, tmp_path, monkeypatch, capsys
     Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(good)
     bad = tmp_path / 'bad.jpg'
     bad.write_bytes(b'garbage')
-    from pair_plugin.structures import PaIRFormatError
-    monkeypatch.setattr(sys, 'argv',
-                        [DEMO, str(bad), config_file, ckpt, '--out-dir',
-                         str(tmp_path / 'o1')])
-    with pytest.raises(PaIRFormatError, match=r'bad\.jpg: image: cannot be read'):
-        runpy.run_path(DEMO, run_name='__main__')
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / 'never_reached.png')
+    # the images before the bad one are done, then it stops with one line naming it
+    code = run_demo(monkeypatch, str(good), str(bad), str(tmp_path / 'never_reached.png'),
+                    config_file, ckpt, '--out-dir', str(tmp_path / 'o1'))
+    assert code == 1
+    assert sorted(os.listdir(tmp_path / 'o1')) == ['good.json', 'good.png', 'good_contact.png']
+    err = capsys.readouterr().err
+    assert f'stopped: {bad}: image: cannot be read as an image' in err
+    assert 'Traceback' not in err
     # with --skip-unreadable the others are done, the bad one reported, exit code 1
     code = run_demo(monkeypatch, str(bad), str(good), config_file, ckpt, '--out-dir',
                     str(tmp_path / 'o2'), '--skip-unreadable')
     assert code == 1
     assert sorted(os.listdir(tmp_path / 'o2')) == ['good.json', 'good.png', 'good_contact.png']
-    assert 'skipped' in capsys.readouterr().err
+    assert f'skipped: {bad}: image: cannot be read' in capsys.readouterr().err
     with pytest.raises(FileNotFoundError, match='no such image file or folder'):
         run_demo(monkeypatch, str(tmp_path / 'absent.jpg'), config_file, ckpt)
+
+
+def test_demo_on_a_folder_with_bad_files_does_the_good_ones(checkpoint, tmp_path, monkeypatch,
+                                                            capsys):
+    """Empty, cut, not an image, a decompression bomb and a size the test resize
+    shrinks to nothing: each reported by name, the good photos done, exit status 1."""
+    config_file, ckpt = checkpoint
+    inputs = tmp_path / 'in'
+    inputs.mkdir()
+    for name in ('a.png', 'z.png'):
+        Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(inputs / name)
+    write_bad_images(str(inputs))
+    write_single_colour_png(str(inputs / 'bomb.png'), 14000, 14000)
+    Image.fromarray(np.zeros((2, 20000), np.uint8)).save(inputs / 'thin.png')
+    reasons = {
+        'empty.png': 'empty file (0 bytes)',
+        'cut.jpg': 'image file is truncated',
+        'cut.png': 'image file is truncated',
+        'text.jpg': 'cannot be read as an image',
+        'bomb.png': 'too large to decode safely',
+        'thin.png': 'degenerate size 20000x2',
+    }
+    out_dir = tmp_path / 'out'
+    code = run_demo(monkeypatch, str(inputs), config_file, ckpt, '--out-dir', str(out_dir),
+                    '--skip-unreadable', '--batch-size', '3')
+    assert code == 1
+    assert sorted(os.listdir(out_dir)) == sorted(f'{stem}{end}' for stem in 'az'
+                                                 for end in ('.json', '.png', '_contact.png'))
+    skipped = [line for line in capsys.readouterr().err.splitlines() if line.startswith('skipped')]
+    assert len(skipped) == len(reasons)
+    for name, reason in reasons.items():
+        assert [line for line in skipped
+                if f'{inputs / name}: image: ' in line and reason in line], (name, skipped)

@@ -96,3 +96,21 @@ def test_unreadable_and_missing_files_name_the_file(tmp_path):
         load_image(str(bad))
     with pytest.raises(FileNotFoundError, match=r'nothing\.png: image file not found'):
         load_image(osp.join(str(tmp_path), 'nothing.png'))
+    empty = tmp_path / 'empty.png'
+    empty.write_bytes(b'')
+    with pytest.raises(PaIRFormatError, match=r'empty\.png: image: empty file \(0 bytes\)'):
+        load_image(str(empty))
+
+
+def test_a_size_the_test_resize_shrinks_to_nothing_is_refused():
+    from mmcv.transforms import Resize
+
+    from pair_plugin.apis.image_loading import check_size_fits_pipeline
+    steps = [Resize(scale=(288, 224), keep_ratio=True)]
+    check_size_fits_pipeline('wide.png', (2, 287), steps)  # 288 x 2: kept
+    check_size_fits_pipeline('any.png', (1, 20000), [Resize(scale=(288, 224))])  # no ratio kept
+    with pytest.raises(
+            PaIRFormatError,
+            match=r'wide\.png: image: degenerate size 20000x2 \(WxH\): '
+            r'the test resize to \(288, 224\) keeping the ratio makes it 288x0'):
+        check_size_fits_pipeline('wide.png', (2, 20000), steps)

@@ -13,6 +13,8 @@ from PIL import Image
 
 from pair_plugin.apis import PaIRInferencer, init_model
 from pair_plugin.evaluation.predictions_file import read_prediction_mask, read_predictions_file
+from pair_plugin.structures import PaIRFormatError
+from tests.bad_images import write_bad_images, write_bytes, write_single_colour_png
 
 
 @pytest.fixture(scope='module')
@@ -157,3 +159,68 @@ def test_errors_name_what_is_wrong(model, tmp_path):
         PaIRInferencer(model.cfg, str(tmp_path / 'model.onnx'))
     with pytest.raises(ValueError, match='batch_size must be >= 1'):
         inferencer(img, batch_size=0)
+
+
+def write_good_and_bad_folder(folder):
+    """Two good photos, and an empty, a cut, a text and a 14000 x 14000
+    file (over Pillow's decompression-bomb limit), and a 20000 x 2 one (the test resize
+    to 128 x 96 leaves it 0 pixels high)."""
+    write_folder(folder, photos(2))  # p0.png, p1.png
+    write_bad_images(folder)  # cut.jpg, cut.png, empty.png, text.jpg
+    write_single_colour_png(osp.join(folder, 'bomb.png'), 14000, 14000)
+    Image.fromarray(np.zeros((2, 20000), np.uint8)).save(osp.join(folder, 'thin.png'))
+    return {
+        'bomb.png':
+        'too large to decode safely',
+        'cut.jpg':
+        'cannot be read as an image (image file is truncated',
+        'cut.png':
+        'cannot be read as an image (image file is truncated',
+        'empty.png':
+        'empty file (0 bytes)',
+        'text.jpg':
+        'cannot be read as an image',
+        'thin.png':
+        'degenerate size 20000x2 (WxH): the test resize to (128, 96) keeping the '
+        'ratio makes it 128x0',
+    }
+
+
+def test_bad_files_are_reported_by_name_and_the_others_go_on(model, tmp_path):
+    folder = str(tmp_path / 'in')
+    reasons = write_good_and_bad_folder(folder)
+    out_dir = tmp_path / 'out'
+    inferencer = PaIRInferencer(model, show_progress=False)
+    result = inferencer(folder, batch_size=3, out_dir=str(out_dir), skip_unreadable=True)
+    names = sorted(list(reasons) + ['p0.png', 'p1.png'])  # the folder's order
+    assert [p['file_name'] for p in result['predictions']] == ['p0.png', 'p1.png']
+    assert [(f['index'], f['file_name']) for f in result['failed']] == [(names.index(n), n)
+                                                                        for n in sorted(reasons)]
+    for failure in result['failed']:
+        assert failure['error'].startswith(osp.join(folder, failure['file_name']) + ': ')
+        assert reasons[failure['file_name']] in failure['error'], failure['error']
+    # the predictions file holds the good ones, as they are alone (to batching's rounding)
+    records = read_predictions_file(str(out_dir / 'predictions.json'))
+    assert [r['file_name'] for r in records] == ['p0.png', 'p1.png']
+    alone = inferencer([osp.join(folder, 'p1.png')])['predictions'][0]
+    np.testing.assert_allclose(
+        records[1]['pred_hois']['scores'], [h['score'] for h in alone['hois']], rtol=1e-5)
+    assert sorted(os.listdir(out_dir / 'vis')) == ['p0.png', 'p1.png']
+
+
+def test_without_skipping_the_first_bad_file_stops_the_call_after_saving_the_rest(model, tmp_path):
+    folder = str(tmp_path / 'in')
+    write_folder(folder, photos(2))
+    write_bytes(osp.join(folder, 'p1b.png'), b'')  # between p1.png and nothing after
+    out_dir = tmp_path / 'out'
+    inferencer = PaIRInferencer(model, show_progress=False)
+    with pytest.raises(PaIRFormatError) as error:
+        inferencer(folder, out_dir=str(out_dir))
+    assert error.value.file == osp.join(folder, 'p1b.png')
+    assert error.value.message.startswith('empty file (0 bytes) (')
+    assert 'holds the 2 images done; skip_unreadable=True' in error.value.message
+    records = read_predictions_file(str(out_dir / 'predictions.json'))
+    assert [r['file_name'] for r in records] == ['p0.png', 'p1.png']
+    # an array the model cannot take, among arrays
+    with pytest.raises(PaIRFormatError, match=r'array_1: image: degenerate size 3000x1'):
+        inferencer([photos(1)[0], np.zeros((1, 3000, 3), np.uint8)])

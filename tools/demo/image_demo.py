@@ -22,12 +22,15 @@ For every input image ``<stem>`` it writes to ``--out-dir``:
   k = body part k), the file that ``contact_mask`` names.
 
 Any size, grayscale, RGBA, palette, 16-bit, EXIF-rotated JPEG and WebP input is read
-(EXIF orientation applied, alpha dropped); an unreadable file stops the demo with an
-error naming it, unless ``--skip-unreadable``. Pictures of images whose longer side
-exceeds ``--max-draw-size`` (default 2048) are drawn scaled down by one factor, boxes
-and contact map together (the JSON and the contact PNG stay at full size); pass
-``--max-draw-size 0`` to draw at full size. The time of reading, inference and drawing
-of each image is printed at the end.
+(EXIF orientation applied, alpha dropped). A bad file (missing, empty, cut, not an
+image, over Pillow's decompression-bomb limit, or so thin that the test resize leaves
+no pixel) stops the demo with a line naming it and the reason; with
+``--skip-unreadable`` each one is reported and the others go on. Either way the results
+of the images done are written, and the exit status is 1 when any file failed.
+Pictures of images whose longer side exceeds ``--max-draw-size`` (default 2048) are
+drawn scaled down by one factor, boxes and contact map together (the JSON and the
+contact PNG stay at full size); pass ``--max-draw-size 0`` to draw at full size. The
+time of reading, inference and drawing of each image is printed at the end.
 """
 import argparse
 import json
@@ -110,21 +113,36 @@ def hois_with_names(entry, dataset_meta, score_thr):
     return hois
 
 
-def read_batch(batch, skip_unreadable, failed):
-    """``(items for the inferencer, their stems)``; unreadable files raise, or with
-    ``skip_unreadable`` go to ``failed``."""
+def read_batch(batch, failed):
+    """``(items for the inferencer, their stems)``; unreadable files go to ``failed`` as
+    ``(path, reason)``."""
     items, stems = [], []
     for path, stem in batch:
         try:
             image = load_image(path)
         except (PaIRFormatError, FileNotFoundError) as err:
-            if not skip_unreadable:
-                raise
             failed.append((path, str(err)))
             continue
         items.append(dict(img=image, img_path=path, file_name=path))
         stems.append(stem)
     return items, stems
+
+
+def write_outputs(args, inferencer, dataset_meta, item, stem, pred, picture):
+    """``<stem>_contact.png``, ``<stem>.json`` and ``<stem>.png`` of one image."""
+    entry = inferencer.pred2dict(pred)
+    contact_file = f'{stem}_contact.png'
+    cv2.imwrite(osp.join(args.out_dir, contact_file), entry['contact_mask'])
+    record = dict(
+        file_name=item['img_path'],
+        width=int(item['img'].shape[1]),
+        height=int(item['img'].shape[0]),
+        hois=hois_with_names(entry, dataset_meta, args.score_thr),
+        contact_mask=contact_file,
+        part_scores=[round(p, 4) for p in entry['part_scores']])
+    with open(osp.join(args.out_dir, f'{stem}.json'), 'w') as f:
+        json.dump(record, f, indent=1)
+    mmcv.imwrite(picture[..., ::-1], osp.join(args.out_dir, f'{stem}.png'))
 
 
 def main():
@@ -144,33 +162,32 @@ def main():
     for first in range(0, len(jobs), args.batch_size):
         batch = jobs[first:first + args.batch_size]
         t0 = time.perf_counter()
-        items, batch_stems = read_batch(batch, args.skip_unreadable, failed)
+        items, batch_stems = read_batch(batch, failed)
         t1 = time.perf_counter()
         if items:
-            preds = inferencer(items, batch_size=len(items), return_datasamples=True)['predictions']
+            result = inferencer(
+                items, batch_size=len(items), return_datasamples=True, skip_unreadable=True)
+            # an input the model cannot take (a degenerate size) is reported, not run
+            refused = {f['index'] for f in result['failed']}
+            failed.extend((items[f['index']]['img_path'], f['error']) for f in result['failed'])
+            kept = [i for i in range(len(items)) if i not in refused]
+            items = [items[i] for i in kept]
+            batch_stems = [batch_stems[i] for i in kept]
+            preds = result['predictions']
+        if items:
             t2 = time.perf_counter()
             pictures = inferencer.visualize(
                 items, preds, return_vis=True, pred_score_thr=args.score_thr)
             for item, stem, pred, picture in zip(items, batch_stems, preds, pictures):
-                entry = inferencer.pred2dict(pred)
-                contact_file = f'{stem}_contact.png'
-                cv2.imwrite(osp.join(args.out_dir, contact_file), entry['contact_mask'])
-                record = dict(
-                    file_name=item['img_path'],
-                    width=int(item['img'].shape[1]),
-                    height=int(item['img'].shape[0]),
-                    hois=hois_with_names(entry, dataset_meta, args.score_thr),
-                    contact_mask=contact_file,
-                    part_scores=[round(p, 4) for p in entry['part_scores']])
-                with open(osp.join(args.out_dir, f'{stem}.json'), 'w') as f:
-                    json.dump(record, f, indent=1)
-                mmcv.imwrite(picture[..., ::-1], osp.join(args.out_dir, f'{stem}.png'))
+                write_outputs(args, inferencer, dataset_meta, item, stem, pred, picture)
             t3 = time.perf_counter()
             n = len(items)
             for item in items:
                 timings.append((item['img_path'], item['img'].shape[1], item['img'].shape[0],
                                 (t1 - t0) / n, (t2 - t1) / n, (t3 - t2) / n))
         progress.update(len(batch))
+        if failed and not args.skip_unreadable:
+            break
     progress.close()
 
     print(f'\nmodel loaded in {load_s:.1f} s ({args.backend}); per image, a batch of '
@@ -184,9 +201,16 @@ def main():
         print(f'{len(timings)} images: read {totals[0]:.1f} s, inference '
               f'{totals[1]:.1f} s ({totals[1] / len(timings):.3f} s per image), drawing '
               f'and writing {totals[2]:.1f} s')
-    for path, err in failed:
-        print(f'skipped {path}: {err}', file=sys.stderr)
     print(f'results in {osp.abspath(args.out_dir)}')
+    # each error names its file
+    if failed and not args.skip_unreadable:
+        print(
+            f'stopped: {failed[0][1]}\n(the images done are written; --skip-unreadable '
+            'reports unreadable images and goes on)',
+            file=sys.stderr)
+    else:
+        for _, err in failed:
+            print(f'skipped: {err}', file=sys.stderr)
     return 1 if failed else 0
 
 
