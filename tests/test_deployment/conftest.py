@@ -55,11 +55,15 @@ def tiny_export(tmp_path_factory):
 @pytest.fixture(scope='session')
 def int8_models(tiny_export):
     """The tiny graph quantized by ``tools/deployment/quantize_onnx.py`` on two training
-    images: ``onnxruntime`` (.onnx), and ``openvino`` (.xml) when it is installed."""
+    images: ``onnxruntime`` (.onnx) and ``openvino`` (.xml). Both quantizers are test
+    requirements (requirements/tests.txt includes deploy.txt), so a missing one fails here
+    instead of skipping its tests."""
+    for module in ('openvino', 'nncf'):
+        assert importlib.util.find_spec(module), (
+            f'{module} is not installed: the tests need requirements/tests.txt, which includes '
+            'requirements/deploy.txt (make test installs them)')
     models = {}
     for quantizer, suffix in (('onnxruntime', '.onnx'), ('openvino', '.xml')):
-        if quantizer == 'openvino' and not importlib.util.find_spec('nncf'):
-            continue
         out = str(tiny_export['root'] / f'tiny_int8{suffix}')
         assert run_tool('tools/deployment/quantize_onnx.py', tiny_export['onnx'], '--data-root',
                         tiny_export['data_root'], '--num-images', 2, '--quantizer', quantizer,

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from pair_plugin.apis import check_symbolic_inputs, init_deployed_model, read_onnx_metadata
-from pair_plugin.apis.quantization import calibration_inputs, nodes_of_modules
+from pair_plugin.apis.quantization import FLOAT_MODULES, calibration_inputs, nodes_of_modules
 
 
 def test_calibration_inputs_are_preprocessed_training_images(tiny_export):
@@ -80,7 +80,8 @@ def test_onnxruntime_int8_keeps_the_heads_in_float(tiny_export, int8_models):
         out
         for node in int8.graph.node if node.op_type == 'DequantizeLinear' for out in node.output
     }
-    heads = set(nodes_of_modules(fp32, ['iim_head', 'contact_head.conv_seg']))
+    branches = [m for m in FLOAT_MODULES if m.startswith('interaction_head.')]
+    heads = set(nodes_of_modules(fp32, branches + ['contact_head.conv_seg']))
     layers = [n for n in int8.graph.node if n.op_type in ('MatMul', 'Gemm', 'Conv')]
     head_layers = [n for n in layers if n.name in heads]
     assert len(head_layers) >= 5  # the box FFNs, the object and action classifiers, S
@@ -91,8 +92,6 @@ def test_onnxruntime_int8_keeps_the_heads_in_float(tiny_export, int8_models):
 
 
 def test_openvino_int8_ir(tiny_export, int8_models):
-    if 'openvino' not in int8_models:
-        pytest.skip('openvino and nncf are not installed (requirements/deploy.txt)')
     path = int8_models['openvino']
     assert osp.isfile(osp.splitext(path)[0] + '.bin')
     fp32, int8, deployed = graph_outputs(tiny_export, path, 'openvino')
