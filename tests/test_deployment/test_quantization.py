@@ -5,7 +5,6 @@ import os.path as osp
 
 import numpy as np
 import onnx
-import pytest
 import torch
 
 from pair_plugin.apis import check_symbolic_inputs, init_deployed_model, read_onnx_metadata
