@@ -94,12 +94,11 @@ val_evaluator = [
     dict(type='ContactMetric', train_ann_file=data_root + 'annotations/train.json'),
 ]
 test_evaluator = val_evaluator
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs={max_epochs},
-                 val_interval=100)
+train_cfg = dict(max_epochs={max_epochs}, val_interval=100)
 param_scheduler = []
 default_hooks = dict(
     logger=dict(type='MainProcessLoggerHook', interval=1),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=-1),
+    checkpoint=dict(interval=1, max_keep_ckpts=-1),
     visualization=dict(type='PaIRVisualizationHook', draw=False))
 log_processor = dict(window_size=1)
 randomness = dict(seed=0, deterministic=False)

@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 
 from pair_plugin.datasets.missing_data import missing_annotation_files, missing_data_message
 from pair_plugin.datasets.pre_run_check import add_data_check_argument, check_data_before_run
-from pair_plugin.engine import TRUST_ENV, set_cpu_threads
+from pair_plugin.engine import TRUST_ENV, CheckpointIntegrityError, set_cpu_threads
 
 
 def parse_args(argv=None):
@@ -111,7 +111,10 @@ def main(argv=None):
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.test()
+    try:
+        runner.test()
+    except CheckpointIntegrityError as err:  # damaged, or NaN/inf weights
+        sys.exit(f'tools/test.py: {err}')
 
 
 if __name__ == '__main__':

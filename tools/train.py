@@ -9,10 +9,12 @@ from mmengine.device import (get_device, is_cuda_available, is_mlu_available, is
                              is_npu_available)
 from mmengine.registry import RUNNERS, VISBACKENDS
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from pair_plugin.datasets.missing_data import missing_annotation_files, missing_data_message
 from pair_plugin.datasets.pre_run_check import add_data_check_argument, check_data_before_run
-from pair_plugin.engine import TRUST_ENV, set_cpu_threads
+from pair_plugin.engine import (TRUST_ENV, CheckpointIntegrityError, load_checkpoint_file,
+                                resumable_checkpoint, set_cpu_threads)
 
 
 def vis_backend_types() -> dict:
@@ -136,6 +138,39 @@ def merge_args(cfg: Config, args) -> Config:
     return cfg
 
 
+def choose_resume_checkpoint(cfg: Config, args) -> list:
+    """Check the checkpoint that ``--resume`` will load, before anything is built.
+
+    ``--resume PATH``: PATH must load (intact, finite), else a message naming it stops the
+    run. ``--resume`` alone: the checkpoint that ``last_checkpoint`` names, or, if it is
+    missing, damaged or holds NaN/inf, the newest intact one of the work dir, goes to
+    ``cfg.load_from``; with none intact a message lists each file and its fault.
+
+    Returns:
+        list[str]: the lines to log (which checkpoint and why), empty if it is the named one.
+    """
+    if args.resume is None:
+        return []
+    if args.resume != 'auto':
+        try:
+            CheckpointLoader.load_checkpoint(args.resume, map_location='cpu')
+        except (CheckpointIntegrityError, FileNotFoundError) as err:
+            sys.exit(f'tools/train.py --resume: {err}')
+        return []
+    try:
+        path, notes = resumable_checkpoint(
+            cfg.work_dir, load=lambda p: load_checkpoint_file(p, map_location='cpu'))
+    except CheckpointIntegrityError as err:
+        sys.exit(f'tools/train.py --resume: {err}')
+    if path is None:
+        return [f'--resume: no checkpoint in {cfg.work_dir}; training starts at epoch 1']
+    cfg.load_from = path
+    if not notes:
+        return []
+    lines = [f'--resume: resuming from {path}, the newest intact checkpoint, because']
+    return lines + [f'  {note}' for note in notes]
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.trust_checkpoint:
@@ -153,12 +188,18 @@ def main(argv=None):
     if bad_data:
         sys.exit(bad_data)
 
+    resume_notes = choose_resume_checkpoint(cfg, args)
     set_cpu_threads(device_is_cpu=get_device() == 'cpu')
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.train()
+    for line in resume_notes:
+        runner.logger.warning(line)
+    try:
+        runner.train()
+    except CheckpointIntegrityError as err:  # a damaged load_from or pretrained backbone
+        sys.exit(f'tools/train.py: {err}')
 
 
 if __name__ == '__main__':

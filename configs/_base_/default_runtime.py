@@ -7,7 +7,9 @@ default_hooks = dict(
     # (mmengine's own writes it from every rank to one path: a race under dist_test.sh)
     logger=dict(type='MainProcessLoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    # mmengine's CheckpointHook with atomic writes and sha256 sidecars, removing outdated
+    # checkpoints only after the new one is complete (a kill leaves one to resume from)
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='PaIRVisualizationHook'))
 

@@ -133,6 +133,9 @@ def init_model(config: ConfigType,
         ValueError: ``checkpoint`` is a URL (only local files are loaded) or an exported
             graph.
         FileNotFoundError: ``checkpoint`` does not exist.
+        CheckpointIntegrityError: ``checkpoint`` differs from its ``.sha256`` file, cannot
+            be read, or holds NaN or inf weights (the message names the file and tensors;
+            :func:`~pair_plugin.engine.load_checkpoint_file` checks every load).
     """
     config = load_config(config, cfg_options)
     if checkpoint is not None and str(checkpoint).lower().endswith(('.onnx', '.xml')):

@@ -18,11 +18,17 @@ mmengine keeps its downloads too), download there once if the file is absent, an
 file with the same ``weights_only`` loader. Without network the download fails with
 :class:`CheckpointDownloadError`, which names the URL, the hub cache file that would be used
 without network, and the config key that points at a local copy instead.
+
+Every local load checks the file first (:mod:`pair_plugin.engine.checkpoint_integrity`): its
+sha256 sidecar if it has one, then that it reads as a checkpoint, then that its weights and
+optimizer state are finite. A damaged file is refused with
+:class:`~pair_plugin.engine.checkpoint_integrity.CheckpointIntegrityError` naming it.
 """
 import http.client
 import os
 import os.path as osp
 import pickle
+import zipfile
 from collections import OrderedDict, defaultdict
 from urllib.parse import urlparse
 
@@ -32,6 +38,8 @@ from mmengine.dist import get_dist_info
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
+
+from .checkpoint_integrity import CheckpointIntegrityError, check_finite, verify_sidecar
 
 #: environment variable that allows full unpickling of trusted checkpoints
 TRUST_ENV = 'PAIR_TRUST_CHECKPOINT'
@@ -83,11 +91,47 @@ def full_unpickling_allowed() -> bool:
     return os.environ.get(TRUST_ENV, '0').lower() in ('1', 'true', 'yes')
 
 
+#: what torch's weights-only unpickler (and :func:`_history_buffer_getattr`) say about a type
+#: that is not allow-listed; anything else it raises ('Unsupported operand', ...) is damage
+_FOREIGN_TYPE_MARKERS = ('Unsupported global', 'allowlisted', 'unrecognized function',
+                         'asks for getattr')
+
+
+def _unreadable(filename: str, err: Exception) -> CheckpointIntegrityError:
+    return CheckpointIntegrityError(
+        filename, f'cannot be read as a PyTorch checkpoint ({type(err).__name__}: {err}); '
+        'the file is damaged or incomplete (a write cut short?). Use an earlier checkpoint')
+
+
+def _torch_load(filename: str, map_location):
+    """``torch.load``, ``weights_only`` unless the user trusts the file."""
+    if full_unpickling_allowed():
+        return torch.load(filename, map_location=map_location, weights_only=False)
+    try:
+        with torch.serialization.safe_globals(SAFE_GLOBALS):
+            return torch.load(filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        if not any(marker in str(err) for marker in _FOREIGN_TYPE_MARKERS):
+            raise _unreadable(filename, err) from err  # a damaged pickle
+        raise RuntimeError(f'{filename}: refusing to unpickle a type that is not on the '
+                           f'allow-list of pair_plugin.engine.checkpoint_loading ({err}). If you '
+                           f'trust this file, load it in full with --trust-checkpoint or '
+                           f'{TRUST_ENV}=1 (that runs any code stored in it).') from err
+
+
 def load_checkpoint_file(filename: str, map_location=None):
-    """``torch.load`` a local checkpoint, ``weights_only`` unless the user trusts it.
+    """``torch.load`` a local checkpoint, ``weights_only`` unless the user trusts it, and
+    refuse it if it is damaged.
+
+    The file is compared with its sha256 sidecar (``<file>.sha256``, written beside every
+    checkpoint that training saves) if there is one, read, and its weights and optimizer
+    state are checked for NaN and inf.
 
     Raises:
         FileNotFoundError: ``filename`` does not exist.
+        CheckpointIntegrityError: the file differs from its sidecar, cannot be read
+            (empty, cut short, damaged), or holds NaN or inf in its weights or optimizer
+            state; the message names the file (and the tensors).
         RuntimeError: the file holds a type outside :data:`SAFE_GLOBALS`; the message
             says how to load it in full if the file is trusted.
     """
@@ -99,18 +143,25 @@ def load_checkpoint_file(filename: str, map_location=None):
             '(--cfg-options model.backbone.init_cfg.checkpoint=/path/to/file.pth, or '
             'model.backbone.init_cfg=None to start from random weights), load_from for a '
             'whole model; for --resume or tools/test.py, the path on the command line.')
-    if full_unpickling_allowed():
-        return torch.load(filename, map_location=map_location, weights_only=False)
+    verify_sidecar(filename)
+    if osp.getsize(filename) == 0:
+        raise CheckpointIntegrityError(
+            filename, 'empty file (0 bytes): a write that was cut short. Use an earlier '
+            'checkpoint')
     try:
-        with torch.serialization.safe_globals(SAFE_GLOBALS):
-            return torch.load(filename, map_location=map_location, weights_only=True)
-    except Exception as err:  # torch raises UnpicklingError wrapped variously
-        if 'weights_only' not in str(err) and 'Unsupported global' not in str(err):
+        checkpoint = _torch_load(filename, map_location)
+    except (EOFError, UnicodeDecodeError, zipfile.BadZipFile) as err:
+        raise _unreadable(filename, err) from err
+    except (PermissionError, IsADirectoryError, FileNotFoundError):
+        raise
+    except OSError as err:  # torch's zip reader on some cut files: [Errno 22] Invalid argument
+        raise _unreadable(filename, err) from err
+    except RuntimeError as err:  # torch's zip reader: 'PytorchStreamReader failed ...'
+        if 'PytorchStreamReader' not in str(err) and 'zip archive' not in str(err):
             raise
-        raise RuntimeError(f'{filename}: refusing to unpickle a type that is not on the '
-                           f'allow-list of pair_plugin.engine.checkpoint_loading ({err}). If you '
-                           f'trust this file, load it in full with --trust-checkpoint or '
-                           f'{TRUST_ENV}=1 (that runs any code stored in it).') from err
+        raise _unreadable(filename, err) from err
+    check_finite(checkpoint, filename)
+    return checkpoint
 
 
 @CheckpointLoader.register_scheme(prefixes='', force=True)

@@ -107,7 +107,8 @@ def build_config(args) -> Config:
     cfg = config_with_data_root(Config.fromfile(args.config), args.data_root)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    if cfg.train_cfg.get('type', 'EpochBasedTrainLoop') != 'EpochBasedTrainLoop':
+    if cfg.train_cfg.get('type', 'EpochBasedTrainLoop') not in ('EpochBasedTrainLoop',
+                                                                'ResumableEpochBasedTrainLoop'):
         raise ValueError(f'train_synthetic: {args.config} trains by '
                          f'{cfg.train_cfg.type}; the curve is per epoch '
                          '(EpochBasedTrainLoop)')

@@ -29,7 +29,8 @@ param_scheduler = [
 ]
 
 # validation after every epoch: 100 images, a few seconds
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
+# mmengine's EpochBasedTrainLoop, continuing a resumed epoch where its checkpoint stopped
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 auto_scale_lr = dict(enable=False, base_batch_size=8)
