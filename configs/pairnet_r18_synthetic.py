@@ -12,11 +12,14 @@ model = dict(
     # ResNet-18 at a quarter of its width (16 base channels), from scratch, and only its
     # first three stages: F_B is stage 3's 64 channels at stride 16 instead of stage 4's
     # 128 at stride 32, twice the resolution for the small objects of these images (a
-    # cup is about 12 px, a ball 20); a PGCS decoder to match (64 -> 32 -> 16 -> 16,
+    # cup is about 12 px, a ball 20); the in_channels of CPAM, both heads and the
+    # Mask-Guided RoI Feature to match, and a PGCS decoder to match (64 -> 32 -> 16 -> 16,
     # stride 16 -> 2, S at the input size)
     backbone=dict(
         base_channels=16, num_stages=3, out_indices=(2, ), strides=(1, 2, 2), dilations=(1, 1, 1)),
+    cpam=dict(in_channels=64),
     contact_head=dict(
+        in_channels=64,
         channels=(32, 16, 16),
         # contact is about 1 % of the pixels: background weighted 0.1 in the
         # cross-entropy, without which a model this young predicts no contact at all
@@ -30,10 +33,14 @@ model = dict(
     channels_last=True,
     # an image holds at most 3 pairs: 8 pair queries, and 3 query groups in training
     # (Group DETR: each ground-truth pair supervises one query of each group;
-    # inference decodes the first group only)
-    iim=dict(num_queries=8, num_groups=3),
-    # the synthetic metainfo: 80 COCO objects, 10 actions
-    iim_head=dict(num_object_classes=80, num_actions=10),
+    # inference decodes the first group only); the synthetic metainfo: 80 COCO objects,
+    # 10 actions
+    interaction_head=dict(
+        in_channels=64,
+        num_object_classes=80,
+        num_actions=10,
+        transformer=dict(num_queries=8, num_groups=3)),
+    mask_guided_feature=dict(in_channels=64),
     # alpha = 1 (the paper: 0.1, with a pretrained backbone): from scratch, the backbone
     # must learn to find people and objects, so L_match weighs as much as the contact
     # losses (beta = 0.5 unchanged)

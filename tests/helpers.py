@@ -48,10 +48,10 @@ def shrink_small_model(model, num_object_classes: int, num_actions: int) -> None
     model.cpam.hidden_channels = (32, 16)
     model.contact_head.channels = (32, 16, 16)
     model.contact_head.body_attention.hidden_channels = 16
-    model.iim.num_queries = 4
-    model.iim.encoder.num_layers = 1
-    model.iim_head.num_object_classes = num_object_classes
-    model.iim_head.num_actions = num_actions
+    model.interaction_head.transformer.num_queries = 4
+    model.interaction_head.transformer.encoder.num_layers = 1
+    model.interaction_head.num_object_classes = num_object_classes
+    model.interaction_head.num_actions = num_actions
     model.test_cfg.max_per_img = 10
 
 

@@ -34,16 +34,20 @@ from .onnx_export import (EXPORTED_DETECTOR, INPUT_NAMES, META_CONFIG, META_DATA
 
 #: the quantizers, and the file each one writes
 QUANTIZERS = {'openvino': '.xml', 'onnxruntime': '.onnx'}
-#: modules of PaIRNet kept in float: the heads that give the scores, boxes and contact map
-FLOAT_MODULES = ('iim_head', 'cpam', 'contact_head.body_attention', 'contact_head.conv_seg',
-                 'mask_guided_feature')
+#: modules of PaIRNet kept in float: the branches that give the scores, boxes and contact
+#: map (IIMHead's box, object and action branches, not its transformer; PGCS's Body Attention
+#: and classifier), CPAM and the Mask-Guided RoI Feature
+FLOAT_MODULES = ('interaction_head.human_reg_ffn', 'interaction_head.human_reg',
+                 'interaction_head.object_reg_ffn', 'interaction_head.object_reg',
+                 'interaction_head.object_cls', 'interaction_head.action_cls', 'cpam',
+                 'contact_head.body_attention', 'contact_head.conv_seg', 'mask_guided_feature')
 
 
 def nodes_of_modules(model, modules: Sequence[str] = FLOAT_MODULES) -> List[str]:
     """Names of the graph's nodes computed inside ``modules`` (paths in :class:`PaIRNet`).
 
     The exporter records each node's module path in its ``pkg.torch.onnx.name_scopes``
-    metadata (``['', 'detector.iim_head.action_cls', 'linear_85']``).
+    metadata (``['', 'detector.interaction_head.action_cls', 'linear_85']``).
     """
     prefixes = tuple(f'{EXPORTED_DETECTOR}.{module}' for module in modules)
     names = []

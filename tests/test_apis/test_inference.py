@@ -49,7 +49,7 @@ def test_init_model_loads_weights_meta_and_config(trained):
         assert torch.equal(loaded[key], value), key
     assert model.dataset_meta['objects'] == OBJECTS
     assert model.dataset_meta['actions'] == ACTIONS
-    assert model.cfg.model.iim.num_queries == 4
+    assert model.cfg.model.interaction_head.transformer.num_queries == 4
     assert not model.training
     assert next(model.parameters()).device.type == 'cpu'
 

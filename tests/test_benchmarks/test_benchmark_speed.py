@@ -54,7 +54,7 @@ def test_sample_for_a_pair_model_trains_a_small_pairnet(bench):
     init_default_scope('pair_plugin')
     from pair_plugin.registry import MODELS
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'pairnet_r18_synthetic.py'))
-    cfg.model.iim_head.num_actions = 117  # sample_for's action vocabulary
+    cfg.model.interaction_head.num_actions = 117  # sample_for's action vocabulary
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     rows = bench.option_rows(model, runs=1, warmup=0, device='cpu')

@@ -102,7 +102,7 @@ def test_padded_batch_matches_eager_with_both_branches_acting(tiny_export, deplo
     # the enhancer acted: Δ != 1, on the region of some pairs, not the whole image
     enhancer = model.contact_head.roi_enhancer
     assert enhancer.delta.item() == 1.5
-    scores, _ = model.iim_head.object_scores(eager['object_logits'][-1])
+    scores, _ = model.interaction_head.object_scores(eager['object_logits'][-1])
     counted = scores > enhancer.score_thr
     assert counted.any() and not counted.all()
     whole = torch.cat([torch.zeros_like(images), images.flip(-1)], 1).float()
@@ -120,7 +120,7 @@ def test_a_mismatch_names_the_output(tiny_export, deployed):
     the export) fails the verification, which names the output and the batch."""
     changed = copy.deepcopy(tiny_export['model'])
     with torch.no_grad():
-        changed.iim_head.action_cls.bias += 0.01
+        changed.interaction_head.action_cls.bias += 0.01
     with pytest.raises(
             ONNXMismatchError,
             match=r'action_logits: the graph differs from PyTorch by up to '

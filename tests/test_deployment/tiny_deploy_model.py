@@ -26,7 +26,7 @@ def tiny_deploy_config(data_root: str) -> Config:
     ``data_root``, testing at 128 x 96, two images per batch."""
     cfg = Config.fromfile(osp.join(CONFIGS, 'pairnet_r18_synthetic.py'))
     shrink_small_model(cfg.model, num_object_classes=80, num_actions=10)
-    cfg.model.iim.num_stages = 1
+    cfg.model.interaction_head.transformer.num_stages = 1
     cfg = config_with_data_root(cfg, data_root)
     for loader in ('val_dataloader', 'test_dataloader'):
         cfg[loader].update(batch_size=2, num_workers=0, persistent_workers=False)
@@ -60,7 +60,7 @@ def make_branches_act(model) -> None:
     inputs, img_sizes = padded_batch()
     with torch.no_grad():
         outs = model.forward_heads(inputs, img_sizes, padded=True)
-        scores, _ = model.iim_head.object_scores(outs['object_logits'][-1])
+        scores, _ = model.interaction_head.object_scores(outs['object_logits'][-1])
         enhancer = model.contact_head.roi_enhancer
         enhancer.delta.fill_(1.5)
         enhancer.score_thr = midway(scores, 0.5)

@@ -17,9 +17,19 @@ class _Attention(torch.nn.Module):
         return F.scaled_dot_product_attention(q, k, v)
 
 
+class _MaskedScores(torch.nn.Module):
+
+    def forward(self, mask, q, k):
+        return torch.baddbmm(mask, q, k.transpose(1, 2))
+
+
 def _total(module, *inputs) -> int:
     analyzer = get_flops.FlopAnalyzer(module, inputs)
-    analyzer.set_op_handle(**{'aten::scaled_dot_product_attention': get_flops.sdpa_flop_jit})
+    analyzer.set_op_handle(
+        **{
+            'aten::scaled_dot_product_attention': get_flops.sdpa_flop_jit,
+            'aten::baddbmm': get_flops.baddbmm_flop_jit
+        })
     return analyzer.total()
 
 
@@ -27,6 +37,13 @@ def test_fused_attention_counts_its_two_products():
     # batch 2 x 4 heads; 5 queries, 7 keys; 8 channels for Q K^T, 6 for the values
     q, k, v = torch.randn(2, 4, 5, 8), torch.randn(2, 4, 7, 8), torch.randn(2, 4, 7, 6)
     assert _total(_Attention(), q, k, v) == 2 * 4 * (5 * 7 * 8 + 5 * 7 * 6)
+
+
+def test_masked_attention_scores_count_their_product():
+    # torch's attention with a mask: baddbmm(mask, Q, K^T), 8 batch x heads, 5 queries,
+    # 7 keys, 6 channels
+    mask, q, k = torch.zeros(8, 5, 7), torch.randn(8, 5, 6), torch.randn(8, 7, 6)
+    assert _total(_MaskedScores(), mask, q, k) == 8 * 5 * 7 * 6
 
 
 def test_report_on_the_small_config(monkeypatch, capsys):

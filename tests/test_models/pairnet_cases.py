@@ -115,15 +115,14 @@ def two_synthetic_samples():
 def small_model_cfg(**overrides) -> Config:
     """The small CPU model (configs/_base_/models/pairnet_r18_small.py) for NUM_ACTIONS."""
     cfg = Config.fromfile(osp.join(CONFIGS, '_base_/models/pairnet_r18_small.py'))
-    cfg.model.iim_head.num_actions = NUM_ACTIONS
+    cfg.model.interaction_head.num_actions = NUM_ACTIONS
     cfg.merge_from_dict(overrides)
     return cfg
 
 
-def small_iim(**kwargs):
-    """A 32-channel IIM (1 encoder layer, 5 + 5 queries, 3 stages) on 16-channel features,
-    initialised; ``kwargs`` override its config."""
-    from pair_plugin.registry import MODELS
+def small_iim_cfg(**kwargs) -> dict:
+    """A 32-channel IIM (1 encoder layer, 5 + 5 queries, 3 stages) on 16-channel features;
+    ``kwargs`` override it."""
     attn = dict(embed_dims=32, num_heads=4, dropout=0.0, batch_first=True)
     ffn = dict(
         embed_dims=32,
@@ -140,16 +139,28 @@ def small_iim(**kwargs):
         instance_decoder_layer=dict(self_attn_cfg=attn, cross_attn_cfg=attn, ffn_cfg=ffn),
         action_decoder_layer=dict(self_attn_cfg=attn, cross_attn_cfg=attn, ffn_cfg=ffn))
     cfg.update(kwargs)
-    iim = MODELS.build(cfg)
+    return cfg
+
+
+def small_iim(**kwargs):
+    """The IIM of :func:`small_iim_cfg`, initialised."""
+    from pair_plugin.registry import MODELS
+    iim = MODELS.build(small_iim_cfg(**kwargs))
     iim.init_weights()
     return iim
 
 
-def small_iim_head(**kwargs):
-    """The IIM head for :func:`small_iim`: 4 object classes, 3 actions; ``kwargs``
-    override its config."""
+def small_iim_head(transformer=None, **kwargs):
+    """IIMHead on 16-channel features with the IIM of :func:`small_iim_cfg` (updated by
+    ``transformer``): 4 object classes, 3 actions, initialised; ``kwargs`` override its
+    config."""
     from pair_plugin.registry import MODELS
-    cfg = dict(type='IIMHead', num_object_classes=4, num_actions=3, embed_dims=32)
+    cfg = dict(
+        type='IIMHead',
+        in_channels=16,
+        transformer=small_iim_cfg(**(transformer or {})),
+        num_object_classes=4,
+        num_actions=3)
     cfg.update(kwargs)
     head = MODELS.build(cfg)
     head.init_weights()

@@ -27,8 +27,10 @@ def test_parameter_count_within_3_percent_of_the_paper(name):
     # the components add up, and the head widths are the documented ones
     parts = [v for k, v in counts.items() if '.' not in k and k != 'total']
     assert sum(parts) == counts['total']
-    assert counts['iim.encoder'] == 7_890_432  # 6 DETR encoder layers, 256 ch, FFN 2048
-    assert counts['iim.instance_decoder'] == counts['iim.action_decoder'] == 4_736_256
+    # 6 DETR encoder layers, 256 ch, FFN 2048
+    assert counts['interaction_head.transformer.encoder'] == 7_890_432
+    assert counts['interaction_head.transformer.instance_decoder'] == 4_736_256
+    assert counts['interaction_head.transformer.action_decoder'] == 4_736_256
     assert counts['contact_head.roi_enhancer'] == 1  # Δ
     table = count_tool.format_counts(counts, PAPER_PARAMS[name])
     assert 'total' in table and 'difference' in table
@@ -39,15 +41,16 @@ def test_count_params_command_line(monkeypatch, capsys):
     monkeypatch.setattr('sys.argv', ['count_params.py', config, '--expected', '55.6'])
     count_tool.main()
     out = capsys.readouterr().out
-    assert 'contact_head.decoder' in out and 'iim.encoder' in out
+    assert 'contact_head.decoder' in out and 'interaction_head.transformer.encoder' in out
     assert '55,395,726' in out and 'paper: 55.6 M, difference -0.37 %' in out
 
 
 def test_model_base_configs_follow_the_paper():
     cfg = Config.fromfile(osp.join(CONFIGS, '_base_/models/pairnet_r50.py')).model
     assert cfg.match_loss_weight == 0.1 and cfg.contact_loss_weight == 0.5
-    assert cfg.iim.num_queries == 64 and cfg.iim.num_stages == 3
-    assert cfg.iim.encoder.num_layers == 6
+    transformer = cfg.interaction_head.transformer
+    assert transformer.num_queries == 64 and transformer.num_stages == 3
+    assert transformer.encoder.num_layers == 6
     assert cfg.mask_guided_feature.out_channels == 10
     assert cfg.contact_head.roi_enhancer.init_delta == 1.0
     assert cfg.data_preprocessor.pad_seg and cfg.data_preprocessor.seg_pad_value == 255
@@ -59,13 +62,24 @@ def test_model_base_configs_follow_the_paper():
         'PairBBoxL1Cost': 2.5,
         'PairIoUCost': 1.0
     }
-    assert cfg.iim_head.loss_object_cls.bg_cls_weight == 0.1
-    assert cfg.iim_head.loss_action.loss_weight == 2.0
-    assert cfg.iim_head.loss_bbox.loss_weight == 2.5
-    assert cfg.iim_head.loss_iou.loss_weight == 1.0
+    assert cfg.interaction_head.loss_object_cls.bg_cls_weight == 0.1
+    assert cfg.interaction_head.loss_action.loss_weight == 2.0
+    assert cfg.interaction_head.loss_bbox.loss_weight == 2.5
+    assert cfg.interaction_head.loss_iou.loss_weight == 1.0
     for name in ('pairnet_swin-s', 'pairnet_swin-l'):
         swin = Config.fromfile(osp.join(CONFIGS, f'_base_/models/{name}.py')).model
         assert swin.backbone.type == 'SwinTransformer' and 'depth' not in swin.backbone
+
+
+@pytest.mark.parametrize('name', list(PAPER_PARAMS))
+def test_configs_state_the_channels_of_the_backbones_last_stage(name):
+    """F_B's channels as each backbone has them: ResNet-50/101's last stage 512 x 4
+    (bottleneck), Swin's 8 x its embedding width (768 for Swin-S, 1536 for Swin-L)."""
+    model = Config.fromfile(osp.join(CONFIGS, '_base_', 'models', f'{name}.py')).model
+    backbone = model.backbone
+    expected = 2048 if backbone.type == 'ResNet' else 8 * backbone.embed_dims
+    for key in ('cpam', 'interaction_head', 'contact_head', 'mask_guided_feature'):
+        assert model[key].in_channels == expected, key
 
 
 ABLATIONS = {

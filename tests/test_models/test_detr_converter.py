@@ -11,6 +11,7 @@ from mmengine.registry import init_default_scope
 from tests.helpers import CONFIGS, load_tool
 
 converter = load_tool('tools/model_converters/detr_to_pairnet.py')
+IIM = converter.IIM_PREFIX
 
 DETR_CFG = osp.join(
     osp.dirname(mmdet.__file__), '.mim', 'configs', 'detr', 'detr_r18_8xb2-500e_coco.py')
@@ -40,8 +41,9 @@ def pairnet_r18():
     cfg = Config.fromfile(osp.join(CONFIGS, '_base_/models/pairnet_r50.py'))
     cfg.model.backbone.depth = 18
     cfg.model.backbone.init_cfg = None
-    cfg.model.feat_channels = 512
-    cfg.model.iim_head.num_actions = 7
+    for key in ('cpam', 'interaction_head', 'contact_head', 'mask_guided_feature'):
+        cfg.model[key].in_channels = 512
+    cfg.model.interaction_head.num_actions = 7
     init_default_scope('pair_plugin')
     return MODELS.build(cfg.model)
 
@@ -52,7 +54,7 @@ def test_converter_cli_output_loads_into_pairnet(detr_checkpoint, pairnet_r18, t
     dst = tmp_path / 'out' / 'pairnet_init.pth'
     monkeypatch.setattr(sys, 'argv', ['detr_to_pairnet.py', src, str(dst)])
     converter.main()
-    assert 'iim.encoder' in capsys.readouterr().out
+    assert 'interaction_head.transformer.encoder' in capsys.readouterr().out
     ckpt = torch.load(dst, weights_only=True)
     assert set(ckpt) == {'state_dict', 'meta'}
     state = ckpt['state_dict']
@@ -63,21 +65,22 @@ def test_converter_cli_output_loads_into_pairnet(detr_checkpoint, pairnet_r18, t
         assert key in own, key
         assert own[key].shape == value.shape, key
     # every encoder tensor and the input projection come from DETR
-    encoder_keys = [k for k in own if k.startswith('iim.encoder.')]
+    encoder_keys = [k for k in own if k.startswith(IIM + 'encoder.')]
     assert encoder_keys and all(k in state for k in encoder_keys)
-    assert torch.equal(state['iim.input_proj.weight'], detr_state['neck.convs.0.conv.weight'])
-    assert torch.equal(state['iim.encoder.layers.5.ffn.layers.1.weight'],
+    assert torch.equal(state[IIM + 'input_proj.weight'], detr_state['neck.convs.0.conv.weight'])
+    assert torch.equal(state[IIM + 'encoder.layers.5.ffn.layers.1.weight'],
                        detr_state['encoder.layers.5.ffn.layers.1.weight'])
     assert torch.equal(state['backbone.layer4.1.conv2.weight'],
                        detr_state['backbone.layer4.1.conv2.weight'])
     # nothing of DETR's decoder / queries / head by default
-    assert not any(k.startswith(('iim.instance_decoder', 'iim.action_decoder')) for k in state)
+    assert not any(k.startswith((IIM + 'instance_decoder', IIM + 'action_decoder')) for k in state)
     incompatible = model.load_state_dict(state, strict=False)
     assert not incompatible.unexpected_keys
-    assert all(not k.startswith(('iim.encoder', 'iim.input_proj', 'backbone.'))
+    assert all(not k.startswith((IIM + 'encoder', IIM + 'input_proj', 'backbone.'))
                for k in incompatible.missing_keys)
-    assert torch.equal(model.iim.encoder.layers[0].self_attn.attn.in_proj_weight,
-                       detr_state['encoder.layers.0.self_attn.attn.in_proj_weight'])
+    assert torch.equal(
+        model.interaction_head.transformer.encoder.layers[0].self_attn.attn.in_proj_weight,
+        detr_state['encoder.layers.0.self_attn.attn.in_proj_weight'])
 
 
 def test_converter_with_decoder_and_without_backbone(detr_checkpoint, pairnet_r18):
@@ -86,10 +89,11 @@ def test_converter_with_decoder_and_without_backbone(detr_checkpoint, pairnet_r1
     assert not any(k.startswith('backbone.') for k in state)
     for stage in range(3):
         for decoder in ('instance_decoder', 'action_decoder'):
-            key = f'iim.{decoder}.{stage}.cross_attn.attn.in_proj_weight'
+            key = f'{IIM}{decoder}.{stage}.cross_attn.attn.in_proj_weight'
             assert origin[key] == f'decoder.layers.{stage}.cross_attn.attn.in_proj_weight'
             assert torch.equal(state[key], detr_state[origin[key]])
-    assert torch.equal(state['iim.action_post_norm.weight'], detr_state['decoder.post_norm.weight'])
+    assert torch.equal(state[IIM + 'action_post_norm.weight'],
+                       detr_state['decoder.post_norm.weight'])
     model = pairnet_r18
     incompatible = model.load_state_dict(state, strict=False)
     assert not incompatible.unexpected_keys

@@ -305,15 +305,22 @@ def test_iim_outputs_every_stage_and_ignores_the_padding():
 
 
 def test_head_outputs_and_action_classifier_on_d_a_and_f_m():
-    head = small_iim_head(mask_feat_channels=10)
-    feats = torch.randn(3, 2, 5, 32)
-    human, obj, logits = head.forward_instances(feats, feats)
-    assert human.shape == obj.shape == (3, 2, 5, 4)
-    assert logits.shape == (3, 2, 5, 5)
-    assert ((human > 0) & (human < 1)).all()
-    actions = head.forward_actions(feats, torch.randn(2, 10))
-    assert actions.shape == (3, 2, 5, 3)
-    assert head.action_cls.in_features == 32 + 10
+    head = small_iim_head(mask_feat_channels=10).eval()
+    with torch.no_grad():
+        outs = head(torch.randn(2, 16, 2, 3))
+        assert outs['human_boxes'].shape == outs['object_boxes'].shape == (3, 2, 5, 4)
+        assert outs['object_logits'].shape == (3, 2, 5, 5)
+        assert outs['action_feats'].shape == (3, 2, 5, 32)  # D_a
+        assert ((outs['human_boxes'] > 0) & (outs['human_boxes'] < 1)).all()
+        mask_feats = torch.randn(2, 10)
+        actions = head.forward_actions(outs, mask_feats)
+        assert actions.shape == (3, 2, 5, 3)
+        assert head.action_cls.in_features == 32 + 10
+        # Eq. 15 by hand: FC([D_a; F_M]) for stage 1, image 1, query 4
+        by_hand = head.action_cls(torch.cat([outs['action_feats'][1, 1, 4], mask_feats[1]]))
+        torch.testing.assert_close(actions[1, 1, 4], by_hand)
+    with pytest.raises(ValueError, match='got no F_M'):
+        head.forward_actions(outs)
 
 
 def _gt_pair(img_w, img_h, human, obj, label, actions):
@@ -362,7 +369,8 @@ def test_head_losses_vanish_for_a_perfect_prediction():
 
     def losses_of(human):
         stages = [x[None].repeat(3, 1, 1, 1) for x in (human, obj, logits, actions)]
-        return head.loss_by_feat(*stages, [gt], torch.tensor([[img_h, img_w]]))
+        outs = dict(zip(('human_boxes', 'object_boxes', 'object_logits', 'action_logits'), stages))
+        return head.loss_by_pairs(outs, [gt], torch.tensor([[img_h, img_w]]))
 
     losses = losses_of(human)
     keys = [
@@ -391,7 +399,8 @@ def test_head_predicts_the_top_k_triplets_in_original_pixels():
     actions[0, 1, 2] = 0.0  # sigmoid 0.5
     boxes = torch.tensor([0.5, 0.5, 0.5, 0.5]).expand(1, q, 4)
     meta = dict(img_shape=(40, 80), ori_shape=(80, 160), scale_factor=(0.5, 0.5))
-    result = head.predict_by_feat(boxes, boxes, logits, actions, [meta])[0]
+    outs = dict(human_boxes=boxes, object_boxes=boxes, object_logits=logits, action_logits=actions)
+    result = head.predict_by_feat(outs, [meta])[0]
     assert len(result) == 4
     assert result.scores[0].item() == pytest.approx(0.5, rel=1e-3)
     assert result.object_labels[0].item() == 3 and result.action_labels[0].item() == 2

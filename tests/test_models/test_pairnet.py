@@ -33,7 +33,9 @@ def test_tensor_mode_shapes(small_model):
     assert actions.shape == (3, 2, 16, NUM_ACTIONS)
     assert seg.shape == (2, 18, 96, 128)  # S at the input size
     assert parts.shape == (2, 17)
-    assert small_model.feat_channels == 512  # inferred from ResNet-18 by a dry run
+    # the channels of F_B (ResNet-18's last stage) as the config states them
+    assert small_model.interaction_head.transformer.input_proj.in_channels == 512
+    assert small_model.cpam.blocks[0][0].in_features == 512
 
 
 EDGE_CASES = {
@@ -93,14 +95,17 @@ def test_predict_maps_boxes_and_masks_to_the_original_size(small_model, monkeypa
     inputs = [synthetic_image(64, 96, []), synthetic_image(96, 64, [])]
     data = preprocess(small_model, inputs, samples, training=False)
     assert data['inputs'].shape[-2:] == (96, 96)
-    q = small_model.iim.num_queries
+    q = small_model.interaction_head.num_queries
+    real_forward = small_model.interaction_head.forward
 
-    def fake_instances(human_feats, object_feats):
+    def fake_pairs(feat, padding_mask=None):
+        outs = real_forward(feat, padding_mask)
         boxes = torch.tensor([0.5, 0.5, 0.5, 0.5]).expand(3, 2, q, 4).clone()
         logits = torch.full((3, 2, q, 81), -10.0)
         logits[..., 80] = 10.0
         logits[:, :, 0, 80], logits[:, :, 0, 7] = -10.0, 10.0  # query 0: class 7
-        return boxes, boxes * 0.5, logits
+        outs.update(human_boxes=boxes, object_boxes=boxes * 0.5, object_logits=logits)
+        return outs
 
     def fake_contact_head(feats, input_size, part_probs=None, regions=None):
         # S of the 96x96 padded input: class 5 on the left half of each image, 0 on its
@@ -113,7 +118,7 @@ def test_predict_maps_boxes_and_masks_to_the_original_size(small_model, monkeypa
             logits[b, 0, :h, w // 2:w] = 20.0
         return logits
 
-    monkeypatch.setattr(small_model.iim_head, 'forward_instances', fake_instances)
+    monkeypatch.setattr(small_model.interaction_head, 'forward', fake_pairs)
     monkeypatch.setattr(small_model.contact_head, 'forward', fake_contact_head)
     with torch.no_grad():
         results = small_model.predict(data['inputs'], data['data_samples'])
@@ -238,8 +243,10 @@ def test_ablation_switches_remove_modules():
     assert baseline.cpam is None and baseline.mask_guided_feature is None
     assert not baseline.contact_head.uses_roi_enhancer
     assert not baseline.contact_head.uses_part_priors
-    assert baseline.iim_head.action_cls.in_features == baseline.iim.embed_dims
-    assert full.iim_head.action_cls.in_features == full.iim.embed_dims + 10
+    assert baseline.interaction_head.mask_feat_channels == 0
+    assert baseline.interaction_head.action_cls.in_features == baseline.interaction_head.embed_dims
+    assert full.interaction_head.mask_feat_channels == 10
+    assert full.interaction_head.action_cls.in_features == full.interaction_head.embed_dims + 10
     inputs, samples = two_synthetic_samples()
     losses = _losses(baseline, inputs, samples)
     assert 'loss_parts' not in losses and 'loss_contact_seg' in losses
@@ -264,10 +271,11 @@ def test_backbone_swap_mmpretrain_convnext_with_neck():
         _scope_='mmpretrain')
     cfg.model.neck = dict(
         type='ChannelMapper', in_channels=[320], out_channels=48, kernel_size=1, num_outs=1)
+    for key in ('cpam', 'interaction_head', 'contact_head', 'mask_guided_feature'):
+        cfg.model[key].in_channels = 48
     model = build_model(cfg.model)
     assert type(model.backbone).__module__.startswith('mmpretrain')
-    assert model.feat_channels == 48
-    assert model.iim.input_proj.in_channels == 48
+    assert model.interaction_head.transformer.input_proj.in_channels == 48
     assert model.cpam.blocks[0][0].in_features == 48
     inputs, samples = two_synthetic_samples()
     losses = _losses(model, inputs, samples)
@@ -366,27 +374,59 @@ def test_channels_last_gives_the_same_losses_gradients_and_predictions(small_mod
 
 
 # ------------------------------------------------------- configs and checkpoints of before
-#: the config keys and state-dict prefixes before the head interfaces, and after
-LEGACY_KEYS = {'pgcs': 'contact_head'}
+#: the state-dict prefixes after the head interfaces, and before (the config keys alike)
+OLD_PREFIXES = (('interaction_head.transformer.', 'iim.'), ('interaction_head.', 'iim_head.'),
+                ('contact_head.', 'pgcs.'))
+READERS = ('cpam', 'interaction_head', 'contact_head', 'mask_guided_feature')
 
 
-def test_a_config_with_the_old_keys_builds_the_same_model():
-    """The old config keys are merged into the new ones, with one log line; an old
-    config that overrides a key of a new base config (here the contact head's channels)
-    overrides it."""
-    new = small_model_cfg().model
-    old = copy.deepcopy(new)
-    for old_key, new_key in LEGACY_KEYS.items():
-        old[old_key] = old.pop(new_key)
-    model = build_model(old)
-    reference = build_model(new)
+def old_style(model_cfg):
+    """The model config as written before the head interfaces: ``iim``, ``iim_head`` and
+    ``pgcs`` keys, no ``in_channels`` (the channels of F_B were found by a dry run)."""
+    old = copy.deepcopy(model_cfg)
+    for key in READERS:
+        old[key].pop('in_channels')
+    head = old.pop('interaction_head')
+    old['iim'] = head.pop('transformer')
+    old['iim_head'] = head
+    old['pgcs'] = old.pop('contact_head')
+    return old
+
+
+def assert_same_state(model, reference):
     assert list(model.state_dict()) == list(reference.state_dict())
     for (key, value), expected in zip(model.state_dict().items(), reference.state_dict().values()):
         assert torch.equal(value, expected), key
+
+
+def test_a_config_with_the_old_keys_builds_the_same_model():
+    """The old config keys are merged into the new ones (one log line), and
+    ``feat_channels`` fills the missing ``in_channels``; an old config that overrides a
+    key of a new base config (here the contact head's channels) overrides it."""
+    new = small_model_cfg().model
+    old = old_style(new)
+    old['feat_channels'] = 512
+    assert_same_state(build_model(old), build_model(new))
     mixed = copy.deepcopy(new)
     mixed['pgcs'] = dict(channels=(16, 8, 8, 8))
+    mixed['iim'] = dict(num_queries=3)
     model = build_model(mixed)
     assert [stage[0].conv.out_channels for stage in model.contact_head.decoder] == [16, 8, 8, 8]
+    assert model.interaction_head.num_queries == 3
+
+
+def test_a_missing_in_channels_is_named():
+    for key in READERS:
+        cfg = small_model_cfg().model
+        cfg[key].pop('in_channels')
+        with pytest.raises(ValueError, match=rf'model\.{key}\.in_channels is missing'):
+            build_model(cfg)
+    with pytest.raises(ValueError, match=r'model\.cpam\.in_channels is missing'):
+        build_model(old_style(small_model_cfg().model))
+    cfg = small_model_cfg().model
+    cfg.pop('interaction_head')
+    with pytest.raises(ValueError, match=r'model\.interaction_head is missing'):
+        build_model(cfg)
 
 
 def test_a_checkpoint_of_before_loads(small_model):
@@ -396,16 +436,25 @@ def test_a_checkpoint_of_before_loads(small_model):
     for with_metadata in (True, False):
         old = type(state)()
         for key, value in state.items():
-            for old_prefix, new_prefix in LEGACY_KEYS.items():
-                if key.startswith(new_prefix + '.'):
+            for new_prefix, old_prefix in OLD_PREFIXES:
+                if key.startswith(new_prefix):
                     key = old_prefix + key[len(new_prefix):]
                     break
             old[key] = value.clone() + 1
         if with_metadata:
             old._metadata = copy.deepcopy(state._metadata)
             old._metadata[''] = dict(version=1)
-        assert any(k.startswith('pgcs.') for k in old)
+        assert {k.split('.')[0] for k in old} >= {'iim', 'iim_head', 'pgcs'}
         model = build_model(small_model_cfg().model)
         model.load_state_dict(old, strict=True)
         for key, value in model.state_dict().items():
             torch.testing.assert_close(value, state[key] + 1, msg=key)
+
+
+def test_a_head_that_cannot_take_f_m_is_refused_with_the_mask_guided_feature(monkeypatch):
+    from pair_plugin.models.heads import IIMHead
+    monkeypatch.setattr(IIMHead, 'takes_mask_feats', False)
+    with pytest.raises(ValueError, match="IIMHead's action classifier cannot take F_M"):
+        build_model(small_model_cfg().model)
+    model = build_model(small_model_cfg(**{'model.mask_guided_feature': None}).model)
+    assert model.interaction_head.mask_feat_channels == 0

@@ -84,11 +84,13 @@ def test_group_losses_are_the_mean_of_each_groups_own():
         torch.randn(3, 2, GROUPS * Q, 5),
         torch.randn(3, 2, GROUPS * Q, 3)
     ]
-    grouped = head.loss_by_feat(*outs, gts, img_sizes, num_groups=GROUPS)
+    keys = ('human_boxes', 'object_boxes', 'object_logits', 'action_logits')
+    grouped = head.loss_by_pairs(dict(zip(keys, outs)), gts, img_sizes, num_groups=GROUPS)
     per_group = []
     for g in range(GROUPS):
         queries = slice(g * Q, (g + 1) * Q)
-        per_group.append(head.loss_by_feat(*[o[:, :, queries] for o in outs], gts, img_sizes))
+        per_group.append(
+            head.loss_by_pairs(dict(zip(keys, [o[:, :, queries] for o in outs])), gts, img_sizes))
     assert set(grouped) == set(per_group[0])
     for key, value in grouped.items():
         mean = sum(losses[key] for losses in per_group) / GROUPS
@@ -96,6 +98,27 @@ def test_group_losses_are_the_mean_of_each_groups_own():
     # the groups really differ, so the mean is not one group's loss
     assert per_group[0]['loss_sub_bbox'] != pytest.approx(
         per_group[1]['loss_sub_bbox'].item(), rel=1e-3)
+
+
+def test_the_head_knows_its_groups_and_gives_the_enhancer_the_first():
+    """IIMHead: in training the outputs hold the groups, and the pairs handed to the H-O
+    RoI Enhancer are the first group's of the last stage; in eval there is one group."""
+    torch.manual_seed(0)
+    head = small_iim_head(transformer=dict(num_groups=GROUPS)).train()
+    outs = head(torch.randn(2, 16, 2, 3))
+    assert outs['object_logits'].shape[2] == GROUPS * Q
+    assert head.query_groups(outs) == GROUPS
+    human, obj, scores = head.interaction_pairs(outs)
+    assert human.shape == obj.shape == (2, Q, 4) and scores.shape == (2, Q)
+    assert torch.equal(human, outs['human_boxes'][-1, :, :Q])
+    assert torch.equal(obj, outs['object_boxes'][-1, :, :Q])
+    probs = outs['object_logits'][-1, :, :Q].softmax(-1)
+    torch.testing.assert_close(scores, probs[..., :-1].amax(-1))
+    assert not human.requires_grad and not scores.requires_grad
+    head.eval()
+    with torch.no_grad():
+        outs = head(torch.randn(2, 16, 2, 3))
+    assert outs['object_logits'].shape[2] == Q and head.query_groups(outs) == 1
 
 
 def test_num_groups_must_be_positive():

@@ -14,16 +14,19 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
-#: sub-modules listed under each top-level component (missing ones are skipped)
+#: sub-modules listed under each top-level component, by path (missing ones are skipped:
+#: another interaction or contact head is counted as a whole)
 PARTS = OrderedDict(
     backbone=(),
     neck=(),
     cpam=('blocks', 'fc'),
+    interaction_head=('transformer', 'transformer.input_proj', 'transformer.encoder',
+                      'transformer.human_query_embedding', 'transformer.object_query_embedding',
+                      'transformer.instance_decoder', 'transformer.action_decoder',
+                      'transformer.instance_post_norm', 'transformer.action_post_norm',
+                      'human_reg_ffn', 'human_reg', 'object_reg_ffn', 'object_reg', 'object_cls',
+                      'action_cls'),
     contact_head=('roi_enhancer', 'decoder', 'body_attention', 'conv_seg'),
-    iim=('input_proj', 'encoder', 'human_query_embedding', 'object_query_embedding',
-         'instance_decoder', 'action_decoder', 'instance_post_norm', 'action_post_norm'),
-    iim_head=('human_reg_ffn', 'human_reg', 'object_reg_ffn', 'object_reg', 'object_cls',
-              'action_cls'),
     mask_guided_feature=('fc', ),
 )
 
@@ -54,7 +57,8 @@ def build_model(cfg: Config, device: str = 'meta') -> torch.nn.Module:
 
 
 def count_params(model: torch.nn.Module) -> Dict[str, int]:
-    """Parameter counts: ``total``, each top-level component, and ``component.part``.
+    """Parameter counts: ``total``, each top-level component, and ``component.part``
+    (``part`` a path of :data:`PARTS`).
 
     Args:
         model (nn.Module): a PaIR-Net.
@@ -69,9 +73,11 @@ def count_params(model: torch.nn.Module) -> Dict[str, int]:
             continue
         counts[name] = _numel(module)
         for part in parts:
-            sub = getattr(module, part, None)
-            if isinstance(sub, torch.nn.Module):
-                counts[f'{name}.{part}'] = _numel(sub)
+            try:
+                sub = module.get_submodule(part)
+            except AttributeError:  # not in this head
+                continue
+            counts[f'{name}.{part}'] = _numel(sub)
     counts['total'] = _numel(model)
     listed = sum(v for k, v in counts.items() if '.' not in k and k != 'total')
     if listed != counts['total']:

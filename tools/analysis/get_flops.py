@@ -5,17 +5,18 @@
 
 One random image of ``--shape`` (default 800 x 1333, the test scale of the PaIR configs) goes
 through the config's data preprocessor (normalisation, padding to its size divisor) and the
-model's ``tensor`` forward (backbone, CPAM, PGCS, IIM; no post-processing). FLOPs are counted by
-mmengine's ``FlopAnalyzer`` as mmdet counts them: one multiply-add is one FLOP. The attention's
-``scaled_dot_product_attention``, which mmengine leaves out, is counted as the two matrix
-products it is. No weights are loaded.
+model's ``tensor`` forward (backbone, CPAM, the interaction and contact heads; no
+post-processing). FLOPs are counted by mmengine's ``FlopAnalyzer`` as mmdet counts them: one
+multiply-add is one FLOP. Two operations of attention that mmengine leaves out are counted as
+the matrix products they are: ``scaled_dot_product_attention`` (a fused attention) and
+``baddbmm`` (torch's attention with a mask). No weights are loaded.
 """
 import argparse
 from typing import Sequence, Tuple
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
-from mmengine.analysis.jit_handles import get_shape
+from mmengine.analysis.jit_handles import bmm_flop_jit, get_shape
 from mmengine.analysis.print_helper import complexity_stats_table
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
@@ -33,6 +34,11 @@ def sdpa_flop_jit(inputs, outputs) -> int:
     for size in q[:-2]:
         batch *= size
     return batch * q[-2] * k[-2] * (q[-1] + v[-1])
+
+
+def baddbmm_flop_jit(inputs, outputs) -> int:
+    """Multiply-adds of ``baddbmm(M, A, B)``: those of the batched product ``A B``."""
+    return bmm_flop_jit(inputs[1:3], outputs)
 
 
 class TensorForward(torch.nn.Module):
@@ -75,7 +81,10 @@ def preprocessed_image(model: torch.nn.Module, shape: Tuple[int, int]) -> Tuple[
 def flop_analyzer(model: torch.nn.Module, inputs: torch.Tensor, data_samples: list) -> FlopAnalyzer:
     """mmengine's ``FlopAnalyzer`` of ``model``'s tensor forward on preprocessed inputs."""
     analyzer = FlopAnalyzer(TensorForward(model, data_samples), (inputs, ))
-    analyzer.set_op_handle(**{'aten::scaled_dot_product_attention': sdpa_flop_jit})
+    analyzer.set_op_handle(**{
+        'aten::scaled_dot_product_attention': sdpa_flop_jit,
+        'aten::baddbmm': baddbmm_flop_jit
+    })
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)
     return analyzer

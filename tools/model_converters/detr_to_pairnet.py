@@ -6,14 +6,15 @@
         --cfg-options load_from=checkpoints/pairnet_r50_init_from_detr.pth
 
 mmdet's DETR (``configs/detr/detr_r50_8xb2-150e_coco.py``) keeps its input projection in a
-``ChannelMapper`` neck; PaIR-Net keeps it in its IIM. Keys moved:
+``ChannelMapper`` neck; PaIR-Net keeps it in the IIM, the transformer of its interaction head
+(``interaction_head.transformer``, written ``T`` below). Keys moved:
 
 - ``backbone.*`` → ``backbone.*`` (unless ``--no-backbone``);
-- ``neck.convs.0.conv.{weight,bias}`` → ``iim.input_proj.{weight,bias}``;
-- ``encoder.layers.*`` → ``iim.encoder.layers.*`` (both are mmdet's
+- ``neck.convs.0.conv.{weight,bias}`` → ``T.input_proj.{weight,bias}``;
+- ``encoder.layers.*`` → ``T.encoder.layers.*`` (both are mmdet's
   ``DetrTransformerEncoder``);
 - with ``--with-decoder`` (GEN-VLKT's initialisation of its decoders from DETR's):
-  DETR decoder layer ``i`` → ``iim.instance_decoder.i`` and ``iim.action_decoder.i`` for
+  DETR decoder layer ``i`` → ``T.instance_decoder.i`` and ``T.action_decoder.i`` for
   every PaIR-Net stage ``i``, and ``decoder.post_norm`` → both post-norms.
 
 DETR's object queries and detection head have no counterpart and are dropped. The output is
@@ -29,10 +30,12 @@ from typing import Dict, Tuple
 
 import torch
 
+#: PaIR-Net's prefix of the IIM (the interaction head's transformer)
+IIM_PREFIX = 'interaction_head.transformer.'
 #: (DETR key pattern, PaIR-Net replacement) for the default conversion
 ENCODER_RULES = (
-    (r'^neck\.convs\.0\.conv\.(weight|bias)$', r'iim.input_proj.\1'),
-    (r'^encoder\.layers\.(.+)$', r'iim.encoder.layers.\1'),
+    (r'^neck\.convs\.0\.conv\.(weight|bias)$', IIM_PREFIX + r'input_proj.\1'),
+    (r'^encoder\.layers\.(.+)$', IIM_PREFIX + r'encoder.layers.\1'),
 )
 
 
@@ -94,14 +97,14 @@ def convert(src_state: Dict[str, torch.Tensor],
             match = re.match(r'^decoder\.layers\.(\d+)\.(.+)$', key)
             if match and int(match.group(1)) < num_stages:
                 for decoder in ('instance_decoder', 'action_decoder'):
-                    new_key = f'iim.{decoder}.{match.group(1)}.{match.group(2)}'
+                    new_key = f'{IIM_PREFIX}{decoder}.{match.group(1)}.{match.group(2)}'
                     out[new_key] = value.clone()
                     origin[new_key] = key
             match = re.match(r'^decoder\.post_norm\.(weight|bias)$', key)
             if match:
                 for norm in ('instance_post_norm', 'action_post_norm'):
-                    out[f'iim.{norm}.{match.group(1)}'] = value.clone()
-                    origin[f'iim.{norm}.{match.group(1)}'] = key
+                    out[f'{IIM_PREFIX}{norm}.{match.group(1)}'] = value.clone()
+                    origin[f'{IIM_PREFIX}{norm}.{match.group(1)}'] = key
     return out, origin
 
 
@@ -139,7 +142,7 @@ def main():
                 converter='tools/model_converters/detr_to_pairnet.py')), args.dst)
     groups = OrderedDict()
     for key in out:
-        group = '.'.join(key.split('.')[:2]) if key.startswith('iim.') else 'backbone'
+        group = '.'.join(key.split('.')[:3]) if key.startswith(IIM_PREFIX) else 'backbone'
         groups[group] = groups.get(group, 0) + 1
     print(f'{args.src} -> {args.dst}: {len(out)} tensors')
     for group, count in groups.items():

@@ -12,18 +12,24 @@ _ffn = dict(
     act_cfg=dict(type='ReLU', inplace=True))
 
 model = dict(
+    # F_B = ResNet-18's last stage, 512 channels
     backbone=dict(
         depth=18,
         frozen_stages=-1,
         norm_cfg=dict(type='BN', requires_grad=True),
         norm_eval=False,
         init_cfg=None),
-    cpam=dict(hidden_channels=(128, 64), dropout=0.0),
+    cpam=dict(in_channels=512, hidden_channels=(128, 64), dropout=0.0),
     contact_head=dict(
-        channels=(128, 64, 32, 32), body_attention=dict(type='BodyAttention', hidden_channels=32)),
-    iim=dict(
-        num_queries=16,
-        positional_encoding=dict(num_feats=64, normalize=True),
-        encoder=dict(num_layers=2, layer_cfg=dict(self_attn_cfg=_attn, ffn_cfg=_ffn)),
-        instance_decoder_layer=dict(self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn),
-        action_decoder_layer=dict(self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn)))
+        in_channels=512,
+        channels=(128, 64, 32, 32),
+        body_attention=dict(type='BodyAttention', hidden_channels=32)),
+    interaction_head=dict(
+        in_channels=512,
+        transformer=dict(
+            num_queries=16,
+            positional_encoding=dict(num_feats=64, normalize=True),
+            encoder=dict(num_layers=2, layer_cfg=dict(self_attn_cfg=_attn, ffn_cfg=_ffn)),
+            instance_decoder_layer=dict(self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn),
+            action_decoder_layer=dict(self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn))),
+    mask_guided_feature=dict(in_channels=512))

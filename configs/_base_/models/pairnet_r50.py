@@ -20,7 +20,8 @@ model = dict(
         pad_size_divisor=32,
         pad_seg=True,
         seg_pad_value=255),
-    # F_B = the last stage (stride 32, C = 2048)
+    # F_B = the last stage (stride 32, C = 2048: the in_channels of CPAM, both heads and
+    # the Mask-Guided RoI Feature)
     backbone=dict(
         type='ResNet',
         depth=50,
@@ -35,6 +36,7 @@ model = dict(
     # CPAM (Eq. 1): GAP -> FCB(2048->1024) -> FCB(1024->512) -> FC(512->17)
     cpam=dict(
         type='CPAM',
+        in_channels=2048,
         hidden_channels=(1024, 512),
         dropout=0.5,
         norm_cfg=dict(type='BN1d'),
@@ -44,6 +46,7 @@ model = dict(
     # -> 2x -> 18-way S at the input size; cross-entropy on S, 255 ignored
     contact_head=dict(
         type='PGCS',
+        in_channels=2048,
         channels=(512, 256, 128, 64),
         kernel_size=3,
         # E_b from the ground-truth pairs in training ('gt', or 'pred'), from the
@@ -56,23 +59,24 @@ model = dict(
             ignore_index=255,
             avg_non_ignore=True,
             loss_weight=1.0)),
-    # IIM (Eq. 10-13): DETR encoder, 64 human + 64 object queries, 3 stages of
-    # (instance decoder layer -> (D_h + D_o)/2 -> action decoder layer)
-    iim=dict(
-        type='IIM',
-        num_queries=64,
-        num_stages=3,
-        positional_encoding=dict(num_feats=128, normalize=True),
-        encoder=dict(num_layers=6, layer_cfg=dict(self_attn_cfg=_attn, ffn_cfg=_ffn)),
-        instance_decoder_layer=dict(self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn),
-        action_decoder_layer=dict(self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn)),
-    # the IIM's head (Eq. 15-17): human/object boxes (FC1), object classes (FC2),
+    # the interaction head, the IIM (Eq. 10-17): its transformer (DETR encoder, 64 human
+    # + 64 object queries, 3 stages of (instance decoder layer -> (D_h + D_o)/2 -> action
+    # decoder layer)) and its branches: human/object boxes (FC1), object classes (FC2),
     # actions from [D_a; F_M]; L_match terms as GEN-VLKT / CDN
-    iim_head=dict(
+    interaction_head=dict(
         type='IIMHead',
+        in_channels=2048,
         num_object_classes=80,
         num_actions=117,
         num_reg_fcs=2,
+        transformer=dict(
+            type='IIM',
+            num_queries=64,
+            num_stages=3,
+            positional_encoding=dict(num_feats=128, normalize=True),
+            encoder=dict(num_layers=6, layer_cfg=dict(self_attn_cfg=_attn, ffn_cfg=_ffn)),
+            instance_decoder_layer=dict(self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn),
+            action_decoder_layer=dict(self_attn_cfg=_attn, cross_attn_cfg=_attn, ffn_cfg=_ffn)),
         loss_object_cls=dict(
             type='CrossEntropyLoss',
             use_sigmoid=False,
@@ -85,7 +89,8 @@ model = dict(
         loss_iou=dict(type='GIoULoss', loss_weight=1.0)),
     # Mask-Guided RoI Feature (Eq. 14-15): 10-d F_M concatenated to D_a, from the
     # predicted S ('pred', or 'gt' in training)
-    mask_guided_feature=dict(type='MaskGuidedRoIFeature', out_channels=10, train_mask='pred'),
+    mask_guided_feature=dict(
+        type='MaskGuidedRoIFeature', in_channels=2048, out_channels=10, train_mask='pred'),
     # Eq. 18: alpha * L_match + beta * (L_BCE + L_CE)
     match_loss_weight=0.1,
     contact_loss_weight=0.5,

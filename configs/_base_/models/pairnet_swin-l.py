@@ -14,4 +14,8 @@ model = dict(
         init_cfg=dict(
             type='Pretrained',
             checkpoint='https://github.com/SwinTransformer/storage/releases/download/'
-            'v1.0.0/swin_large_patch4_window12_384_22k.pth')))
+            'v1.0.0/swin_large_patch4_window12_384_22k.pth')),
+    cpam=dict(in_channels=1536),
+    interaction_head=dict(in_channels=1536),
+    contact_head=dict(in_channels=1536),
+    mask_guided_feature=dict(in_channels=1536))

@@ -25,4 +25,8 @@ model = dict(
         init_cfg=dict(
             type='Pretrained',
             checkpoint='https://github.com/SwinTransformer/storage/releases/download/'
-            'v1.0.0/swin_small_patch4_window7_224.pth')))
+            'v1.0.0/swin_small_patch4_window7_224.pth')),
+    cpam=dict(in_channels=768),
+    interaction_head=dict(in_channels=768),
+    contact_head=dict(in_channels=768),
+    mask_guided_feature=dict(in_channels=768))

@@ -1,4 +1,5 @@
-"""PaIR-Net (Fig. 2): backbone (+ neck) → CPAM, IIM, PGCS, Mask-Guided RoI Feature."""
+"""PaIR-Net (Fig. 2): backbone (+ neck) → CPAM, interaction head, contact head, Mask-Guided
+RoI Feature."""
 import logging
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -10,60 +11,68 @@ from torch import Tensor
 
 from pair_plugin.registry import MODELS
 
-#: state-dict prefixes of checkpoints saved before the contact head interface (version 1)
-RENAMED_PREFIXES = (('pgcs.', 'contact_head.'), )
+#: state-dict prefixes of checkpoints saved before the head interfaces (version 1), and now
+RENAMED_PREFIXES = (('pgcs.', 'contact_head.'), ('iim_head.', 'interaction_head.'),
+                    ('iim.', 'interaction_head.transformer.'))
+#: the components that read F_B, whose config states its channels (``in_channels``)
+FEATURE_READERS = ('cpam', 'interaction_head', 'contact_head', 'mask_guided_feature')
 
 
 @MODELS.register_module()
 class PaIRNet(BaseDetector):
-    """PaIR-Net: what interaction happens (IIM) and where the body touches (PGCS).
+    """PaIR-Net: what interaction happens and where the body touches, in one network.
 
     As mmdet's DETR family, the detector orchestrates and its components own their
-    concepts: ``cpam`` (part logits and their loss), ``iim`` (the interaction transformer),
-    ``iim_head`` (boxes, object classes, actions, their loss and the triplets),
-    ``contact_head`` (a :class:`BaseContactHead`, PGCS in the paper: the contact map S from
-    the backbone's levels, with the H-O RoI Enhancer and Body Attention, its loss and
-    prediction) and ``mask_guided_feature`` (F_M). Order of computation
-    (:meth:`forward_heads`): F_B → CPAM → IIM → boxes and object classes → contact head (the
-    enhancer needs the boxes, Body Attention CPAM's L) → Mask-Guided RoI Feature (needs S) →
-    actions from [D_a; F_M].
+    concepts: ``cpam`` (part logits and their loss), ``interaction_head`` (a
+    :class:`BaseInteractionHead`, the IIM in the paper: F_B → pairs, actions, their
+    matching, loss and triplets), ``contact_head`` (a :class:`BaseContactHead`, PGCS in the
+    paper: the backbone's levels → the contact map S, its loss and prediction) and
+    ``mask_guided_feature`` (F_M). Order of computation (:meth:`forward_heads`): feature
+    levels (the last one F_B) → CPAM → interaction head (boxes and object classes) →
+    contact head (the H-O RoI Enhancer needs the boxes, Body Attention CPAM's L) →
+    Mask-Guided RoI Feature (needs S) → the interaction head's actions from [D_a; F_M].
 
-    Loss (Eq. 18): ``α·L_match + β·(L_BCE + L_CE)``: every IIM term (all stages) is
-    multiplied by ``match_loss_weight`` (α), the part and segmentation losses by
-    ``contact_loss_weight`` (β); the logged values are the weighted ones.
+    Loss (Eq. 18): ``α·L_match + β·(L_BCE + L_CE)``: every term of the interaction head
+    (all stages) is multiplied by ``match_loss_weight`` (α), those of the contact head and
+    CPAM by ``contact_loss_weight`` (β); the logged values are the weighted ones.
 
     Args:
         backbone (dict): any backbone of the mmdet / mmseg / mmpretrain registries
             (``type='mmpretrain.ConvNeXt'``, with ``_scope_`` for its sub-modules where
-            needed); its outputs are the feature levels, the last one F_B.
+            needed); its outputs are the feature levels (its ``out_indices``), the last
+            one F_B.
         neck (dict, optional): e.g. mmdet's ``ChannelMapper``; its last output is F_B.
         cpam (dict, optional): CPAM; None switches it off (Table 3's baseline).
+        interaction_head (dict): the interaction head (``type='IIMHead'``, the paper's).
         contact_head (dict): the contact head (``type='PGCS'``, the paper's); it reads
             the levels its ``in_index`` names.
-        iim (dict): the IIM transformer.
-        iim_head (dict): the IIM head.
         mask_guided_feature (dict, optional): Mask-Guided RoI Feature; None switches it
             off (Table 3's rows before +M-G).
-        feat_channels (int, optional): channels C of F_B; inferred from a dry run of the
-            backbone (and neck) on a small image when None.
         match_loss_weight (float): α. Defaults to 0.1.
         contact_loss_weight (float): β. Defaults to 0.5.
         channels_last (bool): hand the backbone the batch in ``channels_last`` memory
             layout (NHWC), which torch's convolutions then keep; the parameters keep theirs
             and the outputs are the same up to float rounding. Defaults to False.
-        train_cfg (dict, optional): ``assigner``, handed to the IIM head.
-        test_cfg (dict, optional): ``max_per_img`` (top-K triplets), handed to the IIM
-            head.
+        train_cfg (dict, optional): ``assigner``, handed to the interaction head.
+        test_cfg (dict, optional): ``max_per_img`` (top-K triplets), handed to the
+            interaction head.
         data_preprocessor (dict, optional): mmdet's ``DetDataPreprocessor`` with
             ``pad_seg=True, seg_pad_value=255`` so that images and contact maps are padded
             alike.
         init_cfg (dict, optional): mmengine init config.
-        pgcs (dict, optional): ``contact_head`` under its name before the contact head
-            interface; configs that use it still load (merged into ``contact_head``).
+        iim, iim_head, pgcs (dict, optional): the keys of configs written before the head
+            interfaces (the IIM transformer, its branches, PGCS); they still load, merged
+            into ``interaction_head.transformer``, ``interaction_head`` and
+            ``contact_head``.
+        feat_channels (int, optional): for configs written before ``in_channels``: fills
+            the ``in_channels`` of every component above that lacks it.
+
+    Every component that reads F_B states its channels (``in_channels``), as mmdet's
+    configs do; a missing one is an error that names the key.
     """
 
-    #: version 2 names the contact head ``contact_head`` (``pgcs`` before); older
-    #: checkpoints are renamed on load (:meth:`_load_from_state_dict`)
+    #: version 2: ``interaction_head`` and ``contact_head`` (``iim``, ``iim_head`` and
+    #: ``pgcs`` before); older checkpoints are renamed on load (:meth:`_load_from_state_dict`)
     _version = 2
 
     #: the outputs of :meth:`forward_heads` that hold every decoder stage
@@ -73,11 +82,9 @@ class PaIRNet(BaseDetector):
                  backbone: dict,
                  neck: Optional[dict] = None,
                  cpam: Optional[dict] = dict(type='CPAM'),
+                 interaction_head: Optional[dict] = None,
                  contact_head: Optional[dict] = None,
-                 iim: dict = dict(type='IIM'),
-                 iim_head: dict = dict(type='IIMHead'),
                  mask_guided_feature: Optional[dict] = dict(type='MaskGuidedRoIFeature'),
-                 feat_channels: Optional[int] = None,
                  match_loss_weight: float = 0.1,
                  contact_loss_weight: float = 0.5,
                  channels_last: bool = False,
@@ -85,9 +92,19 @@ class PaIRNet(BaseDetector):
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
-                 pgcs: Optional[dict] = None) -> None:
+                 iim: Optional[dict] = None,
+                 iim_head: Optional[dict] = None,
+                 pgcs: Optional[dict] = None,
+                 feat_channels: Optional[int] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        contact_head = self._legacy_contact_head(contact_head, pgcs)
+        interaction_head, contact_head = self._legacy_heads(interaction_head, contact_head, iim,
+                                                            iim_head, pgcs)
+        components = self._with_in_channels(
+            dict(
+                cpam=cpam,
+                interaction_head=interaction_head,
+                contact_head=contact_head,
+                mask_guided_feature=mask_guided_feature), feat_channels)
         self.match_loss_weight = match_loss_weight
         self.contact_loss_weight = contact_loss_weight
         self.channels_last = channels_last
@@ -95,56 +112,103 @@ class PaIRNet(BaseDetector):
         self.backbone = MODELS.build(backbone)
         if neck is not None:
             self.neck = MODELS.build(neck)
-        self.feat_channels = feat_channels or self._infer_feat_channels()
-        channels = self.feat_channels
 
-        self.cpam = MODELS.build(dict(cpam, in_channels=channels)) if cpam else None
-        self.contact_head = MODELS.build(dict(contact_head, in_channels=channels))
+        self.cpam = MODELS.build(components['cpam']) if cpam else None
+        self.contact_head = MODELS.build(components['contact_head'])
         if self.contact_head.uses_part_priors and self.cpam is None:
             raise ValueError(f'PaIRNet: {type(self.contact_head).__name__} uses the part '
                              'priors of CPAM (PGCS: Body Attention needs CPAM); set '
                              'model.contact_head.body_attention=None when model.cpam is None')
-        self.mask_guided_feature = MODELS.build(
-            dict(mask_guided_feature, in_channels=channels)) \
+        self.mask_guided_feature = MODELS.build(components['mask_guided_feature']) \
             if mask_guided_feature else None
-        self.iim = MODELS.build(dict(iim, in_channels=channels))
-        iim_head = dict(
-            iim_head,
-            embed_dims=self.iim.embed_dims,
-            mask_feat_channels=self.mask_guided_feature.out_channels
-            if self.mask_guided_feature else 0)
+        interaction_head = components['interaction_head']
+        if self.mask_guided_feature is not None:
+            head_cls = MODELS.get(interaction_head['type'])
+            if head_cls is not None and not getattr(head_cls, 'takes_mask_feats', True):
+                raise ValueError(f"PaIRNet: {interaction_head['type']}'s action classifier "
+                                 'cannot take F_M; set model.mask_guided_feature=None')
+            interaction_head['mask_feat_channels'] = self.mask_guided_feature.out_channels
         if train_cfg is not None:
-            iim_head['train_cfg'] = train_cfg
+            interaction_head['train_cfg'] = train_cfg
         if test_cfg is not None:
-            iim_head['test_cfg'] = test_cfg
-        self.iim_head = MODELS.build(iim_head)
+            interaction_head['test_cfg'] = test_cfg
+        self.interaction_head = MODELS.build(interaction_head)
 
     @staticmethod
-    def _legacy_contact_head(contact_head: Optional[dict], pgcs: Optional[dict]) -> dict:
-        """``contact_head``, with the config key ``pgcs`` of older configs merged into it.
+    def _legacy_heads(interaction_head: Optional[dict], contact_head: Optional[dict],
+                      iim: Optional[dict], iim_head: Optional[dict],
+                      pgcs: Optional[dict]) -> Tuple[dict, dict]:
+        """The heads' configs, with the keys of older configs merged into them.
 
-        A config written before the contact head interface names the head ``pgcs``; it is
-        merged onto ``contact_head`` (so an old config inheriting a new base config
-        overrides the base's head), with one log line.
+        A config written before the head interfaces names the IIM transformer ``iim``, its
+        branches ``iim_head`` and the contact head ``pgcs``; they are merged onto
+        ``interaction_head.transformer``, ``interaction_head`` and ``contact_head`` (so an
+        old config inheriting a new base config overrides the base's heads), with one log
+        line.
         """
-        if pgcs is not None:
+        legacy = [
+            key for key, value in (('iim', iim), ('iim_head', iim_head), ('pgcs', pgcs))
+            if value is not None
+        ]
+        if legacy:
             print_log(
-                'PaIRNet: the config key model.pgcs is now model.contact_head '
-                '(merged into it); rename it in the config',
+                f'PaIRNet: the config keys {", ".join("model." + k for k in legacy)} are now '
+                'model.interaction_head (iim_head; iim as its transformer) and '
+                'model.contact_head (pgcs), and were merged into them; rename them in the '
+                'config',
                 logger='current',
                 level=logging.WARNING)
-            merged = ConfigDict(contact_head or {})
+        if iim is not None or iim_head is not None:
+            merged = ConfigDict(interaction_head or dict(type='IIMHead'))
+            merged.merge(iim_head or {})
+            if iim is not None:
+                transformer = ConfigDict(merged.get('transformer') or dict(type='IIM'))
+                transformer.merge(iim)
+                merged['transformer'] = transformer
+            interaction_head = merged.to_dict()
+        if pgcs is not None:
+            merged = ConfigDict(contact_head or dict(type='PGCS'))
             merged.merge(pgcs)
             contact_head = merged.to_dict()
-        if not contact_head:
-            raise ValueError("PaIRNet: model.contact_head is missing (e.g. dict(type='PGCS', "
-                             'in_channels=2048))')
-        return contact_head
+        for key, value, example in (('interaction_head', interaction_head, 'IIMHead'),
+                                    ('contact_head', contact_head, 'PGCS')):
+            if not value:
+                raise ValueError(f'PaIRNet: model.{key} is missing (the paper\'s: '
+                                 f"dict(type='{example}', in_channels=2048, ...))")
+        return interaction_head, contact_head
+
+    @staticmethod
+    def _with_in_channels(components: Dict[str, Optional[dict]],
+                          feat_channels: Optional[int]) -> Dict[str, Optional[dict]]:
+        """Copies of the components' configs, checked to state ``in_channels`` (filled in
+        from ``feat_channels`` where given).
+
+        Raises:
+            ValueError: a component's config has no ``in_channels`` (names the key).
+        """
+        out = dict()
+        for key, cfg in components.items():
+            if not cfg:
+                out[key] = None
+                continue
+            cfg = dict(cfg)
+            if cfg.get('in_channels') is None:
+                if feat_channels is None:
+                    raise ValueError(
+                        f'PaIRNet: model.{key}.in_channels is missing: state the channels of '
+                        'the feature level it reads (F_B, the last output of the backbone or '
+                        'neck: 2048 for ResNet-50, 768 for Swin-S), as mmdet configs do '
+                        '(a config written before in_channels: model.feat_channels=C fills '
+                        'them all)')
+                cfg['in_channels'] = feat_channels
+            out[key] = cfg
+        return out
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict, *args,
                               **kwargs) -> None:
         """Rename the keys of checkpoints saved before version 2 (``pgcs.`` →
-        ``contact_head.``), as mmdet renames those of its older heads."""
+        ``contact_head.``, ``iim_head.`` → ``interaction_head.``, ``iim.`` →
+        ``interaction_head.transformer.``), as mmdet renames those of its older heads."""
         version = local_metadata.get('version', None)
         if version is None or version < self._version:
             renamed = 0
@@ -161,29 +225,6 @@ class PaIRNet(BaseDetector):
                     logger='current',
                     level=logging.INFO)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, *args, **kwargs)
-
-    def _infer_feat_channels(self) -> int:
-        """Channels of F_B from a dry run of the backbone (and neck) on a small image."""
-        param = next(self.backbone.parameters(), None)
-        device = param.device if param is not None else torch.device('cpu')
-        modules = [self.backbone] + ([self.neck] if self.with_neck else [])
-        modes = [m.training for m in modules]
-        errors = []
-        try:
-            for m in modules:
-                m.eval()
-            for size in (64, 224):
-                try:
-                    with torch.no_grad():
-                        feats = self.extract_feat(torch.zeros(1, 3, size, size, device=device))
-                    return int(feats[-1].shape[1])
-                except Exception as err:  # a backbone may refuse tiny inputs
-                    errors.append(f'{size}x{size}: {err}')
-        finally:
-            for m, mode in zip(modules, modes):
-                m.train(mode)
-        raise ValueError('PaIRNet: could not infer the channels of the backbone output '
-                         f'by a dry run ({"; ".join(errors)}); set model.feat_channels')
 
     # ------------------------------------------------------------------- forward
     def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
@@ -239,8 +280,8 @@ class PaIRNet(BaseDetector):
         Args:
             batch_inputs (Tensor): (B, 3, H, W) padded inputs.
             img_sizes (Tensor): (B, 2) int64 (h, w) of each image in input pixels.
-            padded (bool): whether any image is smaller than the input (then the IIM
-                masks the padding, as mmdet's DETR).
+            padded (bool): whether any image is smaller than the input (then the
+                interaction head masks the padding, as mmdet's DETR).
             batch_data_samples (list[PaIRDataSample], optional): the ground truth, in
                 training (the enhancer and the Mask-Guided RoI Feature may use it).
 
@@ -248,8 +289,7 @@ class PaIRNet(BaseDetector):
             dict[str, Tensor]: with S stages, Q queries, A actions, K = 18 classes:
             ``human_boxes``, ``object_boxes`` (S, B, Q, 4) normalised cxcywh,
             ``object_logits`` (S, B, Q, 81), ``action_logits`` (S, B, Q, A),
-            ``seg_logits`` S (B, K, H', W') (the input size for F_B at stride 32), and
-            ``part_logits`` (B, 17) when CPAM is on.
+            ``seg_logits`` S (B, K, H, W), and ``part_logits`` (B, 17) when CPAM is on.
         """
         feats = self.extract_feat(batch_inputs)
         feat = feats[-1]  # F_B
@@ -257,18 +297,12 @@ class PaIRNet(BaseDetector):
         part_logits = self.cpam(feat) if self.cpam is not None else None
 
         padding_mask = self.padding_mask(img_sizes, input_size, feat.shape[-2:]) if padded else None
-        human_feats, object_feats, action_feats = self.iim(feat, padding_mask)
-        human_boxes, object_boxes, object_logits = self.iim_head.forward_instances(
-            human_feats, object_feats)
+        pairs = self.interaction_head(feat, padding_mask)
 
         contact_inputs = dict()
         if self.contact_head.uses_roi_enhancer:
-            # the last stage's pairs of the first query group (the ones inference keeps)
-            first = slice(0, self.iim.num_queries)
-            object_scores, _ = self.iim_head.object_scores(object_logits[-1, :, first].detach())
             contact_inputs['regions'] = self.contact_head.interaction_regions(
-                img_sizes, human_boxes[-1, :, first].detach(), object_boxes[-1, :, first].detach(),
-                object_scores, batch_data_samples)
+                img_sizes, *self.interaction_head.interaction_pairs(pairs), batch_data_samples)
         if self.contact_head.uses_part_priors:
             contact_inputs['part_probs'] = part_logits.sigmoid()
         seg_logits = self.contact_head(feats, input_size, **contact_inputs)
@@ -277,10 +311,10 @@ class PaIRNet(BaseDetector):
         if self.mask_guided_feature is not None:
             mask_feats = self.mask_guided_feature(feat, seg_logits, img_sizes, batch_data_samples)
         outs = dict(
-            human_boxes=human_boxes,
-            object_boxes=object_boxes,
-            object_logits=object_logits,
-            action_logits=self.iim_head.forward_actions(action_feats, mask_feats),
+            human_boxes=pairs['human_boxes'],
+            object_boxes=pairs['object_boxes'],
+            object_logits=pairs['object_logits'],
+            action_logits=self.interaction_head.forward_actions(pairs, mask_feats),
             seg_logits=seg_logits)
         if part_logits is not None:
             outs['part_logits'] = part_logits
@@ -311,17 +345,14 @@ class PaIRNet(BaseDetector):
                 ``docs/contracts.md``.
 
         Returns:
-            dict[str, Tensor]: ``loss_obj_cls``, ``loss_action``, ``loss_sub_bbox``,
-            ``loss_obj_bbox``, ``loss_sub_iou``, ``loss_obj_iou`` (and ``d{i}.`` for the
-            earlier stages), each × α; ``loss_contact_seg`` and ``loss_parts`` × β.
+            dict[str, Tensor]: the interaction head's losses (IIMHead: ``loss_obj_cls``,
+            ``loss_action``, ``loss_sub_bbox``, ``loss_obj_bbox``, ``loss_sub_iou``,
+            ``loss_obj_iou``, and ``d{i}.`` for the earlier stages), each × α; the contact
+            head's (``loss_contact_seg``) and CPAM's ``loss_parts`` × β.
         """
         img_sizes, padded = self.img_sizes(batch_inputs, batch_data_samples)
         outs = self.forward_heads(batch_inputs, img_sizes, padded, batch_data_samples)
-        num_groups = outs['action_logits'].size(2) // self.iim.num_queries
-        losses = self.iim_head.loss_by_feat(outs['human_boxes'], outs['object_boxes'],
-                                            outs['object_logits'], outs['action_logits'],
-                                            self.iim_head.get_targets(batch_data_samples),
-                                            img_sizes, num_groups)
+        losses = self.interaction_head.loss_by_feat(outs, batch_data_samples, img_sizes)
         losses = {key: value * self.match_loss_weight for key, value in losses.items()}
         contact_losses = self.contact_head.loss_by_feat(outs['seg_logits'], batch_data_samples)
         losses.update({
@@ -374,15 +405,13 @@ class PaIRNet(BaseDetector):
             rescale (bool): map boxes and maps to the original image size.
 
         Returns:
-            list[PaIRDataSample]: the inputs with ``pred_hois`` (top-K triplets,
-            see :meth:`IIMHead.predict_by_feat`), ``pred_sem_seg.sem_seg`` (1, H0, W0)
+            list[PaIRDataSample]: the inputs with ``pred_hois`` (top-K triplets, see
+            :meth:`BaseInteractionHead.predict_by_feat`), ``pred_sem_seg.sem_seg`` (1, H0, W0)
             int64 and ``pred_parts`` (17,) float32 part probabilities (CPAM's; without
             CPAM each part's largest probability in S over the image).
         """
         metas = [sample.metainfo for sample in batch_data_samples]
-        triplets = self.iim_head.predict_by_feat(outs['human_boxes'], outs['object_boxes'],
-                                                 outs['object_logits'], outs['action_logits'],
-                                                 metas, rescale)
+        triplets = self.interaction_head.predict_by_feat(outs, metas, rescale)
         contact_maps = self.contact_head.predict_by_feat(outs['seg_logits'], metas, rescale)
         for img_id, (sample, meta) in enumerate(zip(batch_data_samples, metas)):
             sample.pred_hois = triplets[img_id]

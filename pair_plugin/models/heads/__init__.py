@@ -1,6 +1,8 @@
-"""PaIR-Net's branches: CPAM, the contact head interface and PGCS (H-O RoI Enhancer, Body
-Attention), IIM and its head, the Mask-Guided RoI Feature."""
+"""PaIR-Net's branches: CPAM; the interaction head interface and IIMHead (the IIM
+transformer and its branches); the contact head interface and PGCS (H-O RoI Enhancer, Body
+Attention); the Mask-Guided RoI Feature."""
 from .base_contact_head import BaseContactHead, stack_contact_maps
+from .base_interaction_head import BaseInteractionHead
 from .body_attention import BodyAttention
 from .cpam import CPAM
 from .ho_roi_enhancer import HORoIEnhancer, box_cell_mask
@@ -10,6 +12,7 @@ from .mask_guided_roi_feature import MaskGuidedRoIFeature, contact_enclosing_box
 from .pgcs import PGCS
 
 __all__ = [
-    'BaseContactHead', 'stack_contact_maps', 'BodyAttention', 'CPAM', 'HORoIEnhancer',
-    'box_cell_mask', 'IIM', 'IIMHead', 'MaskGuidedRoIFeature', 'contact_enclosing_boxes', 'PGCS'
+    'BaseContactHead', 'stack_contact_maps', 'BaseInteractionHead', 'BodyAttention', 'CPAM',
+    'HORoIEnhancer', 'box_cell_mask', 'IIM', 'IIMHead', 'MaskGuidedRoIFeature',
+    'contact_enclosing_boxes', 'PGCS'
 ]

@@ -9,7 +9,6 @@ from mmdet.models.layers import (DetrTransformerDecoderLayer, DetrTransformerEnc
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
 
-from pair_plugin.models.layers import fuse_attention
 from pair_plugin.registry import MODELS
 
 _ATTN = dict(embed_dims=256, num_heads=8, dropout=0.1, batch_first=True)
@@ -31,12 +30,9 @@ class IIM(BaseModule):
     instance decoder layer on them (Eq. 11), splits the result into D_h and D_o (Eq. 12)
     and runs one action decoder layer on ``(D_h + D_o)/2`` (Eq. 13; its positional query is
     the mean of the human and object ones); the next stage continues from the instance
-    decoder's state. Every stage's D_h, D_o and D_a go to :class:`IIMHead` (auxiliary
-    losses on every stage, as DETR).
-
-    Every attention runs without the head-averaged attention weights that mmcv asks torch
-    for and then drops (:func:`~pair_plugin.models.layers.fuse_attention`), so torch uses
-    its ``scaled_dot_product_attention`` kernels on the CPU and on CUDA.
+    decoder's state. Every stage's D_h, D_o and D_a go to the branches of
+    :class:`IIMHead`, which builds this module as its ``transformer`` (auxiliary losses on
+    every stage, as DETR). The layers are mmdet's, with mmcv's attention as they build it.
 
     Args:
         in_channels (int): channels C of F_B.
@@ -104,7 +100,6 @@ class IIM(BaseModule):
         ])
         self.instance_post_norm = build_norm_layer(post_norm_cfg, self.embed_dims)[1]
         self.action_post_norm = build_norm_layer(post_norm_cfg, self.embed_dims)[1]
-        fuse_attention(self)
 
     def init_weights(self) -> None:
         """Xavier-uniform transformer weights, as mmdet's DETR."""
