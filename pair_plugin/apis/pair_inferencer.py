@@ -88,10 +88,12 @@ class PaIRInferencer(BaseInferencer):
 
     A bad input (a missing, empty, cut or non-image file, one over Pillow's
     decompression-bomb limit, a size the test resize shrinks to nothing, an array of
-    the wrong shape) raises a :class:`~pair_plugin.structures.PaIRFormatError` (or
-    ``FileNotFoundError``, ``ValueError``) naming it, after ``out_dir/predictions.json``
-    is written for the images before it. With ``skip_unreadable=True`` each bad input is
-    logged with its reason and listed in the result's ``failed``, and the others go on.
+    the wrong shape) is logged with its reason and listed in the result's ``failed``, and
+    the others go on; ``out_dir/predictions.json`` holds the inputs that succeeded. With
+    ``skip_unreadable=False`` the first bad input raises a
+    :class:`~pair_plugin.structures.PaIRFormatError` (or ``FileNotFoundError``,
+    ``ValueError``) naming it, after the predictions file is written for the images before
+    it.
 
     Args:
         model (str | Path | Config | nn.Module, optional): the config file or object; or a
@@ -315,7 +317,7 @@ class PaIRInferencer(BaseInferencer):
                  print_result: bool = False,
                  no_save_pred: bool = False,
                  out_dir: str = '',
-                 skip_unreadable: bool = False,
+                 skip_unreadable: bool = True,
                  **kwargs) -> dict:
         """Predict (and draw) every input.
 
@@ -336,8 +338,9 @@ class PaIRInferencer(BaseInferencer):
             out_dir (str): where the predictions file, masks and pictures go; '' writes
                 nothing.
             skip_unreadable (bool): report each bad input (a warning in the log, an
-                entry of ``failed``) and go on with the others; otherwise the first bad
-                input raises, once the predictions file holds the images before it.
+                entry of ``failed``) and go on with the others (the default); False
+                raises at the first bad input, once the predictions file holds the images
+                before it.
 
         Returns:
             dict: ``predictions`` (one per input that succeeded, in order),
@@ -403,7 +406,7 @@ class PaIRInferencer(BaseInferencer):
         """Raise the error of a bad input, once ``out_dir``'s predictions file holds the
         images done (when predictions are saved)."""
         err = failure[2]
-        note = 'skip_unreadable=True reports bad inputs and goes on'
+        note = 'skip_unreadable=True (the default) reports bad inputs and goes on'
         if out_dir:
             self._write_predictions(out_dir)
             note = (f'{osp.join(out_dir, PREDICTIONS_FILE)} holds the '

@@ -156,17 +156,18 @@ def test_demo_names_an_unreadable_file(checkpoint, tmp_path, monkeypatch, capsys
     bad = tmp_path / 'bad.jpg'
     bad.write_bytes(b'garbage')
     Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / 'never_reached.png')
-    # the images before the bad one are done, then it stops with one line naming it
+    # --no-skip-unreadable: the images before the bad one are done, then it stops with
+    # one line naming it
     code = run_demo(monkeypatch, str(good), str(bad), str(tmp_path / 'never_reached.png'),
-                    config_file, ckpt, '--out-dir', str(tmp_path / 'o1'))
+                    config_file, ckpt, '--out-dir', str(tmp_path / 'o1'), '--no-skip-unreadable')
     assert code == 1
     assert sorted(os.listdir(tmp_path / 'o1')) == ['good.json', 'good.png', 'good_contact.png']
     err = capsys.readouterr().err
     assert f'stopped: {bad}: image: cannot be read as an image' in err
     assert 'Traceback' not in err
-    # with --skip-unreadable the others are done, the bad one reported, exit code 1
+    # by default the others are done, the bad one reported, exit code 1
     code = run_demo(monkeypatch, str(bad), str(good), config_file, ckpt, '--out-dir',
-                    str(tmp_path / 'o2'), '--skip-unreadable')
+                    str(tmp_path / 'o2'))
     assert code == 1
     assert sorted(os.listdir(tmp_path / 'o2')) == ['good.json', 'good.png', 'good_contact.png']
     assert f'skipped: {bad}: image: cannot be read' in capsys.readouterr().err

@@ -141,7 +141,11 @@ def test_progress_is_reported_per_batch(model, capsys):
 def test_errors_name_what_is_wrong(model, tmp_path):
     inferencer = PaIRInferencer(model, show_progress=False)
     with pytest.raises(FileNotFoundError, match=r'absent\.jpg: no such image file'):
-        inferencer([str(tmp_path / 'absent.jpg')])
+        inferencer([str(tmp_path / 'absent.jpg')], skip_unreadable=False)
+    result = inferencer([str(tmp_path / 'absent.jpg')])  # by default reported, not raised
+    assert result['predictions'] == []
+    assert [f['index'] for f in result['failed']] == [0]
+    assert 'absent.jpg' in result['failed'][0]['error']
     empty = tmp_path / 'empty'
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match='no image files'):
@@ -191,7 +195,7 @@ def test_bad_files_are_reported_by_name_and_the_others_go_on(model, tmp_path):
     reasons = write_good_and_bad_folder(folder)
     out_dir = tmp_path / 'out'
     inferencer = PaIRInferencer(model, show_progress=False)
-    result = inferencer(folder, batch_size=3, out_dir=str(out_dir), skip_unreadable=True)
+    result = inferencer(folder, batch_size=3, out_dir=str(out_dir))  # goes on by default
     names = sorted(list(reasons) + ['p0.png', 'p1.png'])  # the folder's order
     assert [p['file_name'] for p in result['predictions']] == ['p0.png', 'p1.png']
     assert [(f['index'], f['file_name']) for f in result['failed']] == [(names.index(n), n)
@@ -215,12 +219,12 @@ def test_without_skipping_the_first_bad_file_stops_the_call_after_saving_the_res
     out_dir = tmp_path / 'out'
     inferencer = PaIRInferencer(model, show_progress=False)
     with pytest.raises(PaIRFormatError) as error:
-        inferencer(folder, out_dir=str(out_dir))
+        inferencer(folder, out_dir=str(out_dir), skip_unreadable=False)
     assert error.value.file == osp.join(folder, 'p1b.png')
     assert error.value.message.startswith('empty file (0 bytes) (')
-    assert 'holds the 2 images done; skip_unreadable=True' in error.value.message
+    assert 'holds the 2 images done; skip_unreadable=True (the default)' in error.value.message
     records = read_predictions_file(str(out_dir / 'predictions.json'))
     assert [r['file_name'] for r in records] == ['p0.png', 'p1.png']
     # an array the model cannot take, among arrays
     with pytest.raises(PaIRFormatError, match=r'array_1: image: degenerate size 3000x1'):
-        inferencer([photos(1)[0], np.zeros((1, 3000, 3), np.uint8)])
+        inferencer([photos(1)[0], np.zeros((1, 3000, 3), np.uint8)], skip_unreadable=False)

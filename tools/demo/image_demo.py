@@ -24,9 +24,9 @@ For every input image ``<stem>`` it writes to ``--out-dir``:
 Any size, grayscale, RGBA, palette, 16-bit, EXIF-rotated JPEG and WebP input is read
 (EXIF orientation applied, alpha dropped). A bad file (missing, empty, cut, not an
 image, over Pillow's decompression-bomb limit, or so thin that the test resize leaves
-no pixel) stops the demo with a line naming it and the reason; with
-``--skip-unreadable`` each one is reported and the others go on. Either way the results
-of the images done are written, and the exit status is 1 when any file failed.
+no pixel) is reported with its name and the reason and the others go on
+(``--no-skip-unreadable`` stops at the first instead). Either way the results of the
+images done are written, and the exit status is 1 when any file failed.
 Pictures of images whose longer side exceeds ``--max-draw-size`` (default 2048) are
 drawn scaled down by one factor, boxes and contact map together (the JSON and the
 contact PNG stay at full size); pass ``--max-draw-size 0`` to draw at full size. The
@@ -59,7 +59,11 @@ def parse_args():
     parser.add_argument(
         '--out-dir', default='outputs/demo', help='where the pictures and JSON files go')
     parser.add_argument(
-        '--skip-unreadable', action='store_true', help='report unreadable images and go on')
+        '--skip-unreadable',
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help='report each unreadable image and go on (the default); '
+        '--no-skip-unreadable stops at the first')
     return parser.parse_args()
 
 
@@ -205,8 +209,8 @@ def main():
     # each error names its file
     if failed and not args.skip_unreadable:
         print(
-            f'stopped: {failed[0][1]}\n(the images done are written; --skip-unreadable '
-            'reports unreadable images and goes on)',
+            f'stopped: {failed[0][1]}\n(the images done are written; without '
+            '--no-skip-unreadable each unreadable image is reported and the others go on)',
             file=sys.stderr)
     else:
         for _, err in failed:
