@@ -1,4 +1,5 @@
-"""The PaIR-Net detector."""
+"""The PaIR-Net detector, and a standalone HOI detector (no contact)."""
+from .hoi_detector import HOIDetector
 from .pairnet import PaIRNet
 
-__all__ = ['PaIRNet']
+__all__ = ['HOIDetector', 'PaIRNet']

@@ -1,0 +1,99 @@
+"""HOIDetector: a backbone and an interaction head on their own (no contact)."""
+import pytest
+import torch
+from pairnet_cases import (NUM_ACTIONS, build_model, make_sample, preprocess, small_iim_cfg,
+                           synthetic_image)
+
+from pair_plugin.models.detectors import HOIDetector
+
+
+def small_hoi_detector_cfg(**head):
+    """ResNet-18 at 8 base channels, its stage-3 F_B (32 channels), and an IIM head."""
+    return dict(
+        type='HOIDetector',
+        data_preprocessor=dict(
+            type='DetDataPreprocessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True,
+            pad_size_divisor=32),
+        backbone=dict(
+            type='mmdet.ResNet',
+            depth=18,
+            base_channels=8,
+            num_stages=3,
+            out_indices=(2, ),
+            strides=(1, 2, 2),
+            dilations=(1, 1, 1),
+            norm_cfg=dict(type='BN', requires_grad=True),
+            norm_eval=False,
+            init_cfg=None),
+        interaction_head=dict(
+            dict(
+                type='IIMHead',
+                in_channels=32,
+                transformer=small_iim_cfg(in_channels=32),
+                num_object_classes=8,
+                num_actions=NUM_ACTIONS), **head),
+        test_cfg=dict(max_per_img=6))
+
+
+def two_samples():
+    """A 64x96 image and a 48x64 one (upscaled from 24x32), padded together."""
+    specs = [((64, 96), [(4, 4, 40, 60), (30, 20, 90, 50)], [0, 3], (64, 96), (1.0, 1.0)),
+             ((48, 64), [(2, 2, 30, 46), (20, 10, 60, 40)], [0, 7], (24, 32), (2.0, 2.0))]
+    inputs, samples = [], []
+    for i, (shape, boxes, labels, ori_shape, scale) in enumerate(specs):
+        inputs.append(synthetic_image(*shape, boxes, seed=i))
+        samples.append(
+            make_sample(
+                shape, boxes, labels, [(0, 1, [1, 3], [])], ori_shape=ori_shape,
+                scale_factor=scale))
+    return inputs, samples
+
+
+def test_loss_trains_every_parameter_with_the_heads_losses():
+    model = build_model(small_hoi_detector_cfg()).train()
+    assert isinstance(model, HOIDetector) and model.interaction_head.mask_feat_channels == 0
+    inputs, samples = two_samples()
+    data = preprocess(model, inputs, samples)
+    losses = model(**data, mode='loss')
+    # the head's six losses for each of the IIM's 3 stages, nothing else
+    assert len(losses) == 18 and {'loss_obj_cls', 'loss_action', 'd0.loss_sub_iou'} <= set(losses)
+    assert all(torch.isfinite(v) for v in losses.values())
+    sum(losses.values()).backward()
+    for name, param in model.named_parameters():
+        if param.requires_grad:
+            assert param.grad is not None and torch.isfinite(param.grad).all(), name
+
+
+def test_predict_fills_pred_hois_in_original_pixels_and_nothing_else():
+    model = build_model(small_hoi_detector_cfg()).eval()
+    inputs, samples = two_samples()
+    data = preprocess(model, inputs, samples, training=False)
+    with torch.no_grad():
+        results = model(**data, mode='predict')
+        raw = model(**data, mode='tensor')
+    for sample, (h, w) in zip(results, [(64, 96), (24, 32)]):
+        hois = sample.pred_hois
+        assert len(hois) == 6 and torch.all(hois.scores[:-1] >= hois.scores[1:])
+        for boxes in (hois.subject_bboxes, hois.object_bboxes):
+            assert (boxes[:, 0::2] <= w).all() and (boxes[:, 1::2] <= h).all()
+        assert 'pred_sem_seg' not in sample and 'pred_parts' not in sample
+    # tensor mode: boxes, object logits, action features and logits of the 3 stages
+    assert len(raw) == 5 and raw[-1].shape == (3, 2, 5, NUM_ACTIONS)
+
+
+def test_train_and_test_cfg_reach_the_head():
+    assigner = dict(
+        type='HOIHungarianAssigner', match_costs=[dict(type='ClassificationCost', weight=3.0)])
+    model = build_model(dict(small_hoi_detector_cfg(), train_cfg=dict(assigner=assigner)))
+    assert model.interaction_head.test_cfg == dict(max_per_img=6)
+    assert model.interaction_head.train_cfg == dict(assigner=assigner)
+
+
+@pytest.mark.parametrize('head, message', [(dict(in_channels=None), 'in_channels is missing'),
+                                           (dict(mask_feat_channels=10), 'no contact map')])
+def test_a_head_config_it_cannot_run_is_refused(head, message):
+    with pytest.raises(ValueError, match=message):
+        build_model(small_hoi_detector_cfg(**head))
