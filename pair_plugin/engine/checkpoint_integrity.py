@@ -241,9 +241,9 @@ def check_finite(checkpoint, filename: str) -> None:
                        for key, nan, inf, numel in found[:LISTED])
     more = f' and {len(found) - LISTED} more tensors' if len(found) > LISTED else ''
     raise CheckpointIntegrityError(
-        filename, f'non-finite values in {listed}{more}. A model with such weights '
-        'predicts NaN; refusing to load it (the training diverged, or the file is damaged): '
-        'use an earlier checkpoint')
+        filename, f'non-finite values in {listed}{more}; refusing to load it (weights or '
+        'optimizer state with NaN or inf come from a diverged training or a damaged file, '
+        'and predict NaN): use an earlier checkpoint')
 
 
 @register_backend(ATOMIC_BACKEND, force=True)
