@@ -24,7 +24,8 @@ class DumpPaIRPredictions(BaseMetric):
     machines the directory must be shared. Returns no metric.
 
     Reads ``file_name``, ``pred_hois`` (``subject_bboxes``, ``object_bboxes`` (K, 4),
-    ``object_labels``, ``action_labels``, ``scores`` (K,)) and, when present,
+    ``object_labels``, ``action_labels``, ``scores`` (K,); absent for a contact-only
+    model, whose entries get ``"hois": []``) and, when present,
     ``pred_sem_seg.sem_seg`` (1, H, W) and ``pred_parts`` (17,) of each data sample.
 
     Args:
@@ -54,10 +55,11 @@ class DumpPaIRPredictions(BaseMetric):
             if 'file_name' not in sample:
                 raise KeyError('DumpPaIRPredictions: the data sample has no file_name '
                                f'metainfo (has {sorted(sample)})')
-            hois = sample['pred_hois']
+            # a contact-only model predicts no triplets: "hois": []
+            hois = sample.get('pred_hois')
             record = dict(
                 file_name=sample['file_name'],
-                pred_hois={
+                pred_hois=None if hois is None else {
                     key: to_numpy(hois[key])
                     for key in ('subject_bboxes', 'object_bboxes', 'object_labels', 'action_labels',
                                 'scores')

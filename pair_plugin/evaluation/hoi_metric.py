@@ -172,10 +172,15 @@ class HOIMetric(BaseMetric):
         ``(action, object)`` of each ground-truth triplet, ``pred_categories`` (K', 2)
         int32, ``pred_scores`` (K',) float64, ``pred_tp`` (K',) bool and
         ``pred_known_object`` (K',) bool (its object class is in one of the image's
-        ground-truth interactions) of the evaluated predictions, in evaluation order.
+        ground-truth interactions) of the evaluated predictions, in evaluation order. A
+        sample without ``pred_hois`` (a contact-only model's) appends
+        ``{'no_triplets': True}``.
         """
         valid_categories = self._valid_category_matrix()
         for sample in data_samples:
+            if 'pred_hois' not in sample:
+                self.results.append(dict(no_triplets=True))
+                continue
             self.results.append(self._process_sample(sample, valid_categories))
 
     def _process_sample(self, sample: dict, valid_categories: Optional[np.ndarray]) -> dict:
@@ -285,8 +290,18 @@ class HOIMetric(BaseMetric):
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """mAP, rare and non-rare mAP and mean max recall (percent) over ``results``, in
-        the Default and the Known Object setting."""
+        the Default and the Known Object setting; none, with one log line, for a model
+        that predicts no triplets (a contact-only model)."""
         logger = MMLogger.get_current_instance()
+        without = sum(1 for r in results if r.get('no_triplets'))
+        if results and without == len(results):
+            logger.info('HOIMetric: the model predicts no HOI triplets (a contact-only '
+                        'model): no HOI numbers')
+            return {}
+        if without:
+            raise ValueError(f'HOIMetric: {without} of the {len(results)} evaluated images '
+                             'have no pred_hois: a model predicts triplets for every image '
+                             'or for none')
 
         def gather(key, empty):
             return np.concatenate([r[key] for r in results] + [empty])

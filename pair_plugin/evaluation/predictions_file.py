@@ -215,14 +215,18 @@ def prediction_entry(record: dict) -> dict:
     Args:
         record (dict): ``file_name``; ``pred_hois`` with ``subject_bboxes``,
             ``object_bboxes`` (K, 4), ``object_labels``, ``action_labels``, ``scores`` (K,)
-            (arrays, tensors or lists); ``contact_mask`` (a path, a map or None); optional
-            ``part_scores`` (17,).
+            (arrays, tensors or lists), or None for a model that predicts no triplets (a
+            contact-only model: ``"hois": []``); ``contact_mask`` (a path, a map or None);
+            optional ``part_scores`` (17,).
 
     Returns:
         dict: ``file_name``, ``hois`` (one dict per triplet), ``contact_mask`` and, when
         given, ``part_scores``, in JSON types.
     """
     hois = record['pred_hois']
+    if hois is None:  # a contact-only model: no triplets
+        hois = dict.fromkeys(
+            ('subject_bboxes', 'object_bboxes', 'object_labels', 'action_labels', 'scores'), ())
     subjects = to_numpy(hois['subject_bboxes'], np.float64).reshape(-1, 4)
     objects = to_numpy(hois['object_bboxes'], np.float64).reshape(-1, 4)
     object_ids = to_numpy(hois['object_labels'], np.int64).reshape(-1)

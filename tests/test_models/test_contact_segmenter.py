@@ -1,8 +1,15 @@
-"""ContactSegmenter: a backbone and a contact head on their own (no interactions)."""
+"""ContactSegmenter: a backbone and a contact head on their own (no interactions); what
+HOIMetric and the predictions file make of its predictions."""
+import json
+
+import numpy as np
 import pytest
 import torch
+from mmengine.logging import MMLogger
 from pairnet_cases import build_model, make_sample, preprocess, synthetic_image
 
+from pair_plugin.evaluation import DumpPaIRPredictions, HOIMetric
+from pair_plugin.evaluation.predictions_file import read_prediction_mask, read_predictions_file
 from pair_plugin.models.detectors import ContactSegmenter
 from pair_plugin.models.detectors.contact_segmenter import contact_part_scores
 
@@ -47,7 +54,6 @@ def small_segmenter_cfg(head='PGCS', **head_overrides):
 def two_samples():
     """A 64x96 image with a contact region and a 48x64 one (upscaled from 24x32), padded
     together to 64x96."""
-    import numpy as np
     seg0 = np.zeros((64, 96), dtype=np.uint8)
     seg0[10:30, 40:60] = 6
     seg1 = np.zeros((48, 64), dtype=np.uint8)
@@ -119,3 +125,55 @@ def test_a_head_that_needs_pairnets_other_branches_is_refused(key, message):
             type='HORoIEnhancer')
     with pytest.raises(ValueError, match=message):
         build_model(small_segmenter_cfg('PGCS', **{key: value}))
+
+
+# ------------------------------------------- what the evaluation makes of its predictions
+def predicted_samples():
+    model = build_model(small_segmenter_cfg()).eval()
+    inputs, samples = two_samples()
+    for sample, name in zip(samples, ('a.jpg', 'b/c.jpg')):
+        sample.set_metainfo(dict(file_name=name))
+    with torch.no_grad():
+        results = model(**preprocess(model, inputs, samples, training=False), mode='predict')
+    return [sample.to_dict() for sample in results]
+
+
+def test_hoi_metric_reports_no_numbers_with_one_log_line(capsys):
+    MMLogger.get_instance('test_contact_only_hoi_metric')  # the current logger, on capsys
+    metric = HOIMetric()
+    samples = predicted_samples()
+    metric.process({}, samples)
+    metric.process({}, samples)
+    assert metric.compute_metrics(metric.results) == {}
+    lines = [line for line in capsys.readouterr().out.splitlines() if 'HOIMetric' in line]
+    assert len(lines) == 1 and 'predicts no HOI triplets (a contact-only model)' in lines[0]
+    # triplets for some images only: a broken model, not a contact-only one
+    with_triplets = dict(
+        samples[0],
+        pred_hois=dict(
+            subject_bboxes=torch.zeros(0, 4),
+            object_bboxes=torch.zeros(0, 4),
+            object_labels=torch.zeros(0, dtype=torch.long),
+            action_labels=torch.zeros(0, dtype=torch.long),
+            scores=torch.zeros(0)))
+    metric = HOIMetric()
+    metric.process({}, [with_triplets, samples[1]])
+    with pytest.raises(ValueError, match='1 of the 2 evaluated images have no pred_hois'):
+        metric.compute_metrics(metric.results)
+
+
+def test_predictions_file_has_no_triplets_and_the_contact_maps(tmp_path):
+    out_file = str(tmp_path / 'preds.json')
+    metric = DumpPaIRPredictions(out_file=out_file)
+    samples = predicted_samples()
+    metric.process({}, samples)
+    assert metric.compute_metrics(metric.results) == {}
+    entries = json.load(open(out_file))
+    assert [e['file_name'] for e in entries] == ['a.jpg', 'b/c.jpg']
+    assert [e['hois'] for e in entries] == [[], []]
+    records = read_predictions_file(out_file)
+    for record, sample in zip(records, samples):
+        mask = read_prediction_mask(record['contact_mask'], sample['ori_shape'])
+        np.testing.assert_array_equal(mask, sample['pred_sem_seg']['sem_seg'][0].numpy())
+        np.testing.assert_allclose(record['part_scores'], sample['pred_parts'].numpy(), rtol=1e-6)
+        assert len(record['pred_hois']['scores']) == 0
