@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.registry import init_default_scope
+from muren_ted_cases import small_head_cfg
 from pairnet_cases import make_sample, small_iim_cfg
 
 import pair_plugin.models  # noqa: F401
@@ -34,6 +35,10 @@ INTERACTION_HEADS = {
         num_object_classes=4,
         num_actions=3,
         test_cfg=dict(max_per_img=7)),
+    'MURENHead':
+    small_head_cfg('MURENHead'),
+    'TEDHead':
+    small_head_cfg('TEDHead'),
 }
 NUM_MASK_FEATS = 10
 

@@ -25,7 +25,10 @@ PARTS = OrderedDict(
                       'transformer.instance_decoder', 'transformer.action_decoder',
                       'transformer.instance_post_norm', 'transformer.action_post_norm',
                       'human_reg_ffn', 'human_reg', 'object_reg_ffn', 'object_reg', 'object_cls',
-                      'action_cls'),
+                      'action_cls', 'transformer.decoders', 'transformer.relation',
+                      'transformer.fusions', 'transformer.human_decoder',
+                      'transformer.object_decoder', 'transformer.interaction_decoder',
+                      'object_embed', 'action_embed'),
     contact_head=('roi_enhancer', 'decoder', 'body_attention', 'conv_seg'),
     mask_guided_feature=('fc', ),
 )

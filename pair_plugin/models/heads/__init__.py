@@ -5,14 +5,21 @@ from .base_contact_head import BaseContactHead, stack_contact_maps
 from .base_interaction_head import BaseInteractionHead
 from .body_attention import BodyAttention
 from .cpam import CPAM
+from .dispersal_attention import DispersalAttention, DispersalDecoderLayer
 from .ho_roi_enhancer import HORoIEnhancer, box_cell_mask
 from .iim import IIM
 from .iim_head import IIMHead
 from .mask_guided_roi_feature import MaskGuidedRoIFeature, contact_enclosing_boxes
+from .muren import MURE, AttentiveFusion, CrossAttentionLayer, MURENTransformer
+from .muren_head import MURENHead
 from .pgcs import PGCS
+from .ted import TEDTransformer
+from .ted_head import TEDHead
 
 __all__ = [
     'BaseContactHead', 'stack_contact_maps', 'BaseInteractionHead', 'BodyAttention', 'CPAM',
     'HORoIEnhancer', 'box_cell_mask', 'IIM', 'IIMHead', 'MaskGuidedRoIFeature',
-    'contact_enclosing_boxes', 'PGCS'
+    'contact_enclosing_boxes', 'PGCS', 'DispersalAttention', 'DispersalDecoderLayer', 'MURE',
+    'AttentiveFusion', 'CrossAttentionLayer', 'MURENTransformer', 'MURENHead', 'TEDTransformer',
+    'TEDHead'
 ]
