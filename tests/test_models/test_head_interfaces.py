@@ -50,6 +50,16 @@ CONTACT_HEADS = {
         in_channels=32,
         channels=(8, 8, 4, 4),
         body_attention=dict(type='BodyAttention', hidden_channels=4)),
+    'UNetContactHead':
+    dict(type='UNetContactHead', in_channels=LEVEL_CHANNELS, decoder_channels=(16, 8, 8, 4, 4)),
+    'LinkNetContactHead':
+    dict(type='LinkNetContactHead', in_channels=LEVEL_CHANNELS, prefinal_channels=4),
+    'MANetContactHead':
+    dict(
+        type='MANetContactHead',
+        in_channels=LEVEL_CHANNELS,
+        decoder_channels=(16, 8, 8, 4, 4),
+        pab_channels=4),
 }
 
 

@@ -13,6 +13,8 @@ from .mask_guided_roi_feature import MaskGuidedRoIFeature, contact_enclosing_box
 from .muren import MURE, AttentiveFusion, CrossAttentionLayer, MURENTransformer
 from .muren_head import MURENHead
 from .pgcs import PGCS
+from .smp_contact_heads import (LinkNetContactHead, MANetContactHead, SMPDecoderContactHead,
+                                UNetContactHead)
 from .ted import TEDTransformer
 from .ted_head import TEDHead
 
@@ -21,5 +23,5 @@ __all__ = [
     'HORoIEnhancer', 'box_cell_mask', 'IIM', 'IIMHead', 'MaskGuidedRoIFeature',
     'contact_enclosing_boxes', 'PGCS', 'DispersalAttention', 'DispersalDecoderLayer', 'MURE',
     'AttentiveFusion', 'CrossAttentionLayer', 'MURENTransformer', 'MURENHead', 'TEDTransformer',
-    'TEDHead'
+    'TEDHead', 'SMPDecoderContactHead', 'UNetContactHead', 'LinkNetContactHead', 'MANetContactHead'
 ]
