@@ -60,7 +60,36 @@ CONTACT_HEADS = {
         in_channels=LEVEL_CHANNELS,
         decoder_channels=(16, 8, 8, 4, 4),
         pab_channels=4),
+    'HOTContactHead':
+    dict(type='HOTContactHead', in_channels=32, channels=16),
+    # reads PIHOTBackbone's levels: see CONTACT_LEVELS
+    'PIHOTContactHead':
+    dict(
+        type='PIHOTContactHead',
+        in_channels=(1, 32, 32),
+        channels=16,
+        num_heads=2,
+        attn_size=(3, 3)),
 }
+
+
+def pihot_levels(levels):
+    """PIHOTBackbone's outputs from a plain backbone's levels: a depth cue in [0, 1] at the
+    input size, the restored image's F_B (F_B shifted) and F_B."""
+    generator = torch.Generator().manual_seed(1)
+    depth = torch.rand(levels[-1].shape[0], 1, *INPUT_SIZE, generator=generator)
+    return (depth, levels[-1] + 0.5, levels[-1])
+
+
+#: the contact heads that read other levels than a plain backbone's: name -> levels from
+#: those of :func:`feature_levels`
+CONTACT_LEVELS = {'PIHOTContactHead': pihot_levels}
+
+
+def contact_levels(name):
+    """The levels that the contact head ``name`` reads (:func:`feature_levels` for most)."""
+    levels = feature_levels()
+    return CONTACT_LEVELS[name](levels) if name in CONTACT_LEVELS else levels
 
 
 def feature_levels(batch_size=2, seed=0):
@@ -111,7 +140,7 @@ def test_contact_head_gives_s_at_the_input_size(name):
     head = build_contact_head(name).eval()
     assert isinstance(head, BaseContactHead)
     with torch.no_grad():
-        seg_logits = head(feature_levels(), INPUT_SIZE, **contact_inputs(head))
+        seg_logits = head(contact_levels(name), INPUT_SIZE, **contact_inputs(head))
     assert seg_logits.shape == (2, head.num_parts + 1, *INPUT_SIZE)
     assert torch.isfinite(seg_logits).all()
 
@@ -119,7 +148,7 @@ def test_contact_head_gives_s_at_the_input_size(name):
 @pytest.mark.parametrize('name', list(CONTACT_HEADS))
 def test_contact_head_loss_is_finite_with_a_gradient_on_every_parameter(name):
     head = build_contact_head(name).train()
-    losses = head.loss(feature_levels(), contact_samples(), **contact_inputs(head))
+    losses = head.loss(contact_levels(name), contact_samples(), **contact_inputs(head))
     assert set(losses) == {'loss_contact_seg'}
     assert torch.isfinite(losses['loss_contact_seg']) and losses['loss_contact_seg'] > 0
     losses['loss_contact_seg'].backward()
@@ -137,8 +166,8 @@ def test_contact_head_predicts_maps_at_the_image_and_the_original_size(name):
     metas = [s.metainfo for s in samples]
     with torch.no_grad():
         inputs = contact_inputs(head)
-        at_input = head.predict(feature_levels(), metas, rescale=False, **inputs)
-        rescaled = head.predict(feature_levels(), metas, rescale=True, **inputs)
+        at_input = head.predict(contact_levels(name), metas, rescale=False, **inputs)
+        rescaled = head.predict(contact_levels(name), metas, rescale=True, **inputs)
     for maps, shapes in ((at_input, [(64, 96), (48, 80)]), (rescaled, [(128, 192), (24, 40)])):
         for contact_map, shape in zip(maps, shapes):
             seg = contact_map.sem_seg

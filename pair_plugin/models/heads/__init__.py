@@ -7,12 +7,14 @@ from .body_attention import BodyAttention
 from .cpam import CPAM
 from .dispersal_attention import DispersalAttention, DispersalDecoderLayer
 from .ho_roi_enhancer import HORoIEnhancer, box_cell_mask
+from .hot_contact_head import HOTContactHead
 from .iim import IIM
 from .iim_head import IIMHead
 from .mask_guided_roi_feature import MaskGuidedRoIFeature, contact_enclosing_boxes
 from .muren import MURE, AttentiveFusion, CrossAttentionLayer, MURENTransformer
 from .muren_head import MURENHead
 from .pgcs import PGCS
+from .pihot_contact_head import PIHOTContactHead
 from .smp_contact_heads import (LinkNetContactHead, MANetContactHead, SMPDecoderContactHead,
                                 UNetContactHead)
 from .ted import TEDTransformer
@@ -23,5 +25,6 @@ __all__ = [
     'HORoIEnhancer', 'box_cell_mask', 'IIM', 'IIMHead', 'MaskGuidedRoIFeature',
     'contact_enclosing_boxes', 'PGCS', 'DispersalAttention', 'DispersalDecoderLayer', 'MURE',
     'AttentiveFusion', 'CrossAttentionLayer', 'MURENTransformer', 'MURENHead', 'TEDTransformer',
-    'TEDHead', 'SMPDecoderContactHead', 'UNetContactHead', 'LinkNetContactHead', 'MANetContactHead'
+    'TEDHead', 'SMPDecoderContactHead', 'UNetContactHead', 'LinkNetContactHead', 'MANetContactHead',
+    'HOTContactHead', 'PIHOTContactHead'
 ]
