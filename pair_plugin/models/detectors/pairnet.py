@@ -123,10 +123,11 @@ class PaIRNet(BaseDetector):
             if mask_guided_feature else None
         interaction_head = components['interaction_head']
         if self.mask_guided_feature is not None:
-            head_cls = MODELS.get(interaction_head['type'])
+            head_type = interaction_head['type']
+            head_cls = head_type if isinstance(head_type, type) else MODELS.get(head_type)
             if head_cls is not None and not getattr(head_cls, 'takes_mask_feats', True):
-                raise ValueError(f"PaIRNet: {interaction_head['type']}'s action classifier "
-                                 'cannot take F_M; set model.mask_guided_feature=None')
+                raise ValueError(f"PaIRNet: {head_cls.__name__}'s action classifier cannot "
+                                 'take F_M; set model.mask_guided_feature=None')
             interaction_head['mask_feat_channels'] = self.mask_guided_feature.out_channels
         if train_cfg is not None:
             interaction_head['train_cfg'] = train_cfg
