@@ -22,6 +22,8 @@ HEADS = {
     dict(
         type='PGCS', in_channels=64, channels=(16, 8, 8, 8), roi_enhancer=None,
         body_attention=None),
+    'UNetContactHead':
+    dict(type='UNetContactHead', in_channels=LEVEL_CHANNELS, decoder_channels=(16, 8, 8, 4, 4)),
 }
 
 
