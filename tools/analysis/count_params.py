@@ -29,7 +29,9 @@ PARTS = OrderedDict(
                       'transformer.fusions', 'transformer.human_decoder',
                       'transformer.object_decoder', 'transformer.interaction_decoder',
                       'object_embed', 'action_embed'),
-    contact_head=('roi_enhancer', 'decoder', 'body_attention', 'conv_seg'),
+    contact_head=('roi_enhancer', 'decoder', 'body_attention', 'conv_seg', 'conv_contact',
+                  'conv_part', 'part_attended_convs', 'conv_image', 'conv_restored',
+                  'restoration_attn', 'depth_encoder', 'depth_attn', 'cls_convs'),
     mask_guided_feature=('fc', ),
 )
 
