@@ -11,6 +11,7 @@ import torch
 from mmengine.registry import init_default_scope
 from muren_ted_cases import small_head_cfg
 from pairnet_cases import make_sample, small_iim_cfg
+from qpic_stip_cases import small_qpic_cfg, small_stip_cfg
 
 import pair_plugin.models  # noqa: F401
 from pair_plugin.models.detectors import PaIRNet
@@ -39,6 +40,10 @@ INTERACTION_HEADS = {
     small_head_cfg('MURENHead'),
     'TEDHead':
     small_head_cfg('TEDHead'),
+    'QPICHead':
+    small_qpic_cfg(test_cfg=dict(max_per_img=7)),
+    'STIPHead':
+    small_stip_cfg(test_cfg=dict(max_per_img=7)),
 }
 NUM_MASK_FEATS = 10
 

@@ -298,7 +298,10 @@ class PaIRNet(BaseDetector):
         part_logits = self.cpam(feat) if self.cpam is not None else None
 
         padding_mask = self.padding_mask(img_sizes, input_size, feat.shape[-2:]) if padded else None
-        pairs = self.interaction_head(feat, padding_mask)
+        if self.interaction_head.forward_takes_gt:  # STIP: ground-truth pairs as proposals
+            pairs = self.interaction_head(feat, padding_mask, batch_data_samples=batch_data_samples)
+        else:
+            pairs = self.interaction_head(feat, padding_mask)
 
         contact_inputs = dict()
         if self.contact_head.uses_roi_enhancer:
@@ -317,6 +320,8 @@ class PaIRNet(BaseDetector):
             object_logits=pairs['object_logits'],
             action_logits=self.interaction_head.forward_actions(pairs, mask_feats),
             seg_logits=seg_logits)
+        # the head's other outputs (STIP's instances and proposals), for its loss_by_feat
+        outs.update({k: v for k, v in pairs.items() if k not in outs and k != 'action_feats'})
         if part_logits is not None:
             outs['part_logits'] = part_logits
         return outs

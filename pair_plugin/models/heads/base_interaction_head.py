@@ -42,8 +42,11 @@ class BaseInteractionHead(BaseModule, metaclass=ABCMeta):
     :meth:`loss_by_feat`.
 
     Subclasses implement :meth:`forward` and :meth:`forward_actions`; one that decodes
-    extra query groups in training overrides :meth:`query_groups`, and one whose action
-    classifier cannot take F_M sets :attr:`takes_mask_feats` to False.
+    extra query groups in training overrides :meth:`query_groups`, one whose action
+    classifier cannot take F_M sets :attr:`takes_mask_feats` to False, and one whose
+    training forward needs the ground truth (STIP's proposals) sets
+    :attr:`forward_takes_gt`; outputs beyond the four above reach its
+    :meth:`loss_by_feat` too.
 
     Args:
         in_channels (int): channels C of F_B.
@@ -64,6 +67,9 @@ class BaseInteractionHead(BaseModule, metaclass=ABCMeta):
 
     #: whether the action classifier can take F_M (the Mask-Guided RoI Feature)
     takes_mask_feats: bool = True
+    #: whether :meth:`forward` takes ``batch_data_samples`` (the ground truth) in training,
+    #: as mmdet's DINO hands it to its transformer; None at inference
+    forward_takes_gt: bool = False
 
     def __init__(self,
                  in_channels: int,
@@ -358,7 +364,10 @@ class BaseInteractionHead(BaseModule, metaclass=ABCMeta):
         """:meth:`forward`, :meth:`forward_actions` (without F_M) and :meth:`loss_by_feat`:
         the head on its own (an HOI detector without contact), as mmdet's
         ``DETRHead.loss``."""
-        outs = self(feat, padding_mask)
+        if self.forward_takes_gt:
+            outs = self(feat, padding_mask, batch_data_samples=batch_data_samples)
+        else:
+            outs = self(feat, padding_mask)
         outs['action_logits'] = self.forward_actions(outs)
         return self.loss_by_feat(outs, batch_data_samples, img_sizes)
 

@@ -1,0 +1,113 @@
+"""DETR's transformer on F_B, as QPIC and STIP's instance detector use it."""
+import copy
+from typing import Optional, Tuple
+
+import torch
+from mmdet.models.layers import (DetrTransformerDecoder, DetrTransformerEncoder,
+                                 SinePositionalEncoding)
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from pair_plugin.registry import MODELS
+
+_ATTN = dict(embed_dims=256, num_heads=8, dropout=0.1, batch_first=True)
+_FFN = dict(
+    embed_dims=256,
+    feedforward_channels=2048,
+    num_fcs=2,
+    ffn_drop=0.1,
+    act_cfg=dict(type='ReLU', inplace=True))
+
+
+@MODELS.register_module()
+class DETRTransformer(BaseModule):
+    """DETR's transformer (Carion et al., ECCV 2020): F_B → every decoder layer's queries.
+
+    A 1×1 input projection of F_B to ``embed_dims``, mmdet's sine positional encoding
+    and DETR encoder, then ``num_queries`` learned queries (zero content, the embedding as
+    positional query) through mmdet's DETR decoder, whose shared post-norm is applied to
+    every layer's output (``return_intermediate``). QPIC decodes its HOI queries with it
+    (:class:`QPICHead`), STIP its instance queries (:class:`STIPHead`). The layers are
+    mmdet's, initialised as mmdet's DETR (Xavier-uniform on the encoder and decoder).
+
+    Args:
+        in_channels (int): channels C of F_B.
+        num_queries (int): learned queries. Defaults to 100 (DETR's and QPIC's).
+        positional_encoding (dict): kwargs of mmdet's ``SinePositionalEncoding``.
+        encoder (dict): kwargs of mmdet's ``DetrTransformerEncoder``.
+        decoder (dict): kwargs of mmdet's ``DetrTransformerDecoder``.
+        init_cfg (dict, optional): mmengine init config.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 num_queries: int = 100,
+                 positional_encoding: dict = dict(num_feats=128, normalize=True),
+                 encoder: dict = dict(
+                     num_layers=6, layer_cfg=dict(self_attn_cfg=_ATTN, ffn_cfg=_FFN)),
+                 decoder: dict = dict(
+                     num_layers=6,
+                     layer_cfg=dict(self_attn_cfg=_ATTN, cross_attn_cfg=_ATTN, ffn_cfg=_FFN),
+                     return_intermediate=True),
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self.in_channels = in_channels
+        self.num_queries = num_queries
+        self.positional_encoding = SinePositionalEncoding(**positional_encoding)
+        self.encoder = DetrTransformerEncoder(**copy.deepcopy(encoder))
+        self.decoder = DetrTransformerDecoder(**copy.deepcopy(decoder))
+        self.embed_dims = self.encoder.embed_dims
+        if not self.decoder.return_intermediate:
+            raise ValueError('DETRTransformer: decoder.return_intermediate must be True: the '
+                             'heads supervise every decoder layer (auxiliary losses)')
+        if self.positional_encoding.num_feats * 2 != self.embed_dims:
+            raise ValueError(
+                f'DETRTransformer: positional_encoding.num_feats '
+                f'({self.positional_encoding.num_feats}) must be half of the embedding width '
+                f'({self.embed_dims})')
+        self.input_proj = nn.Conv2d(in_channels, self.embed_dims, kernel_size=1)
+        self.query_embedding = nn.Embedding(num_queries, self.embed_dims)
+
+    def init_weights(self) -> None:
+        """Xavier-uniform encoder and decoder weights, as mmdet's DETR."""
+        super().init_weights()
+        for module in (self.encoder, self.decoder):
+            for p in module.parameters():
+                if p.dim() > 1:
+                    nn.init.xavier_uniform_(p)
+
+    def positions(self, feat: Tensor, padding_mask: Optional[Tensor]) -> Tensor:
+        """The sine positional encoding of F_B's cells, (B, h*w, embed_dims)."""
+        pos = self.positional_encoding(padding_mask, input=feat)
+        return pos.flatten(2).transpose(1, 2)
+
+    def forward(self,
+                feat: Tensor,
+                padding_mask: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, Tensor]:
+        """Encoder and decoder.
+
+        Args:
+            feat (Tensor): F_B, (B, C, h, w).
+            padding_mask (Tensor, optional): (B, h, w) bool, True on the cells of F_B that
+                lie in the batch's padding; None when no image is padded.
+
+        Returns:
+            tuple[Tensor]: the decoder's queries after every layer (L, B, num_queries,
+            embed_dims), the encoder's memory (B, h*w, embed_dims) and the positional
+            encoding (B, h*w, embed_dims).
+        """
+        x = self.input_proj(feat)
+        batch_size = x.size(0)
+        pos = self.positions(x, padding_mask)
+        x = x.flatten(2).transpose(1, 2)  # (B, h*w, dims)
+        key_padding_mask = padding_mask.flatten(1) if padding_mask is not None else None
+        memory = self.encoder(query=x, query_pos=pos, key_padding_mask=key_padding_mask)
+        query_pos = self.query_embedding.weight[None].expand(batch_size, -1, -1)
+        hidden_states = self.decoder(
+            query=torch.zeros_like(query_pos),
+            key=memory,
+            value=memory,
+            query_pos=query_pos,
+            key_pos=pos,
+            key_padding_mask=key_padding_mask)
+        return hidden_states, memory, pos
