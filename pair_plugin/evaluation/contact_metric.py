@@ -186,8 +186,12 @@ class ContactMetric(BaseMetric):
         """Append one entry per sample: its (18, 18) ``confusion`` matrix (None when the
         image has no contact annotation) and the number of its predicted pixels outside
         0..17 (one entry each, so that mmengine's ``collect_results`` can drop the
-        distributed sampler's padding)."""
+        distributed sampler's padding). A sample without ``pred_sem_seg`` (an HOI-only
+        model's) appends ``{'no_contact_map': True}``."""
         for sample in data_samples:
+            if 'pred_sem_seg' not in sample:
+                self.results.append(dict(no_contact_map=True))
+                continue
             if not sample.get('contact_annotated', True):
                 self.results.append(dict(confusion=None, invalid_pred_pixels=0))
                 continue
@@ -223,8 +227,18 @@ class ContactMetric(BaseMetric):
         return self.part_weights
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        """SC-Acc., C-Acc., mIoU, wIoU, contact precision, strict mIoU (percent)."""
+        """SC-Acc., C-Acc., mIoU, wIoU, contact precision, strict mIoU (percent); none,
+        with one log line, for a model that predicts no contact map (an HOI-only model)."""
         logger = MMLogger.get_current_instance()
+        without = sum(1 for r in results if r.get('no_contact_map'))
+        if results and without == len(results):
+            logger.info('ContactMetric: the model predicts no contact map (an HOI-only '
+                        'model): no contact numbers')
+            return {}
+        if without:
+            raise ValueError(f'ContactMetric: {without} of the {len(results)} evaluated images '
+                             'have no pred_sem_seg: a model predicts a contact map for every '
+                             'image or for none')
         confusions = [r['confusion'] for r in results if r['confusion'] is not None]
         if not confusions:
             raise ValueError(f'ContactMetric: none of the {len(results)} evaluated images has a '

@@ -189,7 +189,7 @@ def test_bad_maps_raise_clear_errors():
         run_metric([contact_sample([[0, 0, 0]], GT, name='bad.jpg')])
     with pytest.raises(KeyError, match='needs gt_sem_seg and pred_sem_seg'):
         sample = contact_sample(PRED, GT)
-        sample.pop('pred_sem_seg')
+        sample.pop('gt_sem_seg')  # (no pred_sem_seg at all: an HOI-only model, no numbers)
         run_metric([sample])
 
 

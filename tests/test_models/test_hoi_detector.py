@@ -1,9 +1,14 @@
-"""HOIDetector: a backbone and an interaction head on their own (no contact)."""
+"""HOIDetector: a backbone and an interaction head on their own (no contact); what
+ContactMetric and the predictions file make of its predictions."""
+import json
+
 import pytest
 import torch
+from mmengine.logging import MMLogger
 from pairnet_cases import (NUM_ACTIONS, build_model, make_sample, preprocess, small_iim_cfg,
                            synthetic_image)
 
+from pair_plugin.evaluation import ContactMetric, DumpPaIRPredictions
 from pair_plugin.models.detectors import HOIDetector
 
 
@@ -97,3 +102,58 @@ def test_train_and_test_cfg_reach_the_head():
 def test_a_head_config_it_cannot_run_is_refused(head, message):
     with pytest.raises(ValueError, match=message):
         build_model(small_hoi_detector_cfg(**head))
+
+
+def hoi_only_predictions():
+    """What an HOIDetector hands the evaluators: triplets, and no contact map or parts."""
+    samples = []
+    for name in ('a.jpg', 'b.jpg'):
+        sample = make_sample((32, 48),
+                             boxes=[(1, 1, 20, 30), (10, 5, 40, 25)],
+                             labels=[0, 3],
+                             pairs=[(0, 1, [1], [6])]).to_dict()
+        sample.update(
+            file_name=name,
+            pred_hois=dict(
+                subject_bboxes=torch.tensor([[1., 1., 20., 30.]]),
+                object_bboxes=torch.tensor([[10., 5., 40., 25.]]),
+                object_labels=torch.tensor([3]),
+                action_labels=torch.tensor([1]),
+                scores=torch.tensor([0.9])))
+        samples.append(sample)
+    return samples
+
+
+def test_contact_metric_reports_no_numbers_with_one_log_line(capsys):
+    MMLogger.get_instance('test_hoi_only_contact_metric')  # the current logger, on capsys
+    metric = ContactMetric()
+    samples = hoi_only_predictions()
+    metric.process({}, samples)
+    assert metric.compute_metrics(metric.results) == {}
+    lines = [line for line in capsys.readouterr().out.splitlines() if 'ContactMetric' in line]
+    assert len(lines) == 1 and 'predicts no contact map (an HOI-only model)' in lines[0]
+    # a contact map for some images only: a broken model, not an HOI-only one
+    with_map = dict(samples[0], pred_sem_seg=dict(sem_seg=torch.zeros(1, 32, 48)))
+    metric = ContactMetric()
+    metric.process({}, [with_map, samples[1]])
+    with pytest.raises(ValueError, match='1 of the 2 evaluated images have no pred_sem_seg'):
+        metric.compute_metrics(metric.results)
+
+
+def test_predictions_file_has_the_triplets_and_no_contact(tmp_path):
+    out_file = str(tmp_path / 'preds.json')
+    metric = DumpPaIRPredictions(out_file=out_file)
+    metric.process({}, hoi_only_predictions())
+    metric.compute_metrics(metric.results)
+    entries = json.load(open(out_file))
+    assert [(e['file_name'], e['contact_mask'], 'part_scores' in e)
+            for e in entries] == [('a.jpg', None, False), ('b.jpg', None, False)]
+    assert entries[0]['hois'] == [
+        dict(
+            subject_bbox=[1., 1., 20., 30.],
+            object_bbox=[10., 5., 40., 25.],
+            object_id=3,
+            action_id=1,
+            score=pytest.approx(0.9))
+    ]
+    assert not (tmp_path / 'pred_masks').exists()
