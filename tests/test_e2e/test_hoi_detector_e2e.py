@@ -1,0 +1,59 @@
+"""A standalone HOI model (configs/two_model/trans_r50_pair1.py, shrunk) through
+tools/train.py and tools/test.py on the tiny synthetic set."""
+import json
+import os.path as osp
+
+from mmengine.config import Config
+
+from tests.helpers import CONFIGS, PYTHON, REPO, make_tiny_dataset, run, write_tiny_config
+from tests.test_models.qpic_stip_cases import small_detr_transformer_cfg
+
+
+def tiny_trans_model() -> dict:
+    """The shipped Trans model (HOIDetector + QPICHead, its losses and matcher) on a
+    ResNet-18 at 8 base channels (F_B: stage 3, 32 channels) with a 32-channel DETR
+    transformer; the synthetic set's 80 objects and 10 actions."""
+    model = Config.fromfile(osp.join(CONFIGS, 'two_model', 'trans_r50_pair1.py')).model
+    model.backbone = dict(
+        type='ResNet',
+        depth=18,
+        base_channels=8,
+        num_stages=3,
+        out_indices=(2, ),
+        strides=(1, 2, 2),
+        dilations=(1, 1, 1),
+        init_cfg=None)
+    model.interaction_head.in_channels = 32
+    model.interaction_head.transformer = small_detr_transformer_cfg(num_queries=6)
+    model.interaction_head.num_actions = 10
+    model.test_cfg.max_per_img = 10
+    return model.to_dict()
+
+
+def test_trans_trains_and_tests_with_hoi_metrics_and_no_contact(tmp_path):
+    data = make_tiny_dataset(str(tmp_path / 'data'), num_train=2, num_val=2, num_test=2)
+    # ContactMetric stays in the evaluators: it says once that there is no contact map
+    extra = f'''
+model = dict(_delete_=True, **{tiny_trans_model()!r})
+'''
+    cfg = write_tiny_config(str(tmp_path / 'trans_cfg.py'), data, extra=extra)
+    work_dir = tmp_path / 'work'
+    run([PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir',
+         str(work_dir)],
+        cwd=str(tmp_path))
+    assert (work_dir / 'epoch_1.pth').is_file()
+    out_json = tmp_path / 'preds' / 'predictions.json'
+    out = run([
+        PYTHON,
+        osp.join(REPO, 'tools', 'test.py'), cfg,
+        str(work_dir / 'epoch_1.pth'), '--work-dir',
+        str(work_dir / 'test'), '--out',
+        str(out_json)
+    ],
+              cwd=str(tmp_path))
+    assert 'hoi/mAP' in out and 'contact/' not in out
+    lines = [line for line in out.splitlines() if 'ContactMetric:' in line]
+    assert len(lines) == 1 and 'predicts no contact map (an HOI-only model)' in lines[0]
+    preds = json.load(open(out_json))
+    assert len(preds) == 2 and all(0 < len(p['hois']) <= 10 for p in preds)
+    assert all(p['contact_mask'] is None and 'part_scores' not in p for p in preds)
