@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 from pair_plugin.datasets.missing_data import missing_annotation_files, missing_data_message
 from pair_plugin.datasets.pre_run_check import add_data_check_argument, check_data_before_run
 from pair_plugin.engine import TRUST_ENV, CheckpointIntegrityError, set_cpu_threads
+from pair_plugin.engine.run_outputs import run_outputs_line
 
 
 def parse_args(argv=None):
@@ -29,8 +30,8 @@ def parse_args(argv=None):
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument(
         '--show-dir',
-        help='directory (under the work dir) where pictures of the predictions '
-        'are saved')
+        help='folder for a picture of each test image (ground truth and prediction), '
+        'under <work_dir>/<timestamp>/; the path is printed at the end')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
         '--trust-checkpoint',
@@ -115,6 +116,12 @@ def main(argv=None):
         runner.test()
     except CheckpointIntegrityError as err:  # damaged, or NaN/inf weights
         sys.exit(f'tools/test.py: {err}')
+    extra = {}
+    if args.show_dir:
+        extra['pictures'] = osp.join(runner.work_dir, runner.timestamp, args.show_dir)
+    if args.out:
+        extra['predictions'] = args.out
+    runner.logger.info(run_outputs_line('tools/test.py', runner, extra))
 
 
 if __name__ == '__main__':

@@ -15,6 +15,7 @@ from pair_plugin.datasets.missing_data import missing_annotation_files, missing_
 from pair_plugin.datasets.pre_run_check import add_data_check_argument, check_data_before_run
 from pair_plugin.engine import (TRUST_ENV, CheckpointIntegrityError, load_checkpoint_file,
                                 resumable_checkpoint, set_cpu_threads)
+from pair_plugin.engine.run_outputs import run_outputs_line
 
 
 def vis_backend_types() -> dict:
@@ -200,6 +201,11 @@ def main(argv=None):
         runner.train()
     except CheckpointIntegrityError as err:  # a damaged load_from or pretrained backbone
         sys.exit(f'tools/train.py: {err}')
+    checkpoint, last = '', osp.join(runner.work_dir, 'last_checkpoint')
+    if osp.isfile(last):
+        with open(last) as f:
+            checkpoint = f.read().strip()
+    runner.logger.info(run_outputs_line('tools/train.py', runner, dict(checkpoint=checkpoint)))
 
 
 if __name__ == '__main__':

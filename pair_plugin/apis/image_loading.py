@@ -1,63 +1,42 @@
-"""Reading any photo or array a user hands to the inference API or the demos."""
+"""Reading any photo or array a user hands to the inference API or the demos, with the
+decoder of training and testing (mmcv's ``LoadImageFromFile``)."""
 import os.path as osp
-from typing import Sequence
+from typing import Optional, Sequence
 
 import mmcv
 import numpy as np
-from mmcv.transforms import BaseTransform, Resize
-from PIL import Image, ImageOps, UnidentifiedImageError
+from mmcv.transforms import LoadImageFromFile, Resize
 
+from pair_plugin.datasets.image_files import read_image_header
 from pair_plugin.registry import TRANSFORMS
 from pair_plugin.structures import PaIRFormatError
 
 
-def load_image(path: str) -> np.ndarray:
-    """Read an image file as mmcv does for the data pipeline: (H, W, 3) uint8 BGR.
+def load_image(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """Read an image file as the data pipeline does: (H, W, 3) uint8 BGR.
 
-    Handles every format Pillow reads (JPEG, PNG, WebP, BMP, TIFF, ...): the EXIF
-    orientation is applied (a photo taken sideways comes out upright, as
-    ``mmcv.imread(flag='color')`` does for JPEG), grayscale, palette and CMYK images
-    become 3-channel, an alpha channel is dropped (as ``cv2.IMREAD_COLOR`` drops it, so
-    that the demo and ``tools/test.py`` see the same pixels), 16-bit images are scaled
-    to 8 bits.
+    The decoder is the one of training and testing, mmcv's ``LoadImageFromFile`` with
+    its defaults (``mmcv.imfrombytes``, cv2, ``color_type='color'``, as the configs use
+    it), through :class:`LoadInferenceImage`: the EXIF orientation is applied (JPEG, PNG,
+    WebP), grayscale, palette and CMYK images become 3-channel, an alpha channel is
+    dropped, 16-bit images keep their 8 high bits. Before decoding, the file's header and
+    end are checked (:func:`~pair_plugin.datasets.image_files.read_image_header`) so that
+    an empty, cut or oversized file is named with its problem.
 
     Args:
         path (str): the image file.
+        backend_args (dict, optional): mmengine file backend arguments.
 
     Returns:
         np.ndarray: (H, W, 3) uint8, BGR channel order.
 
     Raises:
         FileNotFoundError: no such file.
-        PaIRFormatError: the file is empty, cannot be decoded as an image (cut short,
-            not an image), or has more pixels than Pillow's decompression-bomb limit
-            (``PIL.Image.MAX_IMAGE_PIXELS`` x 2; the message names the file).
+        PaIRFormatError: the file is empty, is not an image, is cut short, has more pixels
+            than Pillow's decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS`` x 2) or
+            does not decode (the message names the file).
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: image file not found')
-    if osp.getsize(path) == 0:
-        raise PaIRFormatError(path, 'image', 'empty file (0 bytes)')
-    try:
-        with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img)
-            if img.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I'):
-                gray = np.asarray(img, dtype=np.float64) / 257.0
-                array = np.clip(np.round(gray), 0, 255).astype(np.uint8)
-                array = np.repeat(array[..., None], 3, axis=2)
-            elif img.mode == 'F':
-                array = np.clip(np.round(np.asarray(img)), 0, 255).astype(np.uint8)
-                array = np.repeat(array[..., None], 3, axis=2)
-            else:
-                array = np.asarray(img.convert('RGB'))
-    except Image.DecompressionBombError as err:
-        raise PaIRFormatError(
-            path, 'image', f'too large to decode safely: {err} (PIL.Image.MAX_IMAGE_PIXELS '
-            'sets the limit)') from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise PaIRFormatError(path, 'image', f'cannot be read as an image ({err})') from err
-    if array.ndim != 3 or array.shape[0] == 0 or array.shape[1] == 0:
-        raise PaIRFormatError(path, 'image', f'decoded to an empty array {array.shape}')
-    return np.ascontiguousarray(array[..., ::-1])
+    return LoadInferenceImage(backend_args=backend_args).read(path)
 
 
 def as_bgr_image(img: np.ndarray, name: str = 'image array') -> np.ndarray:
@@ -112,12 +91,15 @@ def check_size_fits_pipeline(name: str, hw: Sequence[int], transforms: Sequence)
 
 
 @TRANSFORMS.register_module()
-class LoadInferenceImage(BaseTransform):
+class LoadInferenceImage(LoadImageFromFile):
     """Load the image of an inference input, a file or an array (as mmdet's
     ``InferencerLoader``).
 
-    Files are read with :func:`load_image` (EXIF orientation, grayscale, alpha, WebP,
-    16-bit); arrays are checked with :func:`as_bgr_image`.
+    A file is decoded by mmcv's ``LoadImageFromFile`` with the same arguments
+    (``color_type``, ``imdecode_backend``, ``backend_args``; :func:`build_inference_pipeline`
+    takes them from the test pipeline), so inference sees the pixels ``tools/test.py``
+    sees; its header and end are checked first (:meth:`read`). An array is checked with
+    :func:`as_bgr_image`.
 
     Required keys: ``img`` (np.ndarray) or ``img_path`` (str); optional ``file_name``.
 
@@ -125,12 +107,45 @@ class LoadInferenceImage(BaseTransform):
     ``img_path`` (None for an array) and ``file_name`` (``img_path`` when not given).
     """
 
+    def read(self, path: str) -> np.ndarray:
+        """One image file, (H, W, 3) BGR (see :func:`load_image`).
+
+        Raises:
+            FileNotFoundError: no such (local) file.
+            PaIRFormatError: named after ``path``, field ``image``: the header check's
+                problem, or the decoder's.
+        """
+        path = str(path)
+        if '://' not in path and (self.backend_args or {}).get('backend', 'local') == 'local':
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'{path}: image file not found')
+        try:
+            read_image_header(path, self.backend_args)
+        except PaIRFormatError as problem:
+            raise PaIRFormatError(path, 'image', problem.message) from None
+        try:
+            loaded = super().transform(dict(img_path=path))
+        except AssertionError:  # mmcv asserts that the decoder returned an image
+            loaded = None
+        except Exception as exc:  # cv2 and Pillow raise many types on damaged data
+            raise PaIRFormatError(
+                path, 'image', f'mmcv.imfrombytes ({self.imdecode_backend}) cannot decode it: '
+                f'{type(exc).__name__}: {exc}'.strip()) from None
+        if loaded is None:
+            raise PaIRFormatError(
+                path, 'image', f'mmcv.imfrombytes ({self.imdecode_backend}) cannot decode it '
+                '(a format or sample type the decoder does not read, e.g. a float TIFF)')
+        img = loaded['img']
+        if img.ndim == 2:  # color_type='grayscale'
+            img = as_bgr_image(img, path)
+        return img
+
     def transform(self, results: dict) -> dict:
         path = results.get('img_path')
         if results.get('img') is not None:
             img = as_bgr_image(results['img'], results.get('file_name') or 'image array')
         elif path is not None:
-            img = load_image(str(path))
+            img = self.read(str(path))
         else:
             raise KeyError("LoadInferenceImage: an input needs 'img' or 'img_path', got "
                            f'{sorted(results)}')

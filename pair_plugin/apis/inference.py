@@ -220,7 +220,8 @@ def build_inference_pipeline(cfg: Config) -> Compose:
     """The config's test pipeline, reading any image file or array and no annotations.
 
     The image loader (``LoadImageFromFile``) becomes
-    :class:`~pair_plugin.apis.image_loading.LoadInferenceImage` and annotation loaders
+    :class:`~pair_plugin.apis.image_loading.LoadInferenceImage` with the same arguments
+    (the same decoder, which also takes arrays) and annotation loaders
     (``LoadPaIRAnnotations``, ``LoadAnnotations``) are dropped; the resize, normalisation
     settings and ``PackPaIRInputs`` stay as in testing.
     """
@@ -235,4 +236,5 @@ def build_inference_pipeline(cfg: Config) -> Compose:
     if not steps or _type_name(steps[0]) not in IMAGE_LOADERS:
         raise ValueError('the test pipeline must start with LoadImageFromFile, got '
                          f'{[_type_name(s) for s in dataset_cfg["pipeline"]]}')
-    return Compose([LoadInferenceImage()] + steps[1:])
+    loader_args = {key: value for key, value in steps[0].items() if key != 'type'}
+    return Compose([LoadInferenceImage(**loader_args)] + steps[1:])

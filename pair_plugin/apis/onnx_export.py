@@ -23,6 +23,14 @@ import torch
 from torch import Tensor, nn
 
 from pair_plugin.structures import PaIRFormatError
+from .library_messages import dropped_log_messages, dropped_warnings
+
+#: onnxscript's optimizer logs this once per ``Split`` node (the attention's query, key and
+#: value projections); the node is left as it is, which is correct
+UNFOLDED_SPLIT = 'Skipping constant folding for op Split with multiple outputs'
+#: torch's exporter warns that the second input's ``batch`` axis is the same as the
+#: first's, which is what the shared ``Dim`` says
+SHARED_BATCH_AXIS = r'# The axis name: batch will not be used, since it shares the same shape'
 
 #: the graph's inputs, in order
 INPUT_NAMES = ('inputs', 'img_sizes')
@@ -128,7 +136,8 @@ def export_onnx(detector: nn.Module,
     batch = torch.export.Dim('batch', min=1, max=1024)
     height = divisor * torch.export.Dim('height_blocks', min=1, max=max_side // divisor)
     width = divisor * torch.export.Dim('width_blocks', min=1, max=max_side // divisor)
-    with torch.no_grad():
+    with torch.no_grad(), dropped_warnings(SHARED_BATCH_AXIS), dropped_log_messages(
+            'onnxscript.optimizer._constant_folding', [UNFOLDED_SPLIT]):
         program = torch.onnx.export(
             heads, (inputs, img_sizes),
             dynamo=True,

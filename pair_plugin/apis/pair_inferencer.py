@@ -34,6 +34,10 @@ BACKENDS = ('pytorch', 'onnxruntime', 'openvino')
 #: what ``out_dir`` receives: the predictions file, its masks' folder, the pictures' folder
 PREDICTIONS_FILE = 'predictions.json'
 VIS_DIR = 'vis'
+#: the score a triplet must exceed to be kept in the predictions and drawn (0: the top-K)
+PRED_SCORE_THR = 0.3
+#: the longer side, in pixels, above which pictures are drawn scaled down
+MAX_DRAW_SIZE = 2048
 
 #: the errors of one bad input, reported per image with ``skip_unreadable``
 INPUT_ERRORS = (PaIRFormatError, FileNotFoundError, ValueError)
@@ -74,14 +78,22 @@ class PaIRInferencer(BaseInferencer):
     outputs agree to the graph's float rounding.
 
     A call returns ``{'predictions': [...], 'visualization': [...]}``: per image, the entry
-    of the predictions file of ``docs/metrics.md`` (``file_name``; ``hois``: the top-K
+    of the predictions file of ``docs/metrics.md`` (``file_name``; ``hois``: the
     ``subject_bbox``, ``object_bbox`` (x1y1x2y2, original pixels), ``object_id``,
-    ``action_id``, ``score``; ``contact_mask``: the mask's path relative to ``out_dir``
-    when predictions are saved, else the (H, W) uint8 part map itself; ``part_scores``: 17
-    floats), or the :class:`PaIRDataSample` with ``return_datasamples=True``; with
+    ``action_id``, ``score`` of the top-K triplets scoring above ``pred_score_thr``;
+    ``contact_mask``: the mask's path relative to ``out_dir`` when predictions are saved,
+    else the (H, W) uint8 part map itself; ``part_scores``: 17 floats), or the model's
+    :class:`PaIRDataSample` (all top-K) with ``return_datasamples=True``; with
     ``return_vis=True`` the drawn pictures (RGB arrays). With ``out_dir`` it writes
     ``out_dir/predictions.json`` and its masks ``out_dir/pred_masks/`` (readable by
-    ``tools/analysis/eval_predictions.py``) and the pictures ``out_dir/vis/``.
+    ``tools/analysis/eval_predictions.py``) and the pictures ``out_dir/vis/``, and logs
+    one line saying where.
+
+    One rule decides which triplets are kept: those scoring above ``pred_score_thr``
+    (default 0.3) are the ones returned, written and drawn; ``pred_score_thr=0`` keeps the
+    whole top-K (what an evaluation with ``eval_predictions.py`` needs). Pictures of
+    images whose longer side exceeds 2048 px (:data:`MAX_DRAW_SIZE`) are drawn scaled
+    down; ``visualizer=dict(max_draw_size=None)`` draws at full size.
 
     ``file_name`` is the path as given, the name inside the folder for a folder's images,
     ``array_<i>`` for the i-th array of a call, or a dict input's ``file_name``.
@@ -108,10 +120,10 @@ class PaIRInferencer(BaseInferencer):
         num_threads (int, optional): threads of the ONNX Runtime / OpenVINO runtime.
         cfg_options (dict, optional): overrides merged into the config.
         visualizer (dict, optional): overrides of the config's ``PaIRVisualizer`` (e.g.
-            ``alpha``, ``max_draw_size``).
+            ``alpha``, ``max_draw_size``: 2048 unless given).
         scope (str): the registry scope. Defaults to 'pair_plugin'.
         show_progress (bool): a progress bar over the batches (a plain line every 10 %
-            when the output is not a terminal).
+            when the output is not a terminal); a call's ``show_progress`` overrides it.
     """
 
     preprocess_kwargs: set = set()
@@ -139,10 +151,9 @@ class PaIRInferencer(BaseInferencer):
         self.auto_device = device is None
         self.num_threads = num_threads
         self.cfg_options = cfg_options
-        self.visualizer_options = dict(visualizer or {})
+        self.visualizer_options = dict(dict(max_draw_size=MAX_DRAW_SIZE), **(visualizer or {}))
         self._built_model = None
         self._file_records: List[dict] = []
-        self.loader = LoadInferenceImage()
         init_default_scope(scope)
         if isinstance(model, nn.Module):
             if not hasattr(model, 'cfg'):
@@ -156,6 +167,8 @@ class PaIRInferencer(BaseInferencer):
             weights = str(weights)
         super().__init__(
             model=model, weights=weights, device=device, scope=scope, show_progress=show_progress)
+        #: the test pipeline's image loader (mmcv's decoder, as in testing)
+        self.loader: LoadInferenceImage = self.pipeline.transforms[0]
 
     # ------------------------------------------------------------ building
     def _init_model(self, cfg, weights: Optional[str], device: str = 'cpu') -> nn.Module:
@@ -259,7 +272,7 @@ class PaIRInferencer(BaseInferencer):
                    **kwargs) -> Iterator[Tuple[List[dict], Optional[dict], List[tuple]]]:
         """Batches of ``(the loaded images, the collated model inputs, the failed)``.
 
-        Each image is read once (:class:`LoadInferenceImage`); the loaded dict keeps the
+        Each image is read once (:attr:`loader`); the loaded dict keeps the
         original image for drawing while a copy goes through the test pipeline
         (:meth:`prepare_input`). A bad input goes to the batch's failed list as
         ``(index in inputs, file_name, the error)``; a batch whose every input failed
@@ -312,12 +325,13 @@ class PaIRInferencer(BaseInferencer):
                  wait_time: float = 0,
                  no_save_vis: bool = False,
                  draw_pred: bool = True,
-                 pred_score_thr: float = 0.3,
+                 pred_score_thr: float = PRED_SCORE_THR,
                  return_datasamples: bool = False,
                  print_result: bool = False,
                  no_save_pred: bool = False,
                  out_dir: str = '',
                  skip_unreadable: bool = True,
+                 show_progress: Optional[bool] = None,
                  **kwargs) -> dict:
         """Predict (and draw) every input.
 
@@ -331,8 +345,10 @@ class PaIRInferencer(BaseInferencer):
             wait_time (float): seconds to show it.
             no_save_vis (bool): do not write pictures to ``out_dir``.
             draw_pred (bool): draw the predictions.
-            pred_score_thr (float): draw the triplets scoring above it.
-            return_datasamples (bool): return :class:`PaIRDataSample` instead of dicts.
+            pred_score_thr (float): keep (return, write, draw) the triplets scoring
+                above it; 0 keeps the whole top-K.
+            return_datasamples (bool): return the model's :class:`PaIRDataSample`
+                (all top-K triplets) instead of dicts.
             print_result (bool): print the predictions.
             no_save_pred (bool): do not write the predictions file to ``out_dir``.
             out_dir (str): where the predictions file, masks and pictures go; '' writes
@@ -341,6 +357,8 @@ class PaIRInferencer(BaseInferencer):
                 entry of ``failed``) and go on with the others (the default); False
                 raises at the first bad input, once the predictions file holds the images
                 before it.
+            show_progress (bool, optional): a progress bar over the batches; None takes
+                the constructor's setting.
 
         Returns:
             dict: ``predictions`` (one per input that succeeded, in order),
@@ -364,7 +382,7 @@ class PaIRInferencer(BaseInferencer):
             self.preprocess(items, batch_size),
             total=math.ceil(len(items) / batch_size),
             title='PaIRInferencer',
-            enabled=self.show_progress)
+            enabled=self.show_progress if show_progress is None else show_progress)
         for loaded, data, failed in batches:
             if data is not None:
                 preds = self.forward(data)
@@ -386,6 +404,7 @@ class PaIRInferencer(BaseInferencer):
                     print_result=print_result,
                     no_save_pred=no_save_pred,
                     pred_out_dir=out_dir,
+                    pred_score_thr=pred_score_thr,
                     **postprocess_kwargs)
                 results['predictions'].extend(batch_results['predictions'])
                 if batch_results['visualization'] is not None:
@@ -400,7 +419,21 @@ class PaIRInferencer(BaseInferencer):
                 results['failed'].append(dict(index=index, file_name=file_name, error=str(err)))
         if save_pred:
             self._write_predictions(out_dir)
+        self._log_outputs(out_dir, save_pred, draw=not no_save_vis)
         return results
+
+    def _log_outputs(self, out_dir: str, save_pred: bool, draw: bool) -> None:
+        """One log line: what this call wrote where."""
+        if not out_dir or not (save_pred or draw):
+            return
+        written = []
+        if save_pred:
+            written.append(f'the predictions of {len(self._file_records)} images in '
+                           f'{osp.join(out_dir, PREDICTIONS_FILE)} (contact masks in '
+                           f'{osp.join(out_dir, DEFAULT_MASKS_DIR)})')
+        if draw:
+            written.append(f'pictures in {osp.join(out_dir, VIS_DIR)}')
+        print_log(f'PaIRInferencer: wrote {"; ".join(written)}', logger='current')
 
     def _stop_at(self, failure: tuple, out_dir: str) -> None:
         """Raise the error of a bad input, once ``out_dir``'s predictions file holds the
@@ -427,7 +460,7 @@ class PaIRInferencer(BaseInferencer):
                   show: bool = False,
                   wait_time: float = 0,
                   draw_pred: bool = True,
-                  pred_score_thr: float = 0.3,
+                  pred_score_thr: float = PRED_SCORE_THR,
                   no_save_vis: bool = False,
                   img_out_dir: str = '',
                   **kwargs) -> Optional[List[np.ndarray]]:
@@ -467,24 +500,34 @@ class PaIRInferencer(BaseInferencer):
                     print_result: bool = False,
                     no_save_pred: bool = False,
                     pred_out_dir: str = '',
+                    pred_score_thr: float = PRED_SCORE_THR,
                     **kwargs) -> Dict:
-        """The predictions-file entries (or the data samples) of a batch; with
-        ``pred_out_dir`` their contact masks are written and their records kept for the
-        predictions file."""
+        """The predictions-file entries (or the data samples) of a batch, with the
+        triplets scoring above ``pred_score_thr``; with ``pred_out_dir`` their contact
+        masks are written and their records kept for the predictions file."""
         if no_save_pred:
             pred_out_dir = ''
-        entries = [self.pred2dict(pred, pred_out_dir) for pred in preds]
+        entries = [self.pred2dict(pred, pred_out_dir, pred_score_thr) for pred in preds]
         if print_result:
             print(entries)
         return dict(
             predictions=preds if return_datasamples else entries, visualization=visualization)
 
-    def pred2dict(self, data_sample: PaIRDataSample, pred_out_dir: str = '') -> dict:
+    def pred2dict(self,
+                  data_sample: PaIRDataSample,
+                  pred_out_dir: str = '',
+                  pred_score_thr: float = PRED_SCORE_THR) -> dict:
         """One image's entry of the predictions file; with ``pred_out_dir`` its contact
         mask is written to ``pred_out_dir/pred_masks/`` and the entry names it.
 
+        Args:
+            data_sample (PaIRDataSample): the model's prediction for one image.
+            pred_out_dir (str): where its contact mask is written ('' keeps the map).
+            pred_score_thr (float): keep the triplets scoring above it (the drawing
+                rule, see :class:`PaIRInferencer`); 0 keeps the whole top-K.
+
         Returns:
-            dict: ``file_name``, ``hois`` (top-K, descending score), ``contact_mask``
+            dict: ``file_name``, ``hois`` (descending score), ``contact_mask``
             (the mask's relative path, or the (H, W) uint8 map without
             ``pred_out_dir``), ``part_scores`` (17 floats).
         """
@@ -494,6 +537,9 @@ class PaIRInferencer(BaseInferencer):
             for key in ('subject_bboxes', 'object_bboxes', 'object_labels', 'action_labels',
                         'scores')
         }
+        if pred_score_thr > 0 and columns['scores'].ndim == 1:
+            keep = columns['scores'] > pred_score_thr  # the rule PaIRVisualizer draws by
+            columns = {key: value[keep] for key, value in columns.items()}
         contact = to_numpy(data_sample.pred_sem_seg.sem_seg).reshape(
             data_sample.pred_sem_seg.shape).astype(np.uint8)
         part_scores = to_numpy(data_sample.pred_parts, np.float64).reshape(-1)
@@ -524,9 +570,14 @@ def inference_pair(model: nn.Module,
         list or tuple) with ``pred_hois`` (boxes in the image's own pixels),
         ``pred_sem_seg`` at the image's size and ``pred_parts``; metainfo ``img_path``
         (None for an array), ``file_name`` and ``ori_shape``.
+
+    Raises:
+        PaIRFormatError, FileNotFoundError, ValueError: the first bad input, named (the
+            inferencer's ``skip_unreadable=False``).
     """
     is_batch = isinstance(imgs, (list, tuple))
     inferencer = PaIRInferencer(model, show_progress=False)
     predictions = inferencer(
-        list(imgs) if is_batch else [imgs], return_datasamples=True)['predictions']
+        list(imgs) if is_batch else [imgs], return_datasamples=True,
+        skip_unreadable=False)['predictions']
     return predictions if is_batch else predictions[0]

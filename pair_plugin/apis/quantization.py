@@ -19,6 +19,7 @@ default), through the test pipeline and the data preprocessor, one image per bat
 import ast
 import copy
 import json
+import logging
 import os
 import os.path as osp
 from typing import Dict, Iterator, List, Optional, Sequence
@@ -29,8 +30,16 @@ from mmengine.dataset import pseudo_collate
 
 from pair_plugin.registry import DATASETS
 from .inference import build_detector, build_inference_pipeline
+from .library_messages import dropped_log_messages, logger_level
 from .onnx_export import (EXPORTED_DETECTOR, INPUT_NAMES, META_CONFIG, META_DATASET,
                           load_onnx_model, read_onnx_metadata)
+
+#: normalisation operators whose scale is a vector: per-channel quantization along axis 1
+#: does not apply to it, so ONNX Runtime quantizes it per tensor (after a warning each)
+VECTOR_SCALE_OPS = ('LayerNormalization', 'BatchNormalization', 'InstanceNormalization')
+#: ONNX Runtime's advice to run its shape-inference pre-processing first; the exported
+#: graph's shapes are already inferred by the exporter
+PRE_PROCESSING_ADVICE = ('Please consider to run pre-processing', 'Please consider pre-processing')
 
 #: the quantizers, and the file each one writes
 QUANTIZERS = {'openvino': '.xml', 'onnxruntime': '.onnx'}
@@ -58,6 +67,18 @@ def nodes_of_modules(model, modules: Sequence[str] = FLOAT_MODULES) -> List[str]
                for prefix in prefixes):
             names.append(node.name)
     return names
+
+
+def per_tensor_weights(model) -> Dict[str, list]:
+    """ONNX Runtime's ``TensorQuantOverrides`` that quantize the vector scales of the
+    normalisation operators (:data:`VECTOR_SCALE_OPS`) per tensor, as it would after
+    failing per-channel, without its warning for each."""
+    vectors = {init.name for init in model.graph.initializer if len(init.dims) == 1}
+    return {
+        node.input[1]: [{}]
+        for node in model.graph.node
+        if node.op_type in VECTOR_SCALE_OPS and len(node.input) > 1 and node.input[1] in vectors
+    }
 
 
 def activation_products(model) -> List[str]:
@@ -134,17 +155,19 @@ def quantize_onnxruntime(fp32_file: str, out_file: str, samples: List[Dict[str,
     # broadcast error at some image sizes (e.g. a 6 x 8 feature map)
     op_types = sorted(set(QDQRegistry) - {'Where'})
     fp32 = load_onnx_model(fp32_file)
-    quantize_static(
-        fp32_file,
-        out_file,
-        Reader(),
-        quant_format=QuantFormat.QDQ,
-        per_channel=True,
-        activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
-        op_types_to_quantize=op_types,
-        calibrate_method=CalibrationMethod.MinMax,
-        nodes_to_exclude=nodes_of_modules(fp32) + activation_products(fp32))
+    with dropped_log_messages('', PRE_PROCESSING_ADVICE):  # ONNX Runtime logs on the root
+        quantize_static(
+            fp32_file,
+            out_file,
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=op_types,
+            calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=nodes_of_modules(fp32) + activation_products(fp32),
+            extra_options=dict(TensorQuantOverrides=per_tensor_weights(fp32)))
     stored = fp32.metadata_props
     model = onnx.load(out_file)
     onnx.helper.set_model_props(model, {p.key: p.value for p in stored})
@@ -164,14 +187,19 @@ def quantize_openvino(fp32_file: str, out_file: str, samples: List[Dict[str, np.
     import openvino as ov
     model = ov.Core().read_model(fp32_file)
     in_float = set(nodes_of_modules(load_onnx_model(fp32_file)))
-    quantized = nncf.quantize(
-        model,
-        nncf.Dataset(samples),
-        subset_size=len(samples),
-        model_type=nncf.ModelType.TRANSFORMER,
-        ignored_scope=nncf.IgnoredScope(names=[
-            op.get_friendly_name() for op in model.get_ops() if op.get_friendly_name() in in_float
-        ]))
+    # NNCF logs one INFO line per operation it leaves unquantized, and imports torch's
+    # cpp_extension, which warns on a machine with a CUDA toolkit and no GPU
+    with logger_level('nncf', logging.WARNING), dropped_log_messages('torch.utils.cpp_extension',
+                                                                     ['No CUDA runtime is found']):
+        quantized = nncf.quantize(
+            model,
+            nncf.Dataset(samples),
+            subset_size=len(samples),
+            model_type=nncf.ModelType.TRANSFORMER,
+            ignored_scope=nncf.IgnoredScope(names=[
+                op.get_friendly_name() for op in model.get_ops()
+                if op.get_friendly_name() in in_float
+            ]))
     stored = read_onnx_metadata(fp32_file)
     if stored['dataset_meta']:
         quantized.set_rt_info(json.dumps(stored['dataset_meta']), META_DATASET.split('.'))

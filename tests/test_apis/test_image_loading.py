@@ -1,12 +1,14 @@
-"""load_image: every format a user may give the demo, read as the data pipeline does."""
+"""load_image: every format a user may give the demo, read by the data pipeline's decoder
+(mmcv's LoadImageFromFile), so that inference sees the pixels tools/test.py sees."""
 import os.path as osp
 
 import mmcv
 import numpy as np
 import pytest
+from mmcv.transforms import LoadImageFromFile
 from PIL import Image
 
-from pair_plugin.apis import load_image
+from pair_plugin.apis import LoadInferenceImage, load_image
 from pair_plugin.structures import PaIRFormatError
 
 
@@ -46,11 +48,72 @@ def test_rgba_drops_alpha_as_mmcv_does(tmp_path):
     np.testing.assert_array_equal(img, mmcv.imread(path, flag='color'))
 
 
-def test_16_bit_grayscale_is_scaled_to_8_bits(tmp_path):
+def test_16_bit_images_keep_their_8_high_bits(tmp_path):
     path = str(tmp_path / 'g16.png')
-    Image.fromarray(np.full((10, 12), 65535, np.uint16)).save(path)
+    values = np.array([[0, 255, 256, 1000], [32767, 32768, 65280, 65535]], np.uint16)
+    Image.fromarray(values).save(path)
     img = load_image(path)
-    assert img.shape == (10, 12, 3) and (img == 255).all()
+    assert img.shape == (2, 4, 3) and img.dtype == np.uint8
+    # value // 256, by hand: 0, 0, 1, 3 / 127, 128, 255, 255
+    expected = np.array([[0, 0, 1, 3], [127, 128, 255, 255]], np.uint8)
+    for c in range(3):
+        np.testing.assert_array_equal(img[..., c], expected)
+
+
+def awkward_files(folder) -> list:
+    """One file of each kind a user may hand the demo."""
+    rgb = pattern()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    files = dict(
+        exif_jpeg=('e.jpg', lambda p: Image.fromarray(rgb).save(p, quality=95, exif=exif)),
+        exif_webp=('e.webp', lambda p: Image.fromarray(rgb).save(p, lossless=True, exif=exif)),
+        gray=('g.png', lambda p: Image.fromarray(rgb[..., 0]).save(p)),
+        palette=('p.png', lambda p: Image.fromarray(rgb).convert('P').save(p)),
+        rgba=('a.png',
+              lambda p: Image.fromarray(np.dstack([rgb, rgb[..., :1]]), mode='RGBA').save(p)),
+        gray16=('g16.png', lambda p: Image.fromarray(rgb[..., 0].astype(np.uint16) * 300).save(p)),
+        cmyk=('c.jpg', lambda p: Image.fromarray(rgb).convert('CMYK').save(p)),
+        tiff=('t.tif', lambda p: Image.fromarray(rgb).save(p)))
+    paths = []
+    for name, write in files.values():
+        write(str(folder / name))
+        paths.append(str(folder / name))
+    return paths
+
+
+def test_the_same_pixels_as_the_test_pipelines_loader(tmp_path):
+    """One decoder: every kind of file comes out exactly as mmcv's LoadImageFromFile (the
+    first step of every test pipeline) gives it to tools/test.py."""
+    pipeline_loader = LoadImageFromFile()
+    for path in awkward_files(tmp_path):
+        expected = pipeline_loader(dict(img_path=path))['img']
+        img = load_image(path)
+        assert img.shape == expected.shape and img.dtype == np.uint8, path
+        np.testing.assert_array_equal(img, expected, err_msg=path)
+
+
+def test_the_loader_takes_the_pipelines_decoder_settings(tmp_path):
+    """A test pipeline that decodes with Pillow or as grayscale: inference does too."""
+    path = str(tmp_path / 'a.png')
+    Image.fromarray(pattern()).save(path)
+    pillow = LoadInferenceImage(imdecode_backend='pillow')
+    assert pillow.imdecode_backend == 'pillow'
+    np.testing.assert_array_equal(pillow.read(path), pattern()[..., ::-1])
+    gray = LoadInferenceImage(color_type='grayscale').read(path)
+    assert gray.shape == (40, 60, 3)  # the model takes three channels
+    np.testing.assert_array_equal(gray[..., 0], gray[..., 2])
+    # red (255, 0, 0) and blue (0, 0, 255) as cv2's BT.601 luma: 76 and 29
+    assert gray[0, 0, 0] == 76 and gray[-1, -1, 0] == 29
+
+
+def test_a_file_the_decoder_cannot_read_is_named(tmp_path):
+    path = str(tmp_path / 'float.tif')
+    Image.fromarray(np.ones((4, 5), np.float32)).save(path)  # cv2 reads no float TIFF
+    with pytest.raises(
+            PaIRFormatError, match=r'float\.tif: image: mmcv\.imfrombytes \(cv2\) '
+            'cannot decode it'):
+        load_image(path)
 
 
 @pytest.mark.parametrize(
@@ -91,8 +154,9 @@ def test_unreadable_and_missing_files_name_the_file(tmp_path):
     bad = tmp_path / 'broken.jpg'
     bad.write_bytes(b'\xff\xd8 this is not a jpeg')
     with pytest.raises(
-            PaIRFormatError, match=r'broken\.jpg: image: cannot be read as '
-            r'an image'):
+            PaIRFormatError,
+            match=r'broken\.jpg: image: cannot read image: not an image '
+            'format that Pillow knows'):
         load_image(str(bad))
     with pytest.raises(FileNotFoundError, match=r'nothing\.png: image file not found'):
         load_image(osp.join(str(tmp_path), 'nothing.png'))

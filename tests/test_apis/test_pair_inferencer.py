@@ -1,6 +1,7 @@
 """PaIRInferencer with the PyTorch backend: inputs, batches, the predictions file, the
 pictures, the progress lines and the errors."""
 import json
+import logging
 import os
 import os.path as osp
 import warnings
@@ -8,12 +9,14 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from mmengine.logging import MMLogger
+from mmengine.structures import InstanceData, PixelData
 from pair_tiny_model import ACTIONS, OBJECTS, tiny_config
 from PIL import Image
 
 from pair_plugin.apis import PaIRInferencer, init_model
 from pair_plugin.evaluation.predictions_file import read_prediction_mask, read_predictions_file
-from pair_plugin.structures import PaIRFormatError
+from pair_plugin.structures import PaIRDataSample, PaIRFormatError
 from tests.bad_images import write_bad_images, write_bytes, write_single_colour_png
 
 
@@ -62,9 +65,10 @@ def test_a_folder_a_list_and_arrays_give_the_same_predictions(model, tmp_path):
 
 
 def test_entries_have_the_predictions_file_form(model):
-    entry = PaIRInferencer(model, show_progress=False)(photos(1))['predictions'][0]
+    inferencer = PaIRInferencer(model, show_progress=False)
+    entry = inferencer(photos(1), pred_score_thr=0)['predictions'][0]
     assert set(entry) == {'file_name', 'hois', 'contact_mask', 'part_scores'}
-    assert len(entry['hois']) == 10  # max_per_img
+    assert len(entry['hois']) == 10  # max_per_img: 0 keeps the whole top-K
     hoi = entry['hois'][0]
     assert set(hoi) == {'subject_bbox', 'object_bbox', 'object_id', 'action_id', 'score'}
     scores = [h['score'] for h in entry['hois']]
@@ -77,6 +81,59 @@ def test_entries_have_the_predictions_file_form(model):
     assert entry['contact_mask'].dtype == np.uint8 and entry['contact_mask'].max() <= 17
     assert len(entry['part_scores']) == 17
     json.dumps({k: v for k, v in entry.items() if k != 'contact_mask'})
+
+
+def sample_with_scores(scores, height=20, width=30):
+    """A prediction of four triplets with the given scores, no contact."""
+    count = len(scores)
+    sample = PaIRDataSample(metainfo=dict(file_name='x.png', ori_shape=(height, width)))
+    sample.pred_hois = InstanceData(
+        subject_bboxes=torch.tensor([[1., 2., 3., 4.]]).repeat(count, 1),
+        object_bboxes=torch.tensor([[5., 6., 7., 8.]]).repeat(count, 1),
+        object_labels=torch.arange(count),
+        action_labels=torch.arange(count) % 3,
+        scores=torch.tensor(scores))
+    sample.pred_sem_seg = PixelData(sem_seg=torch.zeros(1, height, width, dtype=torch.uint8))
+    sample.pred_parts = torch.zeros(17)
+    return sample
+
+
+def test_one_threshold_decides_what_is_kept_and_drawn(model):
+    """Scores 0.9, 0.31, 0.3, 0.1: above the default 0.3 are the first two (0.3 itself is
+    not above); 0 keeps all four; the visualizer draws by the same comparison."""
+    inferencer = PaIRInferencer(model, show_progress=False)
+    sample = sample_with_scores([0.9, 0.31, 0.3, 0.1])
+    kept = inferencer.pred2dict(sample)['hois']
+    assert [h['score'] for h in kept] == pytest.approx([0.9, 0.31])
+    assert [h['object_id'] for h in kept] == [0, 1]
+    assert len(inferencer.pred2dict(sample, pred_score_thr=0)['hois']) == 4
+    assert [h['action_id']
+            for h in inferencer.pred2dict(sample, pred_score_thr=0.2)['hois']] == [0, 1, 2]
+    drawn = inferencer._get_visualizer()._pred_triplets(sample, 0.3)
+    assert len(drawn) == 2
+
+
+def test_a_call_keeps_the_triplets_above_its_threshold(model):
+    inferencer = PaIRInferencer(model, show_progress=False)
+    image = photos(1)[0]
+    sample = inferencer(image, return_datasamples=True)['predictions'][0]
+    scores = sample.pred_hois.scores.tolist()
+    assert len(scores) == 10  # the data sample is the model's whole top-K
+    for thr in (0.3, scores[4]):  # the default, and one that keeps exactly four
+        entry = (inferencer(image)
+                 if thr == 0.3 else inferencer(image, pred_score_thr=thr))['predictions'][0]
+        assert [h['score'] for h in entry['hois']] == pytest.approx([s for s in scores if s > thr])
+    assert len(inferencer(image, pred_score_thr=scores[4])['predictions'][0]['hois']) == 4
+
+
+def test_pictures_of_large_images_are_capped_at_2048_px(model, tmp_path):
+    big = np.zeros((100, 2100, 3), np.uint8)
+    capped = PaIRInferencer(model, show_progress=False)(big, return_vis=True)
+    assert capped['visualization'][0].shape == (98, 2048, 3)  # 100 * 2048 / 2100 = 97.5
+    full = PaIRInferencer(
+        model, show_progress=False, visualizer=dict(max_draw_size=None))(
+            big, return_vis=True)
+    assert full['visualization'][0].shape == (100, 2100, 3)
 
 
 def test_batches_give_the_predictions_of_single_images(model):
@@ -138,6 +195,44 @@ def test_progress_is_reported_per_batch(model, capsys):
     assert 'PaIRInferencer: 2/2 (100%)' in out
 
 
+def test_a_call_can_silence_the_progress(model, capsys):
+    """As docs/inference.md shows: show_progress per call, over the constructor's."""
+    PaIRInferencer(model)(photos(2), show_progress=False)
+    assert 'PaIRInferencer:' not in capsys.readouterr().out
+    PaIRInferencer(model, show_progress=False)(photos(2), show_progress=True)
+    assert 'PaIRInferencer: 2/2 (100%)' in capsys.readouterr().out
+
+
+def logged_messages(call) -> list:
+    """The messages the current MMLogger receives while ``call()`` runs."""
+    logger = MMLogger.get_current_instance()
+    handler = logging.Handler()
+    records = []
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        call()
+    finally:
+        logger.removeHandler(handler)
+    return [record.getMessage() for record in records]
+
+
+def test_a_call_with_out_dir_says_what_it_wrote_where(model, tmp_path):
+    out_dir = str(tmp_path / 'out')
+    inferencer = PaIRInferencer(model, show_progress=False)
+    messages = logged_messages(lambda: inferencer(photos(2), out_dir=out_dir))
+    assert [m for m in messages if 'wrote' in m] == [
+        f'PaIRInferencer: wrote the predictions of 2 images in {out_dir}/predictions.json '
+        f'(contact masks in {out_dir}/pred_masks); pictures in {out_dir}/vis'
+    ]
+    messages = logged_messages(lambda: inferencer(photos(2), out_dir=out_dir, no_save_vis=True))
+    assert [m for m in messages if 'wrote' in m] == [
+        f'PaIRInferencer: wrote the predictions of 2 images in {out_dir}/predictions.json '
+        f'(contact masks in {out_dir}/pred_masks)'
+    ]
+    assert not [m for m in logged_messages(lambda: inferencer(photos(1))) if 'wrote' in m]
+
+
 def test_errors_name_what_is_wrong(model, tmp_path):
     inferencer = PaIRInferencer(model, show_progress=False)
     with pytest.raises(FileNotFoundError, match=r'absent\.jpg: no such image file'):
@@ -170,24 +265,17 @@ def write_good_and_bad_folder(folder):
     file (over Pillow's decompression-bomb limit), and a 20000 x 2 one (the test resize
     to 128 x 96 leaves it 0 pixels high)."""
     write_folder(folder, photos(2))  # p0.png, p1.png
-    write_bad_images(folder)  # cut.jpg, cut.png, empty.png, text.jpg
+    reasons = write_bad_images(folder)  # cut.jpg, cut.png, empty.png, text.jpg
     write_single_colour_png(osp.join(folder, 'bomb.png'), 14000, 14000)
     Image.fromarray(np.zeros((2, 20000), np.uint8)).save(osp.join(folder, 'thin.png'))
-    return {
-        'bomb.png':
-        'too large to decode safely',
-        'cut.jpg':
-        'cannot be read as an image (image file is truncated',
-        'cut.png':
-        'cannot be read as an image (image file is truncated',
-        'empty.png':
-        'empty file (0 bytes)',
-        'text.jpg':
-        'cannot be read as an image',
-        'thin.png':
-        'degenerate size 20000x2 (WxH): the test resize to (128, 96) keeping the '
-        'ratio makes it 128x0',
-    }
+    return dict(
+        reasons, **{
+            'bomb.png':
+            'too large to decode safely',
+            'thin.png':
+            'degenerate size 20000x2 (WxH): the test resize to (128, 96) keeping the '
+            'ratio makes it 128x0',
+        })
 
 
 def test_bad_files_are_reported_by_name_and_the_others_go_on(model, tmp_path):

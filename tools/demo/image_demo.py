@@ -21,10 +21,11 @@ For every input image ``<stem>`` it writes to ``--out-dir``:
 - ``<stem>_contact.png``: the predicted contact map at the image's size (8-bit, 0 none,
   k = body part k), the file that ``contact_mask`` names.
 
-Any size, grayscale, RGBA, palette, 16-bit, EXIF-rotated JPEG and WebP input is read
-(EXIF orientation applied, alpha dropped). A bad file (missing, empty, cut, not an
-image, over Pillow's decompression-bomb limit, or so thin that the test resize leaves
-no pixel) is reported with its name and the reason and the others go on
+Images are decoded as in training and testing (mmcv's ``LoadImageFromFile`` with the
+config's settings): any size, grayscale, RGBA, palette, 16-bit, EXIF-rotated JPEG and
+WebP (EXIF orientation applied, alpha dropped, 16-bit to its 8 high bits). A bad file
+(missing, empty, cut, not an image, over Pillow's decompression-bomb limit, or so thin
+that the test resize leaves no pixel) is reported with its name and the reason and the others go on
 (``--no-skip-unreadable`` stops at the first instead). Either way the results of the
 images done are written, and the exit status is 1 when any file failed.
 Pictures of images whose longer side exceeds ``--max-draw-size`` (default 2048) are
@@ -43,7 +44,6 @@ import cv2
 import mmcv
 import numpy as np
 
-from pair_plugin.apis import load_image
 from pair_plugin.apis.demo_command_line import add_model_arguments, build_inferencer
 from pair_plugin.apis.pair_inferencer import list_image_files
 from pair_plugin.progress import ProgressDisplay
@@ -95,15 +95,13 @@ def output_stems(files):
     return unique
 
 
-def hois_with_names(entry, dataset_meta, score_thr):
-    """The ``hois`` of a predictions-file entry above ``score_thr``, rounded, with the
-    object and action names."""
+def hois_with_names(entry, dataset_meta):
+    """The ``hois`` of a predictions-file entry, rounded, with the object and action
+    names."""
     objects = with_object_alias(dataset_meta).get('objects') or ()
     actions = dataset_meta.get('actions') or ()
     hois = []
     for hoi in entry['hois']:
-        if hoi['score'] <= score_thr:
-            continue
         o, a = hoi['object_id'], hoi['action_id']
         hois.append(
             dict(
@@ -117,13 +115,13 @@ def hois_with_names(entry, dataset_meta, score_thr):
     return hois
 
 
-def read_batch(batch, failed):
-    """``(items for the inferencer, their stems)``; unreadable files go to ``failed`` as
-    ``(path, reason)``."""
+def read_batch(loader, batch, failed):
+    """``(items for the inferencer, their stems)``, read by the inferencer's ``loader``;
+    unreadable files go to ``failed`` as ``(path, reason)``."""
     items, stems = [], []
     for path, stem in batch:
         try:
-            image = load_image(path)
+            image = loader.read(path)
         except (PaIRFormatError, FileNotFoundError) as err:
             failed.append((path, str(err)))
             continue
@@ -133,15 +131,16 @@ def read_batch(batch, failed):
 
 
 def write_outputs(args, inferencer, dataset_meta, item, stem, pred, picture):
-    """``<stem>_contact.png``, ``<stem>.json`` and ``<stem>.png`` of one image."""
-    entry = inferencer.pred2dict(pred)
+    """``<stem>_contact.png``, ``<stem>.json`` and ``<stem>.png`` of one image; the JSON
+    keeps the triplets the picture shows (above ``--score-thr``)."""
+    entry = inferencer.pred2dict(pred, pred_score_thr=args.score_thr)
     contact_file = f'{stem}_contact.png'
     cv2.imwrite(osp.join(args.out_dir, contact_file), entry['contact_mask'])
     record = dict(
         file_name=item['img_path'],
         width=int(item['img'].shape[1]),
         height=int(item['img'].shape[0]),
-        hois=hois_with_names(entry, dataset_meta, args.score_thr),
+        hois=hois_with_names(entry, dataset_meta),
         contact_mask=contact_file,
         part_scores=[round(p, 4) for p in entry['part_scores']])
     with open(osp.join(args.out_dir, f'{stem}.json'), 'w') as f:
@@ -166,7 +165,7 @@ def main():
     for first in range(0, len(jobs), args.batch_size):
         batch = jobs[first:first + args.batch_size]
         t0 = time.perf_counter()
-        items, batch_stems = read_batch(batch, failed)
+        items, batch_stems = read_batch(inferencer.loader, batch, failed)
         t1 = time.perf_counter()
         if items:
             result = inferencer(
@@ -205,7 +204,8 @@ def main():
         print(f'{len(timings)} images: read {totals[0]:.1f} s, inference '
               f'{totals[1]:.1f} s ({totals[1] / len(timings):.3f} s per image), drawing '
               f'and writing {totals[2]:.1f} s')
-    print(f'results in {osp.abspath(args.out_dir)}')
+    print(f'wrote {len(timings)} pictures (<name>.png), triplet files (<name>.json) and contact '
+          f'maps (<name>_contact.png) to {osp.abspath(args.out_dir)}')
     # each error names its file
     if failed and not args.skip_unreadable:
         print(

@@ -112,7 +112,7 @@ def main():
     print(f'model loaded in {load_s:.1f} s ({args.backend}); {frames} frames of '
           f'{video.width}x{video.height}: inference {frames / infer_s:.2f} frames/s '
           f'({infer_s / frames:.3f} s per frame), whole loop {frames / loop_s:.2f} '
-          f'frames/s; written to {args.out}')
+          f'frames/s; wrote {osp.abspath(args.out)}')
     return 0
 
 

@@ -97,7 +97,7 @@ def main():
         config_text=model.cfg.pretty_text,
         opset_version=args.opset)
     dims = check_symbolic_inputs(out)
-    print(f'exported {out} ({osp.getsize(out) / 2**20:.1f} MiB) in '
+    print(f'exported {osp.abspath(out)} ({osp.getsize(out) / 2**20:.1f} MiB) in '
           f'{time.perf_counter() - start:.0f} s; inputs: ' +
           ', '.join(f'{name} {dim}' for name, dim in dims.items()))
     if args.no_verify:

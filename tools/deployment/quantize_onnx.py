@@ -107,7 +107,7 @@ def main():
     start = time.perf_counter()
     quantize = quantize_openvino if args.quantizer == 'openvino' else quantize_onnxruntime
     quantize(args.model, out, samples)
-    print(f'{args.quantizer} INT8 model written to {out} in '
+    print(f'{args.quantizer} INT8 model written to {osp.abspath(out)} in '
           f'{time.perf_counter() - start:.0f} s')
 
     fp32 = init_deployed_model(cfg, args.model, 'onnxruntime')
