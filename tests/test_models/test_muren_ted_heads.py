@@ -1,5 +1,7 @@
 """RCLTrans (MUREN) and DisTrans (TED-Net): their pieces, their configs and their parameter
 counts beside the paper's Table 1 (the head contract itself: test_head_interfaces.py)."""
+import glob
+import json
 import math
 import os.path as osp
 
@@ -16,7 +18,7 @@ import pair_plugin.models  # noqa: F401
 from pair_plugin.models.heads import MURE, DispersalAttention, TEDHead
 from pair_plugin.models.heads.dispersal_attention import gaussian_kernel
 from pair_plugin.registry import MODELS
-from tests.helpers import CONFIGS, load_tool
+from tests.helpers import CONFIGS, load_tool, make_tiny_dataset, write_tiny_config
 
 count_tool = load_tool('tools/analysis/count_params.py')
 
@@ -246,3 +248,91 @@ def test_table5_config_replaces_only_the_interaction_head(name):
     # backbone + the head without its F_M columns (10 per action) = the detector alone
     detector = (counts['backbone'] + counts['interaction_head'] - 10 * 117) / 1e6
     assert abs(detector - expected) / expected < 0.05, detector
+
+
+@pytest.mark.parametrize('name', list(PAPER_DETECTORS))
+def test_standalone_config_is_a_resnet_50_and_the_head_near_table_1(name):
+    cfg = Config.fromfile(osp.join(CONFIGS, 'two_model', f'{name}_r50_pair1.py'))
+    head_type, expected = PAPER_DETECTORS[name]
+    assert cfg.model.type == 'HOIDetector' and cfg.model.interaction_head.type == head_type
+    assert [e.type for e in cfg.test_evaluator] == ['HOIMetric']
+    counts = count_tool.count_params(count_tool.build_model(cfg))
+    assert counts['backbone'] == RESNET50
+    assert set(k for k in counts if '.' not in k) == {'backbone', 'interaction_head', 'total'}
+    assert abs(counts['total'] / 1e6 - expected) / expected < 0.05, counts['total']
+
+
+@pytest.mark.parametrize('name', ['MURENHead', 'TEDHead'])
+def test_hoi_detector_with_the_head_trains_a_step_and_predicts(name):
+    model = build_model(
+        dict(
+            type='HOIDetector',
+            data_preprocessor=dict(
+                type='DetDataPreprocessor',
+                mean=[123.675, 116.28, 103.53],
+                std=[58.395, 57.12, 57.375],
+                bgr_to_rgb=True,
+                pad_size_divisor=32),
+            backbone=dict(
+                type='mmdet.ResNet',
+                depth=18,
+                base_channels=8,
+                num_stages=3,
+                out_indices=(2, ),
+                strides=(1, 2, 2),
+                dilations=(1, 1, 1),
+                init_cfg=None),
+            interaction_head=small_head_cfg(
+                name, in_channels=32, num_object_classes=8, num_actions=NUM_ACTIONS))).train()
+    inputs, samples = two_synthetic_samples()
+    losses = model(**preprocess(model, inputs, samples), mode='loss')
+    total = sum(losses.values())
+    assert torch.isfinite(total)
+    total.backward()
+    for param_name, param in model.named_parameters():
+        if param.requires_grad:
+            assert param.grad is not None and torch.isfinite(param.grad).all(), param_name
+    with torch.no_grad():
+        results = model.eval()(**preprocess(model, inputs, samples, training=False), mode='predict')
+    for result in results:
+        assert 'pred_sem_seg' not in result and 0 < len(result.pred_hois) <= 7
+
+
+def test_standalone_ted_net_trains_and_tests_through_the_tools(tmp_path):
+    """tools/train.py then tools/test.py on the tiny synthetic set with a small TED-Net
+    HOIDetector: a checkpoint, HOI metrics only, a predictions file of every test image
+    without contact."""
+    data = make_tiny_dataset(str(tmp_path / 'data'), num_train=2, num_val=2, num_test=2)
+    head = small_head_cfg('TEDHead', in_channels=32, num_object_classes=80, num_actions=10)
+    extra = f'''
+model = dict(
+    _delete_=True,
+    type='HOIDetector',
+    data_preprocessor=dict(type='DetDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_size_divisor=32,
+                           pad_seg=True, seg_pad_value=255),
+    backbone=dict(type='ResNet', depth=18, base_channels=8, num_stages=3, out_indices=(2, ),
+                  strides=(1, 2, 2), dilations=(1, 1, 1), init_cfg=None),
+    interaction_head={head!r})
+val_evaluator = [dict(type='HOIMetric', train_ann_file=data_root + 'annotations/train.json')]
+test_evaluator = val_evaluator
+'''
+    cfg = write_tiny_config(str(tmp_path / 'ted_cfg.py'), data, extra=extra)
+    work_dir = tmp_path / 'work'
+    # the tools' main() in this process: the same code path without a second start-up
+    load_tool('tools/train.py').main([cfg, '--work-dir', str(work_dir)])
+    assert (work_dir / 'epoch_1.pth').is_file()
+    out_json = tmp_path / 'preds' / 'predictions.json'
+    load_tool('tools/test.py').main([
+        cfg,
+        str(work_dir / 'epoch_1.pth'), '--work-dir',
+        str(work_dir / 'test'), '--out',
+        str(out_json)
+    ])
+    metrics = glob.glob(str(work_dir / 'test' / '*' / '*.json'))
+    assert len(metrics) == 1
+    values = json.load(open(metrics[0]))
+    assert 0 <= values['hoi/mAP'] <= 100 and not any(k.startswith('contact/') for k in values)
+    preds = json.load(open(out_json))
+    assert len(preds) == 2 and all(0 < len(p['hois']) <= 7 for p in preds)
+    assert all(p['contact_mask'] is None for p in preds)
