@@ -2,7 +2,6 @@
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.device import get_device
@@ -12,7 +11,7 @@ from mmengine.runner import Runner
 from pair_plugin.datasets.missing_data import missing_annotation_files, missing_data_message
 from pair_plugin.datasets.pre_run_check import add_data_check_argument, check_data_before_run
 from pair_plugin.engine import TRUST_ENV, CheckpointIntegrityError, set_cpu_threads
-from pair_plugin.engine.run_outputs import run_outputs_line
+from pair_plugin.engine.tool_messages import run_outputs_line, stop
 
 
 def parse_args(argv=None):
@@ -101,11 +100,11 @@ def main(argv=None):
     # without data, say how to get some before anything is built
     missing = missing_annotation_files(cfg, ('test_dataloader', ))
     if missing:
-        sys.exit(missing_data_message(missing, args.config))
+        stop(missing_data_message(missing, args.config), __file__, 'test')
     # every image and mask opened before the first iteration, all problems listed at once
     bad_data = check_data_before_run(cfg, ('test_dataloader', ), args.skip_data_check)
     if bad_data:
-        sys.exit(bad_data)
+        stop(bad_data, __file__, 'test')
 
     set_cpu_threads(device_is_cpu=get_device() == 'cpu')
     if 'runner_type' not in cfg:
@@ -115,7 +114,7 @@ def main(argv=None):
     try:
         runner.test()
     except CheckpointIntegrityError as err:  # damaged, or NaN/inf weights
-        sys.exit(f'tools/test.py: {err}')
+        stop(f'tools/test.py: {err}', __file__, 'test')
     extra = {}
     if args.show_dir:
         extra['pictures'] = osp.join(runner.work_dir, runner.timestamp, args.show_dir)

@@ -2,7 +2,6 @@
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.device import (get_device, is_cuda_available, is_mlu_available, is_musa_available,
@@ -15,7 +14,7 @@ from pair_plugin.datasets.missing_data import missing_annotation_files, missing_
 from pair_plugin.datasets.pre_run_check import add_data_check_argument, check_data_before_run
 from pair_plugin.engine import (TRUST_ENV, CheckpointIntegrityError, load_checkpoint_file,
                                 resumable_checkpoint, set_cpu_threads)
-from pair_plugin.engine.run_outputs import run_outputs_line
+from pair_plugin.engine.tool_messages import run_outputs_line, stop
 
 
 def vis_backend_types() -> dict:
@@ -109,8 +108,9 @@ def merge_args(cfg: Config, args) -> Config:
     # enable automatic-mixed-precision training
     if args.amp is True:
         if not amp_device_available():
-            sys.exit('tools/train.py: --amp needs a GPU (mmengine\'s AmpOptimWrapper '
-                     'does not run on the CPU); train without --amp here')
+            stop(
+                'tools/train.py: --amp needs a GPU (mmengine\'s AmpOptimWrapper '
+                'does not run on the CPU); train without --amp here', __file__, 'train')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
 
@@ -156,13 +156,13 @@ def choose_resume_checkpoint(cfg: Config, args) -> list:
         try:
             CheckpointLoader.load_checkpoint(args.resume, map_location='cpu')
         except (CheckpointIntegrityError, FileNotFoundError) as err:
-            sys.exit(f'tools/train.py --resume: {err}')
+            stop(f'tools/train.py --resume: {err}', __file__, 'train')
         return []
     try:
         path, notes = resumable_checkpoint(
             cfg.work_dir, load=lambda p: load_checkpoint_file(p, map_location='cpu'))
     except CheckpointIntegrityError as err:
-        sys.exit(f'tools/train.py --resume: {err}')
+        stop(f'tools/train.py --resume: {err}', __file__, 'train')
     if path is None:
         return [f'--resume: no checkpoint in {cfg.work_dir}; training starts at epoch 1']
     cfg.load_from = path
@@ -182,12 +182,12 @@ def main(argv=None):
     # without data, say how to get some before anything is built
     missing = missing_annotation_files(cfg, ('train_dataloader', 'val_dataloader'))
     if missing:
-        sys.exit(missing_data_message(missing, args.config))
+        stop(missing_data_message(missing, args.config), __file__, 'train')
     # every image and mask opened before the first iteration, all problems listed at once
     bad_data = check_data_before_run(cfg, ('train_dataloader', 'val_dataloader'),
                                      args.skip_data_check)
     if bad_data:
-        sys.exit(bad_data)
+        stop(bad_data, __file__, 'train')
 
     resume_notes = choose_resume_checkpoint(cfg, args)
     set_cpu_threads(device_is_cpu=get_device() == 'cpu')
@@ -200,7 +200,7 @@ def main(argv=None):
     try:
         runner.train()
     except CheckpointIntegrityError as err:  # a damaged load_from or pretrained backbone
-        sys.exit(f'tools/train.py: {err}')
+        stop(f'tools/train.py: {err}', __file__, 'train')
     checkpoint, last = '', osp.join(runner.work_dir, 'last_checkpoint')
     if osp.isfile(last):
         with open(last) as f:

@@ -4,39 +4,23 @@ import os
 import os.path as osp
 import runpy
 import sys
-import warnings
 
 import cv2
 import numpy as np
 import pytest
-import torch
-from mmengine.runner import save_checkpoint
-from mmengine.runner.checkpoint import weights_to_cpu
-from pair_tiny_model import ACTIONS, OBJECTS, tiny_config
 from PIL import Image
 
 from pair_plugin.apis import inference_pair, init_model, load_image
 from tests.bad_images import write_bad_images, write_single_colour_png
 from tests.helpers import REPO
+from tests.tiny_inference_model import ACTIONS, OBJECTS
 
 DEMO = osp.join(REPO, 'tools', 'demo', 'image_demo.py')
 
 
 @pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    root = tmp_path_factory.mktemp('demo_model')
-    cfg = tiny_config(str(root / 'no_data'))
-    config_file = str(root / 'tiny.py')
-    cfg.dump(config_file)
-    torch.manual_seed(1)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        model = init_model(cfg)
-    ckpt = str(root / 'tiny.pth')
-    meta = dict(objects=OBJECTS, classes=OBJECTS, actions=ACTIONS)
-    save_checkpoint(
-        dict(meta=dict(dataset_meta=meta), state_dict=weights_to_cpu(model.state_dict())), ckpt)
-    return config_file, ckpt
+def checkpoint(tiny_checkpoint):
+    return tiny_checkpoint['config_file'], tiny_checkpoint['checkpoint']
 
 
 def write_inputs(folder):

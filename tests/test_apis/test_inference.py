@@ -1,39 +1,25 @@
 """init_model and inference_pair on a tiny PaIR-Net built from the synthetic config."""
-import warnings
 
 import numpy as np
 import pytest
 import torch
-from mmengine.runner import save_checkpoint
-from mmengine.runner.checkpoint import weights_to_cpu
-from pair_tiny_model import ACTIONS, OBJECTS, tiny_config, write_annotation_file
 from PIL import Image
 
 from pair_plugin.apis import build_inference_pipeline, inference_pair, init_model, load_image
 from pair_plugin.structures import PaIRDataSample, PaIRFormatError
-
-META = dict(objects=OBJECTS, classes=OBJECTS, actions=ACTIONS, hoi_categories=None)
+from tests.tiny_inference_model import ACTIONS, OBJECTS, tiny_config, write_annotation_file
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory):
-    """A checkpoint of the tiny model (weights set to known values, dataset_meta in its
-    meta, as the training runner writes it), its config, and the model loaded back."""
-    root = tmp_path_factory.mktemp('tiny')
-    cfg = tiny_config(str(root / 'no_data'))
-    torch.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        model = init_model(cfg)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.01 * torch.randn_like(p))
-    ckpt = str(root / 'epoch_1.pth')
-    save_checkpoint(
-        dict(meta=dict(dataset_meta=META, epoch=1), state_dict=weights_to_cpu(model.state_dict())),
-        ckpt)
-    loaded = init_model(cfg, ckpt, device='cpu')
-    return dict(cfg=cfg, ckpt=ckpt, state=model.state_dict(), model=loaded, root=root)
+def trained(tiny_checkpoint):
+    """The session's tiny checkpoint (dataset_meta in its meta, as the training runner
+    writes it), its config, and the model loaded back."""
+    loaded = init_model(tiny_checkpoint['cfg'], tiny_checkpoint['checkpoint'], device='cpu')
+    return dict(
+        cfg=tiny_checkpoint['cfg'],
+        ckpt=tiny_checkpoint['checkpoint'],
+        state=tiny_checkpoint['state'],
+        model=loaded)
 
 
 def photo(h=90, w=150) -> np.ndarray:

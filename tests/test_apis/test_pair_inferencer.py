@@ -4,31 +4,24 @@ import json
 import logging
 import os
 import os.path as osp
-import warnings
 
 import numpy as np
 import pytest
 import torch
 from mmengine.logging import MMLogger
 from mmengine.structures import InstanceData, PixelData
-from pair_tiny_model import ACTIONS, OBJECTS, tiny_config
 from PIL import Image
 
 from pair_plugin.apis import PaIRInferencer, init_model
 from pair_plugin.evaluation.predictions_file import read_prediction_mask, read_predictions_file
 from pair_plugin.structures import PaIRDataSample, PaIRFormatError
 from tests.bad_images import write_bad_images, write_bytes, write_single_colour_png
+from tests.tiny_inference_model import ACTIONS, OBJECTS
 
 
 @pytest.fixture(scope='module')
-def model(tmp_path_factory):
-    cfg = tiny_config(str(tmp_path_factory.mktemp('no_data')))
-    torch.manual_seed(2)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        model = init_model(cfg)
-    model.dataset_meta = dict(objects=OBJECTS, classes=OBJECTS, actions=ACTIONS)
-    return model
+def model(tiny_checkpoint):
+    return init_model(tiny_checkpoint['config_file'], tiny_checkpoint['checkpoint'])
 
 
 def photos(count=3, h=60, w=80, seed=0):

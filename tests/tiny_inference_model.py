@@ -1,17 +1,24 @@
-"""A tiny PaIR-Net built from the synthetic config, for the inference API tests."""
+"""The tiny PaIR-Net of the inference tests and the docs' snippet tests: the synthetic
+config shrunk, saved once per session as a config file and a checkpoint
+(``tiny_checkpoint`` in ``tests/conftest.py``)."""
+import copy
 import json
 import os
 import os.path as osp
 
+import torch
 from mmengine.config import Config
+from mmengine.runner import save_checkpoint
+from mmengine.runner.checkpoint import weights_to_cpu
 
-from tests.helpers import CONFIGS, REAL_DATA, shrink_small_model
+from tests.helpers import CONFIGS, shrink_small_model
 
 CONFIG = osp.join(CONFIGS, 'pairnet_r18_synthetic.py')
-REAL_IMAGES = osp.join(REAL_DATA, 'unannotated_real', 'images')
 
 OBJECTS = ('person', 'umbrella', 'bicycle')
 ACTIONS = ('hold', 'ride', 'carry')
+#: the checkpoint's ``meta.dataset_meta``, as the training runner writes it
+META = dict(objects=OBJECTS, classes=OBJECTS, actions=ACTIONS, hoi_categories=None)
 #: the test pipeline's resize target (w, h)
 INPUT_SCALE = (128, 96)
 
@@ -29,6 +36,25 @@ def tiny_config(data_root: str) -> Config:
             if step['type'] == 'Resize':
                 step['scale'] = INPUT_SCALE
     return cfg
+
+
+def save_tiny_checkpoint(cfg: Config, checkpoint: str, seed: int = 0) -> dict:
+    """Build the model of ``cfg`` with seeded random weights (each moved by a little
+    noise, so that no two layers are alike) and save it with :data:`META`, as the
+    training runner would at epoch 1.
+
+    Returns:
+        dict: the saved state dict.
+    """
+    from pair_plugin.apis import build_detector
+    torch.manual_seed(seed)
+    model = build_detector(copy.deepcopy(cfg))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    state = weights_to_cpu(model.state_dict())
+    save_checkpoint(dict(meta=dict(dataset_meta=META, epoch=1), state_dict=state), checkpoint)
+    return state
 
 
 def write_annotation_file(data_root: str) -> str:
