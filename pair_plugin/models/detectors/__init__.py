@@ -3,5 +3,6 @@ segmenter (no interactions)."""
 from .contact_segmenter import ContactSegmenter
 from .hoi_detector import HOIDetector
 from .pairnet import PaIRNet
+from .two_model_pipeline import TwoModelPipeline
 
-__all__ = ['ContactSegmenter', 'HOIDetector', 'PaIRNet']
+__all__ = ['ContactSegmenter', 'HOIDetector', 'PaIRNet', 'TwoModelPipeline']
