@@ -55,12 +55,15 @@ def _dataset_cfg(cfg: Config) -> Optional[ConfigDict]:
 def _config_dataset_meta(cfg: Config) -> dict:
     """The vocabularies from the config's test dataset: its annotation file's metainfo
     merged with the config's ``metainfo`` (as the dataset sees them), or the config's
-    ``metainfo`` alone when the annotation file is not there."""
+    ``metainfo`` alone when the annotation file is not there. The dataset is built with
+    ``lazy_init=True`` (as mmdet's ``DetInferencer`` reads its class names): the file's
+    metainfo is read and checked, its images are not."""
     dataset_cfg = _dataset_cfg(cfg)
     if dataset_cfg is None:
         return {}
     dataset_cfg = copy.deepcopy(dataset_cfg)
     dataset_cfg['pipeline'] = []
+    dataset_cfg['lazy_init'] = True
     try:
         return dict(DATASETS.build(dataset_cfg).metainfo)
     except PaIRFormatError as err:

@@ -132,7 +132,8 @@ def check_metainfo(metainfo, file: str, field: str = 'metainfo') -> List[PaIRFor
 
 def check_annotation_content(ann: dict,
                              ann_file: str,
-                             metainfo: Optional[dict] = None) -> List[PaIRFormatError]:
+                             metainfo: Optional[dict] = None,
+                             metainfo_checked: bool = False) -> List[PaIRFormatError]:
     """Check everything that can be checked without opening images and masks.
 
     Args:
@@ -141,6 +142,8 @@ def check_annotation_content(ann: dict,
         metainfo (dict, optional): the metainfo to check ids against (``objects`` or
             ``classes``, ``actions``, optional ``hoi_categories``). Defaults to the
             file's own ``metainfo``.
+        metainfo_checked (bool): ``metainfo`` was checked already (``PaIRDataset`` checks
+            the merged metainfo once); only the images are checked against it.
 
     Returns:
         list[PaIRFormatError]: every problem found, in file order.
@@ -150,7 +153,8 @@ def check_annotation_content(ann: dict,
     if 'metainfo' in ann:
         problems.extend(check_metainfo(ann['metainfo'], ann_file))
     if metainfo is not None:
-        meta_problems = check_metainfo(metainfo, ann_file, 'metainfo (given)')
+        meta_problems = ([] if metainfo_checked else check_metainfo(
+            metainfo, ann_file, 'metainfo (given)'))
         problems.extend(meta_problems)
         meta = None if meta_problems else metainfo
     else:

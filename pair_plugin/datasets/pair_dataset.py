@@ -15,9 +15,12 @@ from .image_files import read_image_header
 
 
 def _as_comparable(key, value):
-    if key == 'hoi_categories':
-        return [tuple(p) for p in value]
-    return list(value)
+    try:
+        if key == 'hoi_categories':
+            return [tuple(p) for p in value]
+        return list(value)
+    except TypeError:  # not a list of names or pairs: compared as it is, checked later
+        return value
 
 
 def image_and_mask_prefixes(data_prefix: dict) -> dict:
@@ -67,8 +70,10 @@ class PaIRDataset(BaseDataset):
     tools), ``actions`` and ``hoi_categories`` (list of ``(action_id, object_id)``, or
     None when neither the file nor the config lists them: then any combination is
     valid). They come from the file's ``metainfo`` and/or the config's ``metainfo``; a
-    key given in both must agree. With ``lazy_init=True`` only the config's metainfo is
-    known until :meth:`full_init`.
+    key given in both must agree; the result is checked once per load. With
+    ``lazy_init=True`` (as mmdet's inferencers build a dataset for its class names) only
+    the metainfo is read: the file is parsed, its images are neither checked nor
+    parsed until :meth:`full_init`.
 
     The content of the file is validated when it is loaded (the checks of
     ``tools/data/check_dataset.py``): the first problem raises a
@@ -114,6 +119,8 @@ class PaIRDataset(BaseDataset):
         self.backend_args = backend_args
         if metainfo is not None:
             metainfo = with_object_alias(metainfo)
+        #: the merged and checked metainfo of the file and the config, once read
+        self._vocabularies: Optional[dict] = None
         super().__init__(
             ann_file=ann_file,
             metainfo=metainfo,
@@ -121,6 +128,9 @@ class PaIRDataset(BaseDataset):
             data_prefix=image_and_mask_prefixes(data_prefix),
             filter_cfg=filter_cfg,
             **kwargs)
+        if not self._fully_initialized:  # lazy_init: the names without the images
+            ann = load_annotation_file(self.ann_file, self.backend_args)
+            self._metainfo = self._read_vocabularies(ann.get('metainfo'))
 
     def _merge_metainfo(self, file_meta: Optional[dict]) -> dict:
         """Merge the file's metainfo into the config's; conflicting keys raise."""
@@ -141,11 +151,16 @@ class PaIRDataset(BaseDataset):
                 merged[key] = file_meta[key]
         return merged
 
-    def load_data_list(self) -> List[dict]:
-        """Load, validate and parse the annotation file."""
-        ann = load_annotation_file(self.ann_file, self.backend_args)
-        file_meta = ann.get('metainfo')
-        if file_meta is not None:
+    def _read_vocabularies(self, file_meta) -> dict:
+        """The file's metainfo merged into the config's and checked, once per dataset.
+
+        A problem raises a :class:`PaIRFormatError` naming the annotation file and the
+        field (``metainfo.<key>`` when the file gave the key, ``metainfo (dataset
+        config).<key>`` or ``metainfo (file and dataset config).<key>`` otherwise).
+        """
+        if self._vocabularies is not None:
+            return self._vocabularies
+        if file_meta is not None and not isinstance(file_meta, dict):
             raise_first_problem(check_metainfo(file_meta, self.ann_file))
         merged = self._merge_metainfo(file_meta)
         if 'objects' not in merged or 'actions' not in merged:
@@ -154,8 +169,12 @@ class PaIRDataset(BaseDataset):
                 self.ann_file, 'metainfo',
                 f'no {" or ".join(missing)}: give them in the file\'s "metainfo" '
                 f'or in the dataset config\'s metainfo')
-        meta_for_check = {k: merged[k] for k in VOCABULARY_KEYS if merged.get(k) is not None}
-        raise_first_problem(check_annotation_content(ann, self.ann_file, meta_for_check))
+        given = {k: merged[k] for k in VOCABULARY_KEYS if merged.get(k) is not None}
+        file_keys = set(with_object_alias(file_meta or {}))
+        from_file = {k for k in given if k in file_keys}
+        field = ('metainfo' if from_file == set(given) else 'metainfo (dataset config)'
+                 if not from_file else 'metainfo (file and dataset config)')
+        raise_first_problem(check_metainfo(given, self.ann_file, field))
 
         merged = with_object_alias(merged)
         merged['objects'] = merged['classes'] = tuple(merged['objects'])
@@ -163,6 +182,17 @@ class PaIRDataset(BaseDataset):
         hoi = merged.get('hoi_categories')
         merged['hoi_categories'] = (None
                                     if hoi is None else [tuple(int(v) for v in p) for p in hoi])
+        self._vocabularies = merged
+        return merged
+
+    def load_data_list(self) -> List[dict]:
+        """Load, validate and parse the annotation file (its metainfo checked once, by
+        :meth:`_read_vocabularies`, and the rest against it)."""
+        ann = load_annotation_file(self.ann_file, self.backend_args)
+        merged = self._read_vocabularies(ann.get('metainfo'))
+        content = {key: value for key, value in ann.items() if key != 'metainfo'}
+        raise_first_problem(
+            check_annotation_content(content, self.ann_file, merged, metainfo_checked=True))
         self._metainfo = merged
         return [self.parse_data_info(img) for img in ann['images']]
 

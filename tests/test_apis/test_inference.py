@@ -1,4 +1,5 @@
 """init_model and inference_pair on a tiny PaIR-Net built from the synthetic config."""
+import json
 
 import numpy as np
 import pytest
@@ -43,6 +44,21 @@ def test_init_model_loads_weights_meta_and_config(trained):
 def test_dataset_meta_from_the_annotation_file_without_checkpoint_meta(tmp_path):
     data_root = str(tmp_path / 'data')
     write_annotation_file(data_root)
+    model = init_model(tiny_config(data_root))
+    assert model.dataset_meta['objects'] == OBJECTS
+    assert model.dataset_meta['actions'] == ACTIONS
+
+
+def test_the_class_names_are_read_without_checking_the_images(tmp_path):
+    """As mmdet's inferencers (lazy_init): an image entry the full load would refuse
+    does not keep init_model from the names."""
+    data_root = str(tmp_path / 'data')
+    ann_file = write_annotation_file(data_root)
+    with open(ann_file) as f:
+        ann = json.load(f)
+    ann['images'][0]['width'] = -5
+    with open(ann_file, 'w') as f:
+        json.dump(ann, f)
     model = init_model(tiny_config(data_root))
     assert model.dataset_meta['objects'] == OBJECTS
     assert model.dataset_meta['actions'] == ACTIONS
