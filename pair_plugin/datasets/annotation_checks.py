@@ -153,8 +153,8 @@ def check_annotation_content(ann: dict,
     if 'metainfo' in ann:
         problems.extend(check_metainfo(ann['metainfo'], ann_file))
     if metainfo is not None:
-        meta_problems = ([] if metainfo_checked else check_metainfo(
-            metainfo, ann_file, 'metainfo (given)'))
+        meta_problems = ([] if metainfo_checked else check_metainfo(metainfo, ann_file,
+                                                                    'metainfo (given)'))
         problems.extend(meta_problems)
         meta = None if meta_problems else metainfo
     else:
