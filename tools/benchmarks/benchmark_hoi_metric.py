@@ -6,8 +6,8 @@ Random HICO-DET-like data (117 actions, 80 objects, 600 valid HOI categories, 1-
 interacting pairs per image, ``--preds`` scored triplets per image, most near a
 ground-truth pair). ``HOIMetric`` gets the predictions as torch tensors, as from the model,
 and its time includes ``process`` (per image) and ``compute_metrics``. The reference is
-``tests/test_evaluation/plain_hoi_reference.py`` (QPIC's ``hico_eval.py`` with its Python
-loops), also used by the tests, so a repository checkout is needed. Prints both times, the
+``tools/benchmarks/plain_hoi_reference.py`` beside this script (QPIC's ``hico_eval.py`` with
+its Python loops; the tests check HOIMetric against it too). Prints both times, the
 speed ratio (target >= 10x) and the largest difference over mAP, rare / non-rare mAP,
 mean max recall and every per-category AP, in the Default and the Known Object setting
 (target <= 1e-6, in percent).
@@ -21,8 +21,7 @@ import numpy as np
 import torch
 from mmengine.logging import MMLogger
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tests', 'test_evaluation'))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from plain_hoi_reference import PlainHOIEvaluator  # noqa: E402
 
 from pair_plugin.evaluation import HOIMetric  # noqa: E402
