@@ -186,14 +186,19 @@ class ContactMetric(BaseMetric):
         """Append one entry per sample: its (18, 18) ``confusion`` matrix (None when the
         image has no contact annotation) and the number of its predicted pixels outside
         0..17 (one entry each, so that mmengine's ``collect_results`` can drop the
-        distributed sampler's padding). A sample without ``pred_sem_seg`` (an HOI-only
-        model's) appends ``{'no_contact_map': True}``."""
+        distributed sampler's padding). ``no_contact_map`` marks a sample without
+        ``pred_sem_seg`` (an HOI-only model's, or a predictions file's ``null`` mask), and
+        ``missing_map`` one whose image has a contact annotation to score it against."""
         for sample in data_samples:
-            if 'pred_sem_seg' not in sample:
-                self.results.append(dict(no_contact_map=True))
-                continue
-            if not sample.get('contact_annotated', True):
-                self.results.append(dict(confusion=None, invalid_pred_pixels=0))
+            no_map = 'pred_sem_seg' not in sample
+            if no_map or not sample.get('contact_annotated', True):
+                annotated = sample.get('contact_annotated', True)
+                self.results.append(
+                    dict(
+                        confusion=None,
+                        invalid_pred_pixels=0,
+                        no_contact_map=no_map,
+                        missing_map=no_map and annotated))
                 continue
             self.results.append(self._scored_maps(sample))
 
@@ -230,15 +235,15 @@ class ContactMetric(BaseMetric):
         """SC-Acc., C-Acc., mIoU, wIoU, contact precision, strict mIoU (percent); none,
         with one log line, for a model that predicts no contact map (an HOI-only model)."""
         logger = MMLogger.get_current_instance()
-        without = sum(1 for r in results if r.get('no_contact_map'))
-        if results and without == len(results):
+        if results and all(r.get('no_contact_map') for r in results):
             logger.info('ContactMetric: the model predicts no contact map (an HOI-only '
                         'model): no contact numbers')
             return {}
-        if without:
-            raise ValueError(f'ContactMetric: {without} of the {len(results)} evaluated images '
-                             'have no pred_sem_seg: a model predicts a contact map for every '
-                             'image or for none')
+        missing = sum(1 for r in results if r.get('missing_map'))
+        if missing:
+            raise ValueError(f'ContactMetric: {missing} of the {len(results)} evaluated images '
+                             'have a contact annotation but no pred_sem_seg: a model predicts '
+                             'a contact map for every image or for none')
         confusions = [r['confusion'] for r in results if r['confusion'] is not None]
         if not confusions:
             raise ValueError(f'ContactMetric: none of the {len(results)} evaluated images has a '

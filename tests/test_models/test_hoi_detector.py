@@ -136,7 +136,7 @@ def test_contact_metric_reports_no_numbers_with_one_log_line(capsys):
     with_map = dict(samples[0], pred_sem_seg=dict(sem_seg=torch.zeros(1, 32, 48)))
     metric = ContactMetric()
     metric.process({}, [with_map, samples[1]])
-    with pytest.raises(ValueError, match='1 of the 2 evaluated images have no pred_sem_seg'):
+    with pytest.raises(ValueError, match='1 of the 2 evaluated images have a contact annotation'):
         metric.compute_metrics(metric.results)
 
 
