@@ -285,6 +285,21 @@ def test_mask_guided_crop_on_a_hand_made_mask():
     assert torch.allclose(out[1], mg.fc(pooled1), atol=1e-5)
 
 
+def test_mask_guided_region_ties_with_the_background_are_not_contact():
+    """All 18 logits tie at 0 except a 10x4 block of class 3 and one pixel of class 12 at
+    0.5 against a background of 0.5: the region is the block's cells only, as the argmax."""
+    mg = MaskGuidedRoIFeature(in_channels=2, out_channels=10)
+    logits = torch.zeros(1, 18, 64, 96)
+    logits[0, 3, 10:20, 40:44] = 1.0
+    logits[0, 12, 60, 90] = 0.5
+    logits[0, 0, 60, 90] = 0.5
+    feat = torch.arange(2 * 2 * 3, dtype=torch.float32).reshape(1, 2, 2, 3)
+    img_sizes = torch.tensor([[64, 96]])
+    out = mg(feat, logits, img_sizes)
+    # the box x 40..44, y 10..20 of the 64x96 input lies in cell (0, 1) of the 2x3 map
+    assert torch.allclose(out[0], mg.fc(feat[0, :, 0, 1]), atol=1e-6)
+
+
 # ------------------------------------------------------------------------- IIM
 def test_iim_outputs_every_stage_and_ignores_the_padding():
     iim = small_iim().eval()

@@ -3,13 +3,13 @@ from abc import ABCMeta, abstractmethod
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmengine.structures import PixelData
 from torch import Tensor
 
 from pair_plugin.registry import MODELS
 from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS
+from .contact_labels import resized_argmax
 
 
 def stack_contact_maps(batch_data_samples: Sequence, input_size: Tuple[int, int]) -> Tensor:
@@ -213,16 +213,16 @@ class BaseContactHead(BaseModule, metaclass=ABCMeta):
                 before the argmax. Defaults to True.
 
         Returns:
-            list[PixelData]: ``sem_seg`` (1, h, w) int64, 0 none, 1..17 part.
+            list[PixelData]: ``sem_seg`` (1, h, w) int64, 0 none, 1..17 part; the labels
+            of the argmax of the resized logits (:func:`resized_argmax`).
         """
         results = []
         for img_id, meta in enumerate(batch_img_metas):
             img_h, img_w = meta['img_shape'][:2]
-            logits = seg_logits[img_id:img_id + 1, :, :img_h, :img_w].float()
-            if rescale and tuple(meta['ori_shape'][:2]) != (img_h, img_w):
-                logits = F.interpolate(
-                    logits, size=meta['ori_shape'][:2], mode='bilinear', align_corners=False)
-            results.append(PixelData(sem_seg=logits.argmax(dim=1)))
+            logits = seg_logits[img_id:img_id + 1, :, :img_h, :img_w]
+            size = tuple(meta['ori_shape'][:2]) if rescale else None
+            # one class plane resized at a time: never K full-size planes at once
+            results.append(PixelData(sem_seg=resized_argmax(logits, size)))
         return results
 
     def predict(self,

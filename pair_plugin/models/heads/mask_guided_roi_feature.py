@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from pair_plugin.registry import MODELS
 from pair_plugin.structures import IGNORE_INDEX
 from .base_contact_head import stack_contact_maps
+from .contact_labels import foreground_mask
 from .ho_roi_enhancer import box_cell_mask
 
 
@@ -16,7 +17,8 @@ def contact_enclosing_boxes(label_map: Tensor,
     """Enclosing box of the contact pixels (label not 0 and not 255) of each map.
 
     Args:
-        label_map (Tensor): (B, H, W) integer part map.
+        label_map (Tensor): (B, H, W) integer part map, or a bool map of the contact
+            pixels.
         valid_size (Tensor, optional): (B, 2) (h, w) of the region of each map that holds
             the image; pixels outside it (padding) never count.
 
@@ -25,7 +27,10 @@ def contact_enclosing_boxes(label_map: Tensor,
         exclusive), and found (B,) bool, False where the map has no contact pixel.
     """
     b, h, w = label_map.shape
-    contact = (label_map != 0) & (label_map != IGNORE_INDEX)
+    if label_map.dtype == torch.bool:
+        contact = label_map
+    else:
+        contact = (label_map != 0) & (label_map != IGNORE_INDEX)
     if valid_size is not None:
         rows = torch.arange(h, device=label_map.device)
         cols = torch.arange(w, device=label_map.device)
@@ -52,7 +57,9 @@ class MaskGuidedRoIFeature(BaseModule):
     background) of the image, scaled to F_B's grid; every F_B cell it overlaps is kept (the
     rule of :func:`box_cell_mask`), and the crop's GAP is the mean of F_B over those cells.
     An image without contact pixels uses its whole (unpadded) feature map. All images are
-    handled at once with masks, with no loop over the batch.
+    handled at once with masks, with no loop over the batch. The contact pixels of S are
+    those whose largest part logit beats the background logit (:func:`foreground_mask`:
+    the pixels where the argmax is not background, without an argmax over S).
 
     Args:
         in_channels (int): channels C of F_B.
@@ -81,7 +88,8 @@ class MaskGuidedRoIFeature(BaseModule):
         """F_B cells of the contact region of each image.
 
         Args:
-            label_map (Tensor): (B, H, W) part map at the padded input's resolution.
+            label_map (Tensor): (B, H, W) part map at the padded input's resolution, or
+                a bool map of its contact pixels.
             feat_size (tuple[int, int]): (h, w) of F_B.
             img_sizes (Tensor): (B, 2) (h, w) of each image in input pixels.
 
@@ -114,7 +122,7 @@ class MaskGuidedRoIFeature(BaseModule):
         if self.training and self.train_mask == 'gt':
             label_map = stack_contact_maps(batch_data_samples, seg_logits.shape[-2:])
         else:
-            label_map = seg_logits.detach().argmax(dim=1)
+            label_map = foreground_mask(seg_logits.detach())
         mask = self.region_mask(label_map, feat.shape[-2:], img_sizes).to(feat.dtype)
         area = mask.sum(dim=(1, 2)).clamp(min=1)[:, None]
         pooled = torch.einsum('bchw,bhw->bc', feat, mask) / area
