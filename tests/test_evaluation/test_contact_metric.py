@@ -125,9 +125,11 @@ def test_sums_over_images_before_dividing():
 
 def test_hot_weights_and_normalisation():
     metrics, metric = run_metric([contact_sample(PRED, GT)], part_weights='hot')
-    counts = np.array(HOT_PART_CONTACT_COUNTS, float)
-    expected = (counts[0] * 0.5 + counts[1] * 1.0) / counts.sum() * 100
-    assert metrics['wIoU'] == pytest.approx(expected)
+    # HOT's data/stats.pickle counts part 1 (head) 1315 and part 2 (chest) 1451 contacts
+    # of 68355 in all (DESIGN.md); IoU 1/2 and 1, the other parts 0
+    assert metrics['wIoU'] == pytest.approx((1315 * 0.5 + 1451 * 1.0) / 68355 * 100)
+    assert tuple(HOT_PART_CONTACT_COUNTS) == (1315, 1451, 3670, 1290, 1856, 9461, 1300, 1819, 11111,
+                                              4447, 471, 2710, 1414, 11016, 2643, 1441, 10940)
     assert sum(r['weight'] for r in metric.per_part_results) == pytest.approx(1.0)
     with pytest.raises(ValueError, match='17 part weights needed'):
         ContactMetric(part_weights=[1, 2])

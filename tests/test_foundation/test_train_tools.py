@@ -11,7 +11,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import PYTHON, REPO, make_tiny_dataset, run, write_tiny_config
+from tests.helpers import PYTHON, REPO, load_tool, make_tiny_dataset, run, write_tiny_config
 
 
 @pytest.fixture(scope='module')
@@ -79,9 +79,22 @@ def test_test_script_evaluates_and_writes_predictions(tiny):
     assert sorted(p['file_name'] for p in preds) == sorted(test_files)
     assert all(len(p['hois']) <= 100 for p in preds)
     metrics = glob.glob(str(work_dir / 'test' / '*' / '*.json'))
-    assert metrics, 'tools/test.py wrote no metrics file'
+    assert len(metrics) == 1, 'tools/test.py wrote no metrics file'
+    # the last line says where the log, the metrics and the predictions are
+    assert out.rstrip().splitlines()[-1].endswith(
+        f'tools/test.py wrote: log {metrics[0][:-len(".json")]}.log; metrics {metrics[0]}; '
+        f'predictions {out_json}')
+    # the offline evaluation of the predictions file gives the run's numbers
     values = json.load(open(metrics[0]))
-    assert 0 <= values['hoi/mAP'] <= 100
+    eval_predictions = load_tool('tools/analysis/eval_predictions.py')
+    offline, _ = eval_predictions.evaluate(
+        eval_predictions.parse_args([
+            osp.join(data, 'annotations', 'test.json'),
+            str(out_json), '--train-ann-file',
+            osp.join(data, 'annotations', 'train.json')
+        ]))
+    for key in ('hoi/mAP', 'hoi/mAP_ko', 'contact/SC-Acc', 'contact/C-Acc', 'contact/mIoU'):
+        assert offline[key] == pytest.approx(values[key], abs=1e-4), key
 
 
 @pytest.fixture(scope='module')
@@ -126,7 +139,6 @@ def test_mim_train_runs_the_installed_script_from_any_directory(tiny, tmp_path, 
 
 def test_mim_finds_a_config_by_its_package_relative_path(pip_installed, tmp_path):
     """``mim train pair_plugin configs/<name>.py`` from a directory without it."""
-    from mim.utils import get_installed_path
     code = ('import sys; from mim.utils import get_installed_path; '
             'print(get_installed_path("pair_plugin"))')
     out = run([PYTHON, '-W', 'ignore', '-c', code],
@@ -136,7 +148,6 @@ def test_mim_finds_a_config_by_its_package_relative_path(pip_installed, tmp_path
     root = out.strip().splitlines()[-1]
     assert root == str(pip_installed / 'pair_plugin')
     assert osp.isfile(osp.join(root, '.mim', 'configs', 'pairnet_r50_pair1.py'))
-    assert callable(get_installed_path)
 
 
 def test_paper_config_without_data_stops_with_the_ways_forward(tmp_path):
