@@ -226,8 +226,13 @@ class ContactMetric(BaseMetric):
 
     def _weights(self) -> Optional[np.ndarray]:
         if self.part_weights is None and self.train_ann_file is not None:
+            # one log line, not a progress display: it runs once, inside the first
+            # validation's log
+            print_log(
+                f'ContactMetric: wIoU weights from the contact masks of {self.train_ann_file}',
+                logger='current')
             self.part_weights = normalise_part_weights(
-                count_part_images(self.train_ann_file, self.data_root, progress=True),
+                count_part_images(self.train_ann_file, self.data_root),
                 f'ContactMetric: part image counts of {self.train_ann_file}')
         return self.part_weights
 
