@@ -426,6 +426,7 @@ class PaIRInferencer(BaseInferencer):
         """One log line: what this call wrote where."""
         if not out_dir or not (save_pred or draw):
             return
+        out_dir = osp.abspath(out_dir)
         written = []
         if save_pred:
             written.append(f'the predictions of {len(self._file_records)} images in '
