@@ -13,19 +13,19 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import PYTHON, REPO, make_tiny_dataset, run, run_distributed, write_tiny_config
+from tests.helpers import PYTHON, REPO, run, run_distributed, write_tiny_config
 
 GLOO_LAUNCH = osp.join(REPO, 'tests', 'test_e2e', 'gloo_launch.py')
 TWO_GPUS = torch.cuda.is_available() and torch.cuda.device_count() >= 2
 
 
 @pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
+def tiny(tmp_path_factory, tiny_data):
     root = tmp_path_factory.mktemp('dist')
-    # an odd number of test images: the sampler pads 3 to 4 for two processes
-    data = make_tiny_dataset(str(root / 'data'), num_train=4, num_test=3)
-    cfg = write_tiny_config(str(root / 'cfg.py'), data, max_epochs=1)
-    return root, data, cfg
+    # the session's set has an odd number of test images (3): the sampler pads 3 to 4 for
+    # two processes
+    cfg = write_tiny_config(str(root / 'cfg.py'), tiny_data, max_epochs=1)
+    return root, tiny_data, cfg
 
 
 def _two_processes(tool, *args):

@@ -11,15 +11,14 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.helpers import PYTHON, REPO, load_tool, make_tiny_dataset, run, write_tiny_config
+from tests.helpers import PYTHON, REPO, load_tool, run, write_tiny_config
 
 
 @pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
+def tiny(tmp_path_factory, tiny_data):
     root = tmp_path_factory.mktemp('tiny')
-    data = make_tiny_dataset(str(root / 'data'))
-    cfg = write_tiny_config(str(root / 'tiny_cfg.py'), data)
-    return root, data, cfg
+    cfg = write_tiny_config(str(root / 'tiny_cfg.py'), tiny_data)
+    return root, tiny_data, cfg
 
 
 def test_train_honours_work_dir_cfg_options_and_vis_backends(tiny):
