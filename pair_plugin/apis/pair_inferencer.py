@@ -528,28 +528,37 @@ class PaIRInferencer(BaseInferencer):
                 rule, see :class:`PaIRInferencer`); 0 keeps the whole top-K.
 
         Returns:
-            dict: ``file_name``, ``hois`` (descending score), ``contact_mask``
-            (the mask's relative path, or the (H, W) uint8 map without
-            ``pred_out_dir``), ``part_scores`` (17 floats).
+            dict: ``file_name``, ``hois`` (descending score; ``[]`` for a contact-only
+            model), ``contact_mask`` (the mask's relative path, or the (H, W) uint8 map
+            without ``pred_out_dir``; None for an HOI-only model), ``part_scores`` (17
+            floats, when the model predicts them).
         """
-        hois = data_sample.pred_hois
-        columns = {
-            key: to_numpy(hois.get(key))
-            for key in ('subject_bboxes', 'object_bboxes', 'object_labels', 'action_labels',
-                        'scores')
-        }
-        if pred_score_thr > 0 and columns['scores'].ndim == 1:
-            keep = columns['scores'] > pred_score_thr  # the rule PaIRVisualizer draws by
-            columns = {key: value[keep] for key, value in columns.items()}
-        contact = to_numpy(data_sample.pred_sem_seg.sem_seg).reshape(
-            data_sample.pred_sem_seg.shape).astype(np.uint8)
-        part_scores = to_numpy(data_sample.pred_parts, np.float64).reshape(-1)
+        columns = None
+        if 'pred_hois' in data_sample:
+            hois = data_sample.pred_hois
+            columns = {
+                key: to_numpy(hois.get(key))
+                for key in ('subject_bboxes', 'object_bboxes', 'object_labels', 'action_labels',
+                            'scores')
+            }
+            if pred_score_thr > 0 and columns['scores'].ndim == 1:
+                keep = columns['scores'] > pred_score_thr  # the rule PaIRVisualizer draws by
+                columns = {key: value[keep] for key, value in columns.items()}
+        contact = None
+        if 'pred_sem_seg' in data_sample:
+            contact = to_numpy(data_sample.pred_sem_seg.sem_seg).reshape(
+                data_sample.pred_sem_seg.shape).astype(np.uint8)
+        part_scores = None
+        if 'pred_parts' in data_sample:
+            part_scores = to_numpy(data_sample.pred_parts, np.float64).reshape(-1)
         record = dict(
             file_name=data_sample.file_name,
             pred_hois=columns,
             contact_mask=contact,
             part_scores=part_scores)
-        if pred_out_dir:
+        if pred_out_dir and contact is None:
+            self._file_records.append(record)
+        elif pred_out_dir:
             record['contact_mask'] = prediction_mask_path(data_sample.file_name, DEFAULT_MASKS_DIR)
             write_prediction_mask(osp.join(pred_out_dir, record['contact_mask']), contact)
             self._file_records.append(record)
