@@ -17,6 +17,7 @@ file), writes ``last_checkpoint`` in place, and removes the oldest checkpoint of
 Loading is checked by :func:`~pair_plugin.engine.load_checkpoint_file`.
 """
 import hashlib
+import logging
 import os
 import os.path as osp
 import pickle
@@ -25,7 +26,7 @@ from typing import List
 
 from mmengine.dist import is_main_process, master_only
 from mmengine.hooks import CheckpointHook
-from mmengine.logging import print_log
+from mmengine.logging import MMLogger, print_log
 from mmengine.runner.checkpoint import _load_checkpoint, save_checkpoint
 
 from pair_plugin.registry import HOOKS
@@ -50,6 +51,30 @@ class _DeferredRemovals:
         self._removals.append(dir_path)
 
 
+#: what mmengine 0.10.7's ``CheckpointHook.before_train`` and ``save_checkpoint`` log
+#: whatever their arguments: they build a ``FileClient`` they keep only "to avoid breaking
+#: backward compatibility"
+_FILE_CLIENT_NOTICES = ('"FileClient" will be deprecated',
+                        '"HardDiskBackend" is the alias of "LocalBackend"')
+
+
+class _DropFileClientNotices(logging.Filter):
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_FILE_CLIENT_NOTICES)
+
+
+@contextmanager
+def _without_file_client_notices():
+    """mmengine's logger without the two notices above, for the duration of the block."""
+    logger, drop = MMLogger.get_current_instance(), _DropFileClientNotices()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
+
+
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
     """``CheckpointHook`` (same arguments) with atomic writes, integrity sidecars, and
@@ -59,7 +84,8 @@ class AtomicCheckpointHook(CheckpointHook):
         out_dir = str(self.out_dir or runner.work_dir)
         if self.backend_args is None and self.file_client_args is None and '://' not in out_dir:
             self.backend_args = dict(backend=ATOMIC_BACKEND)
-        super().before_train(runner)
+        with _without_file_client_notices():
+            super().before_train(runner)
         if is_main_process() and '://' not in str(self.out_dir):
             for leftover in temporary_files(str(self.out_dir)):
                 os.remove(leftover)
@@ -104,16 +130,17 @@ class AtomicCheckpointHook(CheckpointHook):
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.save_checkpoint(
-            self.out_dir,
-            ckpt_filename,
-            self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
-            **self.args)
+        with _without_file_client_notices():
+            runner.save_checkpoint(
+                self.out_dir,
+                ckpt_filename,
+                self.file_client_args,
+                save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler,
+                meta=meta,
+                by_epoch=self.by_epoch,
+                backend_args=self.backend_args,
+                **self.args)
         if not is_main_process():
             return
         write_file_atomic(
@@ -143,5 +170,6 @@ class AtomicCheckpointHook(CheckpointHook):
                 logger='current')
         sha = hashlib.sha256(pickle.dumps(checkpoint)).hexdigest()
         final_path = osp.splitext(ckpt_path)[0] + f'-{sha[:8]}.pth'
-        save_checkpoint(checkpoint, final_path, backend_args=self.backend_args)
+        with _without_file_client_notices():
+            save_checkpoint(checkpoint, final_path, backend_args=self.backend_args)
         print_log(f'The checkpoint ({ckpt_path}) is published to {final_path}.', logger='current')

@@ -44,6 +44,8 @@ def test_train_honours_work_dir_cfg_options_and_vis_backends(tiny):
     assert dumped.optim_wrapper.optimizer.lr == pytest.approx(0.000321)
     assert dumped.work_dir == str(work_dir)
     assert 'Epoch(train) [2]' in out
+    # mmengine's CheckpointHook notices about its unused FileClient are not shown
+    assert 'FileClient' not in out and 'HardDiskBackend' not in out
     ckpt = torch.load(str(work_dir / 'epoch_2.pth'), map_location='cpu', weights_only=False)
     assert ckpt['meta']['epoch'] == 2
     # the heads at the given lr, the backbone at the config's lr_mult of it
