@@ -253,34 +253,47 @@ def main():
     parser.add_argument('--data-images', type=int, default=40)
     parser.add_argument('--skip-flops', action='store_true')
     parser.add_argument(
+        '--shapes',
+        type=int,
+        nargs='+',
+        default=[640, 640, 800, 1333],
+        metavar='H W',
+        help='pairs of input (H, W) for the FLOPs and the forward pass')
+    parser.add_argument('--skip-train', action='store_true', help='do not time the training step')
+    parser.add_argument(
         '--skip-options',
         action='store_true',
         help='do not time PaIR-Net with channels_last and AMP')
     parser.add_argument('--out', help='Markdown file to write the results into')
     args = parser.parse_args()
     dev = args.device
+    if len(args.shapes) % 2:
+        parser.error('--shapes takes pairs of H W')
+    shapes = [tuple(args.shapes[i:i + 2]) for i in range(0, len(args.shapes), 2)]
 
     pairnet, pair_cfg = build(PAIRNET_CFG, 'pair_plugin', dev)
     detr, _ = build(detr_config_path(), 'mmdet', dev)
     rows: List[tuple] = []
     rows.append(('parameters (M)', count_params(pairnet), count_params(detr)))
     if not args.skip_flops:
-        for shape in ((640, 640), (800, 1333)):
+        for shape in shapes:
             init_default_scope('pair_plugin')
             rows.append(
                 (f'GFLOPs {shape[0]}x{shape[1]}', count_flops(pairnet, shape,
                                                               dev), count_flops(detr, shape, dev)))
     # each pair of numbers is timed in turn, PaIR-Net then DETR, run after run
-    for shape in ((640, 640), (800, 1333)):
+    for shape in shapes:
         ours, theirs = median_seconds(
             [forward(pairnet, 'pair', shape, dev),
              forward(detr, 'det', shape, dev)], args.runs, args.warmup, dev)
         rows.append((f'forward {shape[0]}x{shape[1]} (ms)', 1e3 * ours, 1e3 * theirs))
-    shape = (640, 640)
-    pair_step, detr_step = median_seconds(
-        [train_step(pairnet, 'pair', shape, dev),
-         train_step(detr, 'det', shape, dev)], args.runs, args.warmup, dev)
-    rows.append(('train step, 2 images 640x640 (ms)', 1e3 * pair_step, 1e3 * detr_step))
+    pair_step = None
+    if not args.skip_train:
+        shape = (640, 640)
+        pair_step, detr_step = median_seconds(
+            [train_step(pairnet, 'pair', shape, dev),
+             train_step(detr, 'det', shape, dev)], args.runs, args.warmup, dev)
+        rows.append(('train step, 2 images 640x640 (ms)', 1e3 * pair_step, 1e3 * detr_step))
 
     lines = [
         f'Machine: {machine()}; device: {dev}; median of {args.runs} runs '
@@ -289,7 +302,9 @@ def main():
     ]
     for name, ours, theirs in rows:
         lines.append(f'| {name} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} |')
-    if osp.isfile(osp.join(args.data_root, 'annotations', 'train.json')):
+    if pair_step is None:
+        lines.append('(no training step nor data pipeline measure: --skip-train)')
+    elif osp.isfile(osp.join(args.data_root, 'annotations', 'train.json')):
         consumption = 2 / pair_step
         for workers in (0, 2):
             ips = data_pipeline_images_per_second(pair_cfg, args.data_root, args.data_images,

@@ -46,6 +46,7 @@ def resized_argmax(logits: Tensor, size: Optional[Tuple[int, int]] = None) -> Te
     label_dtype = torch.uint8 if num_classes <= 256 else torch.int64
     labels = torch.zeros(best.shape, dtype=label_dtype, device=best.device)
     better = torch.empty(best.shape, dtype=torch.bool, device=best.device)
+    class_ids = torch.arange(num_classes, dtype=label_dtype, device=best.device)
     for index in range(1, num_classes):
         value = plane(index)
         torch.gt(value, best, out=better)
@@ -54,7 +55,7 @@ def resized_argmax(logits: Tensor, size: Optional[Tuple[int, int]] = None) -> Te
             best = torch.where(better, value, best)
         else:
             torch.maximum(best, value, out=best)
-        labels.masked_fill_(better, index)
+        torch.where(better, class_ids[index], labels, out=labels)
         del value
     return labels.long()
 
