@@ -13,6 +13,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 import pair_plugin.models  # noqa: F401
+from pair_plugin.apis import inference_pair, init_model
 from pair_plugin.models.detectors.two_model_pipeline import find_config, half_config
 from pair_plugin.registry import DATASETS, MODELS
 from tests.helpers import CONFIGS, REPO, load_tool, make_tiny_dataset, write_tiny_config
@@ -198,6 +199,7 @@ def test_tiny_pipeline_through_the_converter_and_tools_test(tiny, tmp_path):
     hoi = MODELS.build(Config.fromfile(tiny['hoi']).model)
     contact = MODELS.build(Config.fromfile(tiny['contact']).model)
     names = json.load(open(osp.join(tiny['data'], 'annotations', 'train.json')))['metainfo']
+    test_images = json.load(open(osp.join(tiny['data'], 'annotations', 'test.json')))['images']
     meta = dict(dataset_meta=dict(objects=names['objects'], actions=names['actions']))
     hoi_ckpt, contact_ckpt = str(tmp_path / 'hoi.pth'), str(tmp_path / 'contact.pth')
     torch.save(dict(state_dict=hoi.state_dict(), meta=meta), hoi_ckpt)
@@ -219,6 +221,16 @@ def test_tiny_pipeline_through_the_converter_and_tools_test(tiny, tmp_path):
                                   } | {f'contact_segmenter.{k}'
                                        for k in contact.state_dict()}
 
+    # the joined checkpoint through init_model and inference_pair (PaIRInferencer)
+    model = init_model(cfg, str(joined))
+    for key, value in contact.state_dict().items():
+        assert torch.equal(model.contact_segmenter.state_dict()[key], value), key
+    image = osp.join(tiny['data'], test_images[0]['file_name'])
+    result = inference_pair(model, image)
+    assert len(result.pred_hois) == 10 and result.pred_parts.shape == (17, )
+    assert result.pred_sem_seg.sem_seg.shape[-2:] == (test_images[0]['height'],
+                                                      test_images[0]['width'])
+
     out_json = tmp_path / 'preds' / 'predictions.json'
     work_dir = tmp_path / 'work'
     load_tool('tools/test.py').main(
@@ -229,7 +241,6 @@ def test_tiny_pipeline_through_the_converter_and_tools_test(tiny, tmp_path):
     metrics = json.loads(scalars.read_text())
     assert {'hoi/mAP', 'contact/SC-Acc', 'contact/C-Acc', 'contact/mIoU'} <= set(metrics)
     preds = json.loads(out_json.read_text())
-    test_images = json.load(open(osp.join(tiny['data'], 'annotations', 'test.json')))['images']
     assert sorted(p['file_name'] for p in preds) == sorted(im['file_name'] for im in test_images)
     for entry in preds:
         assert len(entry['hois']) == 10 and len(entry['part_scores']) == 17
