@@ -1,5 +1,5 @@
-"""Faults for the resume tests: a training process that dies right after a checkpoint, in
-the middle of an epoch, or in the middle of writing a checkpoint, as a crash or a kill would."""
+"""Faults for the resume tests: a training process that dies in the middle of an epoch or
+in the middle of writing a checkpoint, as a crash or a kill would."""
 import os
 import signal
 
@@ -8,20 +8,6 @@ from mmengine.hooks import Hook
 
 from pair_plugin.engine.checkpoint_integrity import AtomicCheckpointBackend
 from pair_plugin.registry import HOOKS
-
-
-@HOOKS.register_module()
-class CrashAfterCheckpointHook(Hook):
-    """``os._exit(137)`` (as SIGKILL) after the checkpoint of epoch ``epoch`` is saved."""
-
-    priority = 'LOWEST'
-
-    def __init__(self, epoch: int = 1):
-        self.epoch = epoch
-
-    def after_train_epoch(self, runner) -> None:
-        if runner.epoch + 1 == self.epoch:  # the loop counts epochs from 0
-            os._exit(137)
 
 
 @HOOKS.register_module()
