@@ -2,16 +2,15 @@
 from typing import Dict, Optional
 
 import torch.nn.functional as F
-from mmcv.cnn import Linear
-from mmcv.cnn.bricks.transformer import FFN
 from torch import Tensor
 
 from pair_plugin.registry import MODELS
 from .base_interaction_head import BaseInteractionHead
+from .iim_head import IIMHead
 
 
 @MODELS.register_module()
-class QPICHead(BaseInteractionHead):
+class QPICHead(IIMHead):
     """QPIC (Tamura, Ohashi & Yoshinaga, CVPR 2021; hitachi-rd-cv/qpic): the paper's
     "Trans" interaction detector (Tables 1, 2 and 5).
 
@@ -23,7 +22,8 @@ class QPICHead(BaseInteractionHead):
     object classifier (``num_object_classes`` + no-object, softmax) and a linear action
     classifier (one sigmoid per action) on ``[decoder output; F_M]``: the decoder output
     is ``action_feats``, so PaIR-Net's Mask-Guided RoI Feature (Eq. 15) is concatenated
-    to it. S = the decoder layers, Q = the queries.
+    to it. S = the decoder layers, Q = the queries. The branches are :class:`IIMHead`'s,
+    all reading the one decoder output.
 
     The loss is the base's set-prediction loss, QPIC's: Hungarian matching with cost
     1·object class + 1·action + 2.5·max(L1_h, L1_o) + 1·max(−GIoU_h, −GIoU_o); object
@@ -59,33 +59,18 @@ class QPICHead(BaseInteractionHead):
                  **kwargs):
         super().__init__(
             in_channels=in_channels,
+            transformer=transformer,
             num_object_classes=num_object_classes,
             num_actions=num_actions,
             mask_feat_channels=mask_feat_channels,
+            num_reg_fcs=num_reg_fcs,
             loss_action=loss_action,
             **kwargs)
-        self.transformer = MODELS.build(dict(transformer, in_channels=in_channels))
-        self.embed_dims = self.transformer.embed_dims
-        self.human_reg_ffn = self._reg_ffn(num_reg_fcs)
-        self.human_reg = Linear(self.embed_dims, 4)
-        self.object_reg_ffn = self._reg_ffn(num_reg_fcs)
-        self.object_reg = Linear(self.embed_dims, 4)
-        self.object_cls = Linear(self.embed_dims, num_object_classes + 1)
-        self.action_cls = Linear(self.embed_dims + mask_feat_channels, num_actions)
 
-    def _reg_ffn(self, num_reg_fcs: int) -> FFN:
-        return FFN(
-            self.embed_dims,
-            self.embed_dims,
-            num_reg_fcs,
-            dict(type='ReLU', inplace=True),
-            dropout=0.0,
-            add_residual=False)
-
-    @property
-    def num_queries(self) -> int:
-        """The HOI queries."""
-        return self.transformer.num_queries
+    def init_weights(self) -> None:
+        """The transformer's; the classifiers keep PyTorch's initialisation, as QPIC's
+        (no prior probability on the action bias, unlike :class:`IIMHead`)."""
+        BaseInteractionHead.init_weights(self)
 
     def forward(self, feat: Tensor, padding_mask: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """The transformer, then the box and object branches on every decoder layer.
@@ -106,17 +91,3 @@ class QPICHead(BaseInteractionHead):
             object_boxes=self.object_reg(F.relu(self.object_reg_ffn(hidden_states))).sigmoid(),
             object_logits=self.object_cls(hidden_states),
             action_feats=hidden_states)
-
-    def forward_actions(self,
-                        outs: Dict[str, Tensor],
-                        mask_feats: Optional[Tensor] = None) -> Tensor:
-        """Action logits of every decoder layer, from ``[decoder output; F_M]``.
-
-        Args:
-            outs (dict[str, Tensor]): from :meth:`forward`.
-            mask_feats (Tensor, optional): F_M, (B, mask_feat_channels).
-
-        Returns:
-            Tensor: (S, B, Q, num_actions) logits.
-        """
-        return self.action_cls(self.with_mask_feats(outs['action_feats'], mask_feats))
