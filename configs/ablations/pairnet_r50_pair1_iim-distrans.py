@@ -28,7 +28,7 @@ model = dict(
         embed_channels=512,
         logit_scale=1 / 0.07,
         # e.g. dict(objects='clip_objects.npy', actions='clip_actions.npy')
-        text_embeddings=dict(),  # objects=, actions=: .npy files (docs/comparison_systems.md)
+        text_embeddings=dict(),  # objects=, actions=: .npy files (docs/model.md)
         transformer=dict(
             type='TEDTransformer',
             num_queries=64,

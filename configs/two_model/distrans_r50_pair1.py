@@ -36,7 +36,7 @@ model = dict(
         logit_scale=1 / 0.07,
         # e.g. dict(objects='clip_objects.npy', actions='clip_actions.npy'): (81, 512) and
         # (117, 512) text embeddings of the class names, as TED-Net's CLIP initialisation
-        text_embeddings=dict(),  # objects=, actions=: .npy files (docs/comparison_systems.md)
+        text_embeddings=dict(),  # objects=, actions=: .npy files (docs/model.md)
         transformer=dict(
             type='TEDTransformer',
             num_queries=64,
