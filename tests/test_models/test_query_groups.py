@@ -124,3 +124,56 @@ def test_the_head_knows_its_groups_and_gives_the_enhancer_the_first():
 def test_num_groups_must_be_positive():
     with pytest.raises(ValueError, match='num_groups must be >= 1'):
         small_iim(num_groups=0)
+
+
+# ------------------------------------------------------ DETR's transformer (QPIC's) with groups
+def grouped_detr(num_groups=GROUPS):
+    from qpic_stip_cases import small_detr_transformer_cfg
+
+    from pair_plugin.registry import MODELS
+    torch.manual_seed(0)
+    detr = MODELS.build(
+        dict(small_detr_transformer_cfg(num_queries=Q), in_channels=16, num_groups=num_groups))
+    detr.init_weights()
+    return detr
+
+
+def test_detr_transformer_groups_as_the_iims():
+    """Training decodes every group, inference the first; the first group alone is what
+    a transformer without groups and the same weights decodes; groups do not see each
+    other; a QPIC head on it trains with the grouped losses."""
+    detr = grouped_detr()
+    feat = torch.randn(2, 16, 2, 3)
+    detr.train()
+    hidden = detr(feat)[0]
+    assert hidden.shape == (2, 2, GROUPS * Q, 32)
+    detr.eval()
+    with torch.no_grad():
+        first = detr(feat)[0]
+    assert first.shape == (2, 2, Q, 32)
+    torch.testing.assert_close(hidden[:, :, :Q], first, atol=1e-5, rtol=1e-5)
+    plain = grouped_detr(num_groups=1)
+    _, unexpected = plain.load_state_dict(detr.state_dict(), strict=False)
+    assert unexpected == ['group_query_embedding.weight']
+    plain.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(plain(feat)[0], first, atol=1e-6, rtol=1e-6)
+    detr.train()
+    with torch.no_grad():
+        detr.group_query_embedding.weight[:Q] += 1.0  # group 1 (of 0, 1, 2)
+        after = detr(feat)[0]
+    for queries in (slice(0, Q), slice(2 * Q, 3 * Q)):
+        torch.testing.assert_close(after[:, :, queries], hidden[:, :, queries].detach())
+    assert not torch.allclose(after[:, :, Q:2 * Q], hidden[:, :, Q:2 * Q])
+
+
+def test_detr_transformer_refuses_no_groups_and_stip_refuses_groups():
+    from qpic_stip_cases import small_stip_cfg
+
+    from pair_plugin.registry import MODELS
+    with pytest.raises(ValueError, match='num_groups must be >= 1'):
+        grouped_detr(num_groups=0)
+    cfg = small_stip_cfg()
+    cfg['instance_transformer'] = dict(cfg['instance_transformer'], num_groups=2)
+    with pytest.raises(ValueError, match='STIPHead: its instance detector decodes one query'):
+        MODELS.build(cfg)

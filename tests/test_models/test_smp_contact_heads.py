@@ -104,6 +104,21 @@ def test_smps_initialisation_unless_init_cfg_says_otherwise():
     assert (other.conv_seg[0].bias == 0.5).all()
 
 
+@pytest.mark.parametrize('name', NAMES)
+def test_background_prior_after_smps_initialisation(name):
+    """The classifier starts at no contact 0.9, the parts sharing the rest; a prior
+    outside (0, 1) is refused by name."""
+    kwargs = dict(in_channels=(8, 16, 32), in_index=(0, 1, 2))
+    if name != 'linknet':
+        kwargs.update(decoder_channels=(16, 8, 8, 4))
+    head = MODELS.build(dict(type=HEAD_TYPES[name], background_prior=0.9, **kwargs))
+    head.init_weights()
+    probs = head.conv_seg[0].bias.softmax(0)
+    torch.testing.assert_close(probs, torch.tensor([0.9] + [0.1 / 17] * 17))
+    with pytest.raises(ValueError, match=f'{HEAD_TYPES[name]}: background_prior must be in'):
+        MODELS.build(dict(type=HEAD_TYPES[name], background_prior=1.0, **kwargs))
+
+
 # ---------------------------------------------------------------------------- configs
 def load(path):
     return Config.fromfile(osp.join(CONFIGS, path))

@@ -5,7 +5,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 import torch
 from mmengine.model import BaseModule
 from mmengine.structures import PixelData
-from torch import Tensor
+from torch import Tensor, nn
 
 from pair_plugin.registry import MODELS
 from pair_plugin.structures import IGNORE_INDEX, NUM_PARTS
@@ -77,6 +77,11 @@ class BaseContactHead(BaseModule, metaclass=ABCMeta):
         roi_enhancer (dict, optional): the H-O RoI Enhancer (``HORoIEnhancer``), for heads
             that use it; None switches it off.
         loss (dict): the cross-entropy on S, 255 ignored (mmdet's ``CrossEntropyLoss``).
+        background_prior (float, optional): the classifier's initial bias gives every
+            pixel this probability of no contact and shares the rest evenly among the
+            parts (as the prior-probability initialisation of RetinaNet's classifier;
+            applied by the head's ``init_weights`` with :meth:`init_background_prior`).
+            None (the default) leaves the bias to the head's initialisation.
         init_cfg (dict | list[dict], optional): mmengine init config.
     """
 
@@ -91,9 +96,13 @@ class BaseContactHead(BaseModule, metaclass=ABCMeta):
                      ignore_index=IGNORE_INDEX,
                      avg_non_ignore=True,
                      loss_weight=1.0),
+                 background_prior: Optional[float] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         name = type(self).__name__
+        if background_prior is not None and not 0 < background_prior < 1:
+            raise ValueError(f'{name}: background_prior must be in (0, 1), not '
+                             f'{background_prior!r}')
         if isinstance(in_index, int):
             if not isinstance(in_channels, int):
                 raise ValueError(f'{name}: in_index {in_index} names one level, so '
@@ -109,6 +118,19 @@ class BaseContactHead(BaseModule, metaclass=ABCMeta):
         self.num_classes = num_parts + 1
         self.roi_enhancer = MODELS.build(roi_enhancer) if roi_enhancer else None
         self.loss_seg = MODELS.build(loss)
+        self.background_prior = background_prior
+
+    def init_background_prior(self, classifier: nn.Conv2d) -> None:
+        """The bias of S's classifier at ``background_prior`` (log-probabilities: no
+        contact ``background_prior``, each part an equal share of the rest); nothing when
+        it is None."""
+        if self.background_prior is None:
+            return
+        prior = torch.full((self.num_classes, ),
+                           (1 - self.background_prior) / (self.num_classes - 1))
+        prior[0] = self.background_prior
+        with torch.no_grad():
+            classifier.bias.copy_(prior.log())
 
     # ------------------------------------------------------------------ inputs
     @property

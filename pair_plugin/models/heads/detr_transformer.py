@@ -33,6 +33,10 @@ class DETRTransformer(BaseModule):
     Args:
         in_channels (int): channels C of F_B.
         num_queries (int): learned queries. Defaults to 100 (DETR's and QPIC's).
+        num_groups (int): query groups in training (Group DETR, as :class:`IIM`'s):
+            ``num_groups`` sets of ``num_queries`` queries, each with its own embeddings,
+            decoded side by side with self-attention kept within each group; inference
+            decodes the first group only. Defaults to 1 (DETR and QPIC have none).
         positional_encoding (dict): kwargs of mmdet's ``SinePositionalEncoding``.
         encoder (dict): kwargs of mmdet's ``DetrTransformerEncoder``.
         decoder (dict): kwargs of mmdet's ``DetrTransformerDecoder``.
@@ -42,6 +46,7 @@ class DETRTransformer(BaseModule):
     def __init__(self,
                  in_channels: int,
                  num_queries: int = 100,
+                 num_groups: int = 1,
                  positional_encoding: dict = dict(num_feats=128, normalize=True),
                  encoder: dict = dict(
                      num_layers=6, layer_cfg=dict(self_attn_cfg=_ATTN, ffn_cfg=_FFN)),
@@ -51,8 +56,11 @@ class DETRTransformer(BaseModule):
                      return_intermediate=True),
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        if num_groups < 1:
+            raise ValueError(f'DETRTransformer: num_groups must be >= 1, got {num_groups}')
         self.in_channels = in_channels
         self.num_queries = num_queries
+        self.num_groups = num_groups
         self.positional_encoding = SinePositionalEncoding(**positional_encoding)
         self.encoder = DetrTransformerEncoder(**copy.deepcopy(encoder))
         self.decoder = DetrTransformerDecoder(**copy.deepcopy(decoder))
@@ -67,6 +75,9 @@ class DETRTransformer(BaseModule):
                 f'({self.embed_dims})')
         self.input_proj = nn.Conv2d(in_channels, self.embed_dims, kernel_size=1)
         self.query_embedding = nn.Embedding(num_queries, self.embed_dims)
+        if num_groups > 1:
+            self.group_query_embedding = nn.Embedding(num_queries * (num_groups - 1),
+                                                      self.embed_dims)
 
     def init_weights(self) -> None:
         """Xavier-uniform encoder and decoder weights, as mmdet's DETR."""
@@ -92,8 +103,9 @@ class DETRTransformer(BaseModule):
                 lie in the batch's padding; None when no image is padded.
 
         Returns:
-            tuple[Tensor]: the decoder's queries after every layer (L, B, num_queries,
-            embed_dims), the encoder's memory (B, h*w, embed_dims) and the positional
+            tuple[Tensor]: the decoder's queries after every layer (L, B, Q, embed_dims;
+            Q = ``num_queries``, times ``num_groups`` in training, the groups one after the
+            other), the encoder's memory (B, h*w, embed_dims) and the positional
             encoding (B, h*w, embed_dims).
         """
         x = self.input_proj(feat)
@@ -102,12 +114,19 @@ class DETRTransformer(BaseModule):
         x = x.flatten(2).transpose(1, 2)  # (B, h*w, dims)
         key_padding_mask = padding_mask.flatten(1) if padding_mask is not None else None
         memory = self.encoder(query=x, query_pos=pos, key_padding_mask=key_padding_mask)
-        query_pos = self.query_embedding.weight[None].expand(batch_size, -1, -1)
+        query_pos = self.query_embedding.weight
+        self_attn_mask = None
+        if self.training and self.num_groups > 1:
+            query_pos = torch.cat([query_pos, self.group_query_embedding.weight])
+            group = torch.arange(query_pos.size(0), device=query_pos.device) // self.num_queries
+            self_attn_mask = group[:, None] != group[None]  # True = masked
+        query_pos = query_pos[None].expand(batch_size, -1, -1)
         hidden_states = self.decoder(
             query=torch.zeros_like(query_pos),
             key=memory,
             value=memory,
             query_pos=query_pos,
             key_pos=pos,
-            key_padding_mask=key_padding_mask)
+            key_padding_mask=key_padding_mask,
+            self_attn_mask=self_attn_mask)
         return hidden_states, memory, pos

@@ -1,7 +1,6 @@
 """Prior-Guided Concat Segmenter (PGCS, Eq. 2-9): PaIR-Net's contact head."""
 from typing import Optional, Sequence, Tuple
 
-import torch
 from mmcv.cnn import ConvModule
 from torch import Tensor, nn
 
@@ -43,10 +42,9 @@ class PGCS(BaseContactHead):
         norm_cfg (dict): norm of the decoder. Defaults to BN.
         act_cfg (dict): activation of the decoder. Defaults to ReLU.
         loss (dict): the cross-entropy on S, 255 ignored (mmdet's ``CrossEntropyLoss``).
-        background_prior (float, optional): the classifier's initial bias gives every
-            pixel this probability of no contact and shares the rest evenly among the
-            parts (as the prior-probability initialisation of RetinaNet's classifier).
-            None (the default) leaves the bias at 0, as the Kaiming initialisation.
+        background_prior (float, optional): the classifier's initial probability of no
+            contact (:class:`BaseContactHead`). None (the default) leaves the bias at 0,
+            as the Kaiming initialisation.
         init_cfg (dict | list[dict]): defaults to Kaiming (He et al. 2015), as the paper.
     """
 
@@ -70,9 +68,6 @@ class PGCS(BaseContactHead):
                  init_cfg=dict(type='Kaiming', layer='Conv2d', nonlinearity='relu')):
         if len(channels) == 0:
             raise ValueError('PGCS: channels must name at least one decoder stage')
-        if background_prior is not None and not 0 < background_prior < 1:
-            raise ValueError('PGCS: background_prior must be in (0, 1), not '
-                             f'{background_prior!r}')
         if not isinstance(in_index, int):
             raise ValueError(f'PGCS: reads one level (in_index an int), not {in_index!r}')
         super().__init__(
@@ -81,8 +76,8 @@ class PGCS(BaseContactHead):
             in_index=in_index,
             roi_enhancer=roi_enhancer,
             loss=loss,
+            background_prior=background_prior,
             init_cfg=init_cfg)
-        self.background_prior = background_prior
         stages = []
         prev = in_channels
         for width in channels:
@@ -111,12 +106,8 @@ class PGCS(BaseContactHead):
         """
         first_call = not self.is_init
         super().init_weights()
-        if first_call and self.background_prior is not None:
-            prior = torch.full((self.num_classes, ),
-                               (1 - self.background_prior) / (self.num_classes - 1))
-            prior[0] = self.background_prior
-            with torch.no_grad():
-                self.conv_seg.bias.copy_(prior.log())
+        if first_call:
+            self.init_background_prior(self.conv_seg)
 
     @property
     def with_roi_enhancer(self) -> bool:

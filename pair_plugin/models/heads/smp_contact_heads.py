@@ -50,6 +50,9 @@ class SMPDecoderContactHead(BaseContactHead):
             4, 8, ..., 2^(n+1) of the input. Defaults to (0, 1, 2, 3).
         num_parts (int): body parts; S has ``num_parts + 1`` classes. Defaults to 17.
         loss (dict): the cross-entropy on S, 255 ignored.
+        background_prior (float, optional): the classifier's initial probability of no
+            contact (:class:`BaseContactHead`), set after smp's initialisation; None (the
+            default) keeps smp's zero bias.
         init_cfg (dict, optional): mmengine init config; None (the default) applies smp's
             initialisation in :meth:`init_weights`.
     """
@@ -59,6 +62,7 @@ class SMPDecoderContactHead(BaseContactHead):
                  in_index: Sequence[int] = (0, 1, 2, 3),
                  num_parts: int = NUM_PARTS,
                  loss: dict = CONTACT_LOSS,
+                 background_prior: Optional[float] = None,
                  init_cfg: Optional[dict] = None):
         name = type(self).__name__
         if isinstance(in_index, int) or isinstance(in_channels, int):
@@ -70,6 +74,7 @@ class SMPDecoderContactHead(BaseContactHead):
             in_index=in_index,
             roi_enhancer=None,
             loss=loss,
+            background_prior=background_prior,
             init_cfg=init_cfg)
 
     @property
@@ -106,6 +111,8 @@ class SMPDecoderContactHead(BaseContactHead):
         if first_call and self.init_cfg is None:
             initialize_decoder(self.decoder)
             initialize_head(self.conv_seg)
+        if first_call:
+            self.init_background_prior(self.conv_seg[0])
 
     def _check_levels(self, levels: Sequence[Tensor], input_size: Tuple[int, int]) -> None:
         """The levels at strides 4, 8, ..., 2^(n+1) of the input, as the decoders need."""
@@ -164,7 +171,7 @@ class UNetContactHead(SMPDecoderContactHead):
             one per level read plus one. Defaults to smp's (256, 128, 64, 32, 16).
         attention_type (str, optional): smp's ``decoder_attention_type`` ('scse' for
             spatial and channel squeeze-excitation); None as smp's default.
-        num_parts, loss, init_cfg: see :class:`SMPDecoderContactHead`.
+        num_parts, loss, background_prior, init_cfg: see :class:`SMPDecoderContactHead`.
     """
 
     def __init__(self,
@@ -174,8 +181,9 @@ class UNetContactHead(SMPDecoderContactHead):
                  attention_type: Optional[str] = None,
                  num_parts: int = NUM_PARTS,
                  loss: dict = CONTACT_LOSS,
+                 background_prior: Optional[float] = None,
                  init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, in_index, num_parts, loss, init_cfg)
+        super().__init__(in_channels, in_index, num_parts, loss, background_prior, init_cfg)
         decoder_channels = self.check_decoder_channels(decoder_channels)
         self.decoder = UnetDecoder(
             encoder_channels=self.encoder_channels,
@@ -201,7 +209,7 @@ class LinkNetContactHead(SMPDecoderContactHead):
         in_channels (Sequence[int]): channels of the levels read, finest first.
         in_index (Sequence[int]): the levels read. Defaults to (0, 1, 2, 3).
         prefinal_channels (int): channels of the last block. Defaults to smp's 32.
-        num_parts, loss, init_cfg: see :class:`SMPDecoderContactHead`.
+        num_parts, loss, background_prior, init_cfg: see :class:`SMPDecoderContactHead`.
     """
 
     def __init__(self,
@@ -210,8 +218,9 @@ class LinkNetContactHead(SMPDecoderContactHead):
                  prefinal_channels: int = 32,
                  num_parts: int = NUM_PARTS,
                  loss: dict = CONTACT_LOSS,
+                 background_prior: Optional[float] = None,
                  init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, in_index, num_parts, loss, init_cfg)
+        super().__init__(in_channels, in_index, num_parts, loss, background_prior, init_cfg)
         self.decoder = LinknetDecoder(
             encoder_channels=self.encoder_channels,
             prefinal_channels=prefinal_channels,
@@ -240,7 +249,7 @@ class MANetContactHead(SMPDecoderContactHead):
             Defaults to smp's 64.
         reduction (int): squeeze-excitation reduction of the fusion blocks. Defaults to
             smp's 16.
-        num_parts, loss, init_cfg: see :class:`SMPDecoderContactHead`.
+        num_parts, loss, background_prior, init_cfg: see :class:`SMPDecoderContactHead`.
     """
 
     def __init__(self,
@@ -251,8 +260,9 @@ class MANetContactHead(SMPDecoderContactHead):
                  reduction: int = 16,
                  num_parts: int = NUM_PARTS,
                  loss: dict = CONTACT_LOSS,
+                 background_prior: Optional[float] = None,
                  init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, in_index, num_parts, loss, init_cfg)
+        super().__init__(in_channels, in_index, num_parts, loss, background_prior, init_cfg)
         decoder_channels = self.check_decoder_channels(decoder_channels)
         self.decoder = MAnetDecoder(
             encoder_channels=self.encoder_channels,

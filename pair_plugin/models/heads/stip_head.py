@@ -261,6 +261,9 @@ class STIPHead(BaseInteractionHead):
 
         self.instance_transformer = MODELS.build(
             dict(instance_transformer, in_channels=in_channels))
+        if getattr(self.instance_transformer, 'num_groups', 1) > 1:
+            raise ValueError('STIPHead: its instance detector decodes one query group '
+                             '(instance_transformer.num_groups=1)')
         self.embed_dims = dims = self.instance_transformer.embed_dims
         num_instances = self.instance_transformer.num_queries
         if not 1 <= num_proposals < num_instances:
