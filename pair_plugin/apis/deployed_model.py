@@ -22,7 +22,8 @@ class DeployedPaIRNet(BaseModel):
 
     Args:
         detector (PaIRNet): the model built from the config; only its data preprocessor,
-            post-processing and ``test_cfg`` are used (its weights are not).
+            post-processing and ``test_cfg`` are used (its weights are not:
+            :func:`init_deployed_model` releases them).
         model_file (str): the graph: ``.onnx`` for ONNX Runtime (an INT8 graph of
             ``tools/deployment/quantize_onnx.py`` too); ``.xml`` (OpenVINO IR) or
             ``.onnx`` for OpenVINO.

@@ -199,6 +199,11 @@ def init_deployed_model(config: Optional[ConfigType],
         config = Config.fromstring(stored['config'], file_format='.py')
     config = load_config(config, cfg_options)
     detector = build_detector(config)
+    # the graph holds the weights: the detector's own (as many again) would only take
+    # memory, so everything but its data preprocessor moves to the meta device
+    for child in detector.children():
+        if child is not detector.data_preprocessor:
+            child.to('meta')
     model = DeployedPaIRNet(detector, model_file, backend, device, num_threads)
     model.cfg = config
     model.dataset_meta = _with_names(stored['dataset_meta'], config, 'init_deployed_model')

@@ -106,3 +106,13 @@ def test_video_demo_writes_every_frame_drawn(tiny_export, tmp_path, monkeypatch,
     monkeypatch.setattr(sys, 'argv', [VIDEO_DEMO, str(bad), 'cfg.py', 'x.onnx'])
     with pytest.raises(PaIRFormatError, match=r'bad\.mp4: video: cannot be read'):
         runpy.run_path(VIDEO_DEMO, run_name='__main__')
+
+
+def test_deployed_model_holds_no_pytorch_weights(tiny_export):
+    """The graph holds the weights: the detector kept for pre- and post-processing has
+    every parameter on the meta device but its data preprocessor's."""
+    from pair_plugin.apis import init_deployed_model
+    model = init_deployed_model(None, tiny_export['onnx'], 'onnxruntime', 'cpu', 1)
+    weights = [p for p in model.detector.parameters()]
+    assert weights and all(p.is_meta for p in weights)
+    assert not any(b.is_meta for b in model.data_preprocessor.buffers())
