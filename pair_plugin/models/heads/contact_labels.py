@@ -9,11 +9,12 @@ it is the first largest of the interpolated scores too, and only the output pixe
 four source pixels disagree (the borders between labels) are interpolated, in bounded
 pieces. The labels equal the one-shot resize and argmax up to float rounding (a pixel
 whose two best interpolated scores lie within rounding of each other may go either way;
-the first largest class wins, as ``torch.argmax``). Logits with a NaN or an infinity, and
-logits as noisy as random numbers (borders everywhere), go one class plane at a time
-through a running maximum, which gives ``torch.argmax``'s labels exactly (a NaN counts as
-the largest).
+the first largest class wins, as ``torch.argmax``). A map no larger than S, logits with a
+NaN or an infinity, and logits as noisy as random numbers (borders everywhere) go one class
+plane at a time through a running maximum instead, which gives ``torch.argmax``'s labels
+exactly (a NaN counts as the largest).
 """
+import math
 from typing import Optional, Tuple
 
 import torch
@@ -49,21 +50,25 @@ def resized_argmax(logits: Tensor, size: Optional[Tuple[int, int]] = None) -> Te
     logits = logits.float()
     if size is not None and tuple(size) == tuple(logits.shape[-2:]):
         size = None
-    if not bool(torch.isfinite(logits).all()) or (size is not None and logits.size(1) >= UNSETTLED):
+    largest = float(logits.abs().amax())  # NaN or inf if any logit is
+    if not math.isfinite(largest):
         return _argmax_by_planes(logits, size)
     if size is None:
         return _running_argmax(logits)[0].long()
+    height, width = size
+    num_images, num_classes, in_h, in_w = logits.shape
+    if height * width <= in_h * in_w or num_classes >= UNSETTLED:
+        # no larger than S: its resized planes, one at a time, are no larger either
+        return _argmax_by_planes(logits, tuple(size))
     labels, lead = _running_argmax(logits, with_lead=True)
-    labels[lead <= SAFE_LEAD * float(logits.abs().max())] = UNSETTLED
+    labels[lead <= SAFE_LEAD * largest] = UNSETTLED
     code, border_share = _settled_neighbourhoods(labels)
     if border_share > MAX_BORDER_SHARE:
         return _argmax_by_planes(logits, tuple(size))
-    height, width = size
-    num_images, num_classes, in_h, in_w = logits.shape
     rows0, rows1, row_weights = _source_positions(in_h, height, logits.device)
     cols0, cols1, col_weights = _source_positions(in_w, width, logits.device)
-    # the class scores of each source pixel side by side, for the border pixels' gathers
-    pixels = logits.permute(0, 2, 3, 1).reshape(-1, num_classes)
+    # each class plane of all images as one row, for the border pixels' gathers
+    planes = logits.transpose(0, 1).reshape(num_classes, -1)
     out = torch.empty((num_images, height, width), dtype=torch.uint8, device=logits.device)
     band_rows = max(1, BAND_PIXELS // width)
     for start in range(0, height, band_rows):
@@ -72,7 +77,7 @@ def resized_argmax(logits: Tensor, size: Optional[Tuple[int, int]] = None) -> Te
         for first in range(0, border[0].numel(), BORDER_PIXELS):
             n, i, j = (index[first:first + BORDER_PIXELS] for index in border)
             row = i + start
-            band[n, i, j] = _interpolated_argmax(pixels, (n * in_h + rows0[row]) * in_w,
+            band[n, i, j] = _interpolated_argmax(planes, (n * in_h + rows0[row]) * in_w,
                                                  (n * in_h + rows1[row]) * in_w, row_weights[row],
                                                  cols0[j], cols1[j], col_weights[j])
         out[:, start:start + band_rows] = band
@@ -124,24 +129,24 @@ def _source_positions(in_size: int, out_size: int,
     return index0.to(device), index1.to(device), weight.to(device)
 
 
-def _interpolated_argmax(pixels: Tensor, top: Tensor, bottom: Tensor, wy: Tensor, left: Tensor,
+def _interpolated_argmax(planes: Tensor, top: Tensor, bottom: Tensor, wy: Tensor, left: Tensor,
                          right: Tensor, wx: Tensor) -> Tensor:
     """The argmax of the bilinearly interpolated scores of M output pixels.
 
     Args:
-        pixels (Tensor): (N * h * w, K) the scores of every source pixel, row-major.
-        top, bottom (Tensor): (M, ) offsets in ``pixels`` of each output pixel's upper and
+        planes (Tensor): (K, N * h * w) every class's scores of every source pixel,
+            row-major.
+        top, bottom (Tensor): (M, ) offsets in a plane of each output pixel's upper and
             lower source rows; ``wy`` (M, ) the weight of the lower one.
         left, right (Tensor): (M, ) its source columns; ``wx`` (M, ) the right one's weight.
 
     Returns:
         Tensor: (M, ) uint8 labels.
     """
-    wx, wy = wx[:, None], wy[:, None]
-    upper = torch.lerp(pixels.index_select(0, top + left), pixels.index_select(0, top + right), wx)
+    upper = torch.lerp(planes.index_select(1, top + left), planes.index_select(1, top + right), wx)
     lower = torch.lerp(
-        pixels.index_select(0, bottom + left), pixels.index_select(0, bottom + right), wx)
-    return torch.lerp(upper, lower, wy).argmax(1).to(torch.uint8)
+        planes.index_select(1, bottom + left), planes.index_select(1, bottom + right), wx)
+    return torch.lerp(upper, lower, wy).argmax(0).to(torch.uint8)
 
 
 def _argmax_by_planes(logits: Tensor, size: Optional[Tuple[int, int]]) -> Tensor:
