@@ -16,7 +16,7 @@ def test_both_paths_give_the_metrics_and_the_pixels_that_differ(tiny_data, tmp_p
     checkpoint = str(tmp_path / 'model.pth')
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
     tool = load_tool('tools/benchmarks/contact_map_check.py')
-    assert tool.main([config, checkpoint]) == 0
+    assert tool.main([config, checkpoint, '--work-dir', str(tmp_path / 'work')]) == 0
     out = capsys.readouterr().out
     rows = {
         line.split(' | ')[0][2:]: line

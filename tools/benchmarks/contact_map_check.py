@@ -16,7 +16,6 @@ prints both metric sets and their differences.
 import argparse
 import os.path as osp
 import sys
-import tempfile
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
@@ -30,6 +29,10 @@ def parse_args(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--data-root', help="the config's dataset at this root")
+    parser.add_argument(
+        '--work-dir',
+        default='work_dirs/contact_map_check',
+        help='where the two test runs write their logs')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     return parser.parse_args(argv)
 
@@ -53,6 +56,8 @@ def test_metrics(cfg: Config, checkpoint: str, work_dir: str, exact: bool, count
     try:
         run_cfg = cfg.copy()
         run_cfg.work_dir, run_cfg.load_from = work_dir, checkpoint
+        # a visualizer of its own: mmengine keeps one instance per name in the process
+        run_cfg.visualizer.name = f'contact_map_check_{"exact" if exact else "model"}'
         return Runner.from_cfg(run_cfg).test()
     finally:
         base_contact_head.resized_argmax = fast
@@ -65,10 +70,8 @@ def main(argv=None) -> int:
         cfg = config_with_data_root(cfg, args.data_root)
     cfg.merge_from_dict(args.cfg_options)
     counts = dict(pixels=0, differ=0)
-    # one work dir for both runs: mmengine keeps the first runner's visualizer
-    with tempfile.TemporaryDirectory() as work_dir:
-        ours = test_metrics(cfg, args.checkpoint, work_dir, exact=False, counts=counts)
-        exact = test_metrics(cfg, args.checkpoint, work_dir, exact=True, counts=counts)
+    ours = test_metrics(cfg, args.checkpoint, args.work_dir, exact=False, counts=counts)
+    exact = test_metrics(cfg, args.checkpoint, args.work_dir, exact=True, counts=counts)
     lines = [
         '| metric | predict_by_feat | exact resize + argmax | difference |',
         '| --- | ---: | ---: | ---: |'
