@@ -61,6 +61,9 @@ class DeployedPaIRNet(BaseModel):
         options = ort.SessionOptions()
         if num_threads:
             options.intra_op_num_threads = num_threads
+        # no busy-waiting of the runtime's threads after a run: the post-processing that
+        # follows runs in torch on the same cores
+        options.add_session_config_entry('session.intra_op.allow_spinning', '0')
         providers = ['CPUExecutionProvider']
         if device.startswith('cuda'):
             if 'CUDAExecutionProvider' not in ort.get_available_providers():

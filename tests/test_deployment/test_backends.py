@@ -108,7 +108,7 @@ def test_video_demo_writes_every_frame_drawn(tiny_export, tmp_path, monkeypatch,
         runpy.run_path(VIDEO_DEMO, run_name='__main__')
 
 
-def test_deployed_model_holds_no_pytorch_weights(tiny_export):
+def test_deployed_model_holds_no_pytorch_weights_and_its_threads_do_not_spin(tiny_export):
     """The graph holds the weights: the detector kept for pre- and post-processing has
     every parameter on the meta device but its data preprocessor's."""
     from pair_plugin.apis import init_deployed_model
@@ -116,3 +116,6 @@ def test_deployed_model_holds_no_pytorch_weights(tiny_export):
     weights = [p for p in model.detector.parameters()]
     assert weights and all(p.is_meta for p in weights)
     assert not any(b.is_meta for b in model.data_preprocessor.buffers())
+    # the runtime's threads do not busy-wait after a run, beside torch's post-processing
+    options = model.session.get_session_options()
+    assert options.get_session_config_entry('session.intra_op.allow_spinning') == '0'

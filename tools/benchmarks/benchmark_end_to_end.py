@@ -24,6 +24,7 @@ every backend), and the process's peak resident memory during those calls (Linux
 reset before each photo; it includes the ~1 GB of torch and OpenMMLab themselves).
 """
 import argparse
+import io
 import json
 import os
 import os.path as osp
@@ -161,11 +162,11 @@ def model_files(label: str, config: str, checkpoint: Optional[str], args) -> Dic
         model = build_detector(cfg)
         model.dataset_meta = {}
         checkpoint = osp.join(folder, 'random_weights.pth')
-        import io
         buffer = io.BytesIO()
         torch.save(dict(state_dict=model.state_dict(), meta={}), buffer)
         write_checkpoint_file(buffer.getvalue(), checkpoint)
     model.dataset_meta = getattr(model, 'dataset_meta', None) or {}
+    # export and calibration sizes: the configs' test resizes of landscape photos
     shapes = [(640, 640), (800, 1333)]
     options = SimpleNamespace(
         work_dir=folder,
