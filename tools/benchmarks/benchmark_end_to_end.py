@@ -24,6 +24,7 @@ every backend), and the process's peak resident memory during those calls (Linux
 reset before each photo; it includes the ~1 GB of torch and OpenMMLab themselves).
 """
 import argparse
+import functools
 import io
 import json
 import os
@@ -187,7 +188,10 @@ def model_files(label: str, config: str, checkpoint: Optional[str], args) -> Dic
     return files
 
 
+@functools.lru_cache(maxsize=None)
 def _benchmark_inference():
+    """tools/benchmarks/benchmark_inference.py (its export, quantization and formatting
+    helpers), loaded once."""
     import importlib.util
     path = osp.join(ROOT, 'tools', 'benchmarks', 'benchmark_inference.py')
     spec = importlib.util.spec_from_file_location('tool_benchmark_inference', path)
@@ -216,8 +220,8 @@ def run_worker(config: str, model_file: str, backend: str, photos: List[str], ar
 
 # ------------------------------------------------------------------------- the table
 def milliseconds(seconds: float) -> str:
-    ms = 1e3 * seconds
-    return f'{ms:.0f}' if ms >= 100 else f'{ms:.1f}'
+    """benchmark_inference.py's milliseconds: 3 significant digits."""
+    return _benchmark_inference().milliseconds(seconds)
 
 
 def share(row: dict) -> float:
