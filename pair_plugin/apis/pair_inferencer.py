@@ -547,7 +547,7 @@ class PaIRInferencer(BaseInferencer):
         contact = None
         if 'pred_sem_seg' in data_sample:
             contact = to_numpy(data_sample.pred_sem_seg.sem_seg).reshape(
-                data_sample.pred_sem_seg.shape).astype(np.uint8)
+                data_sample.pred_sem_seg.shape).astype(np.uint8, copy=False)
         part_scores = None
         if 'pred_parts' in data_sample:
             part_scores = to_numpy(data_sample.pred_parts, np.float64).reshape(-1)

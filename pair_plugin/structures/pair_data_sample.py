@@ -29,7 +29,7 @@ class PaIRDataSample(DetDataSample):
     - ``pred_hois`` (InstanceData): ``subject_bboxes`` (K, 4), ``object_bboxes`` (K, 4)
       in original image pixels, ``object_labels`` (K,), ``action_labels`` (K,),
       ``scores`` (K,) = object score x action score, sorted descending.
-    - ``pred_sem_seg`` (PixelData): ``sem_seg`` (1, H0, W0) long contact map at the
+    - ``pred_sem_seg`` (PixelData): ``sem_seg`` (1, H0, W0) uint8 contact map at the
       original image size (inherited property).
     - ``pred_parts`` (Tensor): (17,) part contact probabilities.
     """

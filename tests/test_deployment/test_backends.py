@@ -108,9 +108,11 @@ def test_video_demo_writes_every_frame_drawn(tiny_export, tmp_path, monkeypatch,
         runpy.run_path(VIDEO_DEMO, run_name='__main__')
 
 
-def test_deployed_model_holds_no_pytorch_weights_and_its_threads_do_not_spin(tiny_export):
+def test_deployed_model_holds_no_pytorch_weights_no_arena_and_its_threads_do_not_spin(
+        tiny_export):
     """The graph holds the weights: the detector kept for pre- and post-processing has
-    every parameter on the meta device but its data preprocessor's."""
+    every parameter on the meta device but its data preprocessor's; the runtime keeps no
+    memory arena of activations."""
     from pair_plugin.apis import init_deployed_model
     model = init_deployed_model(None, tiny_export['onnx'], 'onnxruntime', 'cpu', 1)
     weights = [p for p in model.detector.parameters()]
@@ -119,3 +121,4 @@ def test_deployed_model_holds_no_pytorch_weights_and_its_threads_do_not_spin(tin
     # the runtime's threads do not busy-wait after a run, beside torch's post-processing
     options = model.session.get_session_options()
     assert options.get_session_config_entry('session.intra_op.allow_spinning') == '0'
+    assert not options.enable_cpu_mem_arena

@@ -45,7 +45,8 @@ def assert_labels_up_to_rounding(labels, logits, size=None):
     if size is not None:
         scores = F.interpolate(scores, size=size, mode='bilinear', align_corners=False)
     expected = scores.argmax(dim=1)
-    assert labels.dtype == torch.int64 and labels.shape == expected.shape
+    assert labels.dtype == torch.uint8 and labels.shape == expected.shape
+    labels = labels.long()
     differ = labels != expected
     if differ.any():
         chosen = scores.gather(1, labels[:, None])[:, 0][differ]

@@ -100,7 +100,7 @@ def test_predict_fills_contact_maps_and_part_scores_and_no_triplets(head):
     for img_id, (sample, ori_shape) in enumerate(zip(results, [(64, 96), (24, 32)])):
         assert 'pred_hois' not in sample
         seg = sample.pred_sem_seg.sem_seg
-        assert seg.shape == (1, *ori_shape) and seg.dtype == torch.int64
+        assert seg.shape == (1, *ori_shape) and seg.dtype == torch.uint8
         assert seg.min() >= 0 and seg.max() <= 17
         # each part's largest softmax probability inside the image (48x64 for the second)
         h, w = sample.img_shape

@@ -134,7 +134,7 @@ def test_predict_maps_boxes_and_masks_to_the_original_size(small_model, monkeypa
         assert hois.subject_bboxes[:, 2].max() <= ori_w
         assert hois.subject_bboxes[:, 3].max() <= ori_h
         seg = sample.pred_sem_seg.sem_seg
-        assert seg.shape == (1, ori_h, ori_w) and seg.dtype == torch.int64
+        assert seg.shape == (1, ori_h, ori_w) and seg.dtype == torch.uint8
         assert set(seg.unique().tolist()) == {0, 5}  # no padding class 9
         assert (seg[0, :, :ori_w // 2 - 1] == 5).all()
         assert (seg[0, :, ori_w // 2 + 1:] == 0).all()
@@ -325,7 +325,7 @@ def test_mixed_precision_bf16_on_the_cpu(small_model):
     assert result.pred_hois.scores.dtype == torch.float32
     assert result.pred_hois.subject_bboxes.dtype == torch.float32
     assert result.pred_parts.dtype == torch.float32
-    assert result.pred_sem_seg.sem_seg.dtype == torch.int64
+    assert result.pred_sem_seg.sem_seg.dtype == torch.uint8
 
 
 def test_channels_last_gives_the_same_losses_gradients_and_predictions(small_model):

@@ -126,7 +126,7 @@ class ContactSegmenter(BaseDetector):
 
         Returns:
             list[PaIRDataSample]: the inputs with ``pred_sem_seg.sem_seg`` (1, H0, W0)
-            int64 (0 none, 1..17 part) and ``pred_parts`` (17,) float32.
+            uint8 (0 none, 1..17 part) and ``pred_parts`` (17,) float32.
         """
         seg_logits = self._forward(batch_inputs)[0]
         metas = [sample.metainfo for sample in batch_data_samples]

@@ -413,7 +413,7 @@ class PaIRNet(BaseDetector):
         Returns:
             list[PaIRDataSample]: the inputs with ``pred_hois`` (top-K triplets, see
             :meth:`BaseInteractionHead.predict_by_feat`), ``pred_sem_seg.sem_seg`` (1, H0, W0)
-            int64 and ``pred_parts`` (17,) float32 part probabilities (CPAM's; without
+            uint8 and ``pred_parts`` (17,) float32 part probabilities (CPAM's; without
             CPAM each part's largest probability in S over the image).
         """
         metas = [sample.metainfo for sample in batch_data_samples]

@@ -252,7 +252,7 @@ class TwoModelPipeline(BaseModel):
         Returns:
             list[PaIRDataSample]: ``data_samples`` with ``pred_hois`` (see
             :meth:`BaseInteractionHead.predict_by_feat`), ``pred_sem_seg.sem_seg``
-            (1, H0, W0) int64 (0 none, 1..17 part) and ``pred_parts`` (17,) float32.
+            (1, H0, W0) uint8 (0 none, 1..17 part) and ``pred_parts`` (17,) float32.
 
         Raises:
             ValueError: a half does not predict what it stands for (an HOI detector

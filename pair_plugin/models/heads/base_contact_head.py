@@ -235,7 +235,7 @@ class BaseContactHead(BaseModule, metaclass=ABCMeta):
                 before the argmax. Defaults to True.
 
         Returns:
-            list[PixelData]: ``sem_seg`` (1, h, w) int64, 0 none, 1..17 part; the labels
+            list[PixelData]: ``sem_seg`` (1, h, w) uint8, 0 none, 1..17 part; the labels
             of the argmax of the resized logits (:func:`resized_argmax`).
         """
         results = []
