@@ -546,8 +546,8 @@ class PaIRInferencer(BaseInferencer):
                 columns = {key: value[keep] for key, value in columns.items()}
         contact = None
         if 'pred_sem_seg' in data_sample:
-            contact = to_numpy(data_sample.pred_sem_seg.sem_seg).reshape(
-                data_sample.pred_sem_seg.shape).astype(np.uint8, copy=False)
+            contact = to_numpy(data_sample.pred_sem_seg.sem_seg, np.uint8)
+            contact = contact.reshape(data_sample.pred_sem_seg.shape)
         part_scores = None
         if 'pred_parts' in data_sample:
             part_scores = to_numpy(data_sample.pred_parts, np.float64).reshape(-1)

@@ -108,8 +108,7 @@ def test_video_demo_writes_every_frame_drawn(tiny_export, tmp_path, monkeypatch,
         runpy.run_path(VIDEO_DEMO, run_name='__main__')
 
 
-def test_deployed_model_holds_no_pytorch_weights_no_arena_and_its_threads_do_not_spin(
-        tiny_export):
+def test_deployed_model_holds_no_weights_nor_arena_and_its_threads_do_not_spin(tiny_export):
     """The graph holds the weights: the detector kept for pre- and post-processing has
     every parameter on the meta device but its data preprocessor's; the runtime keeps no
     memory arena of activations."""
