@@ -1,5 +1,6 @@
 """PaIRInferencer: PaIR-Net on photos and arrays, in PyTorch or a deployment runtime."""
 import copy
+import itertools
 import logging
 import math
 import os
@@ -29,6 +30,8 @@ from .inference import build_inference_pipeline, init_deployed_model, init_model
 
 #: file extensions taken from a folder
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+#: numbers the visualizers of the inferencers of this process
+_VISUALIZER_NUMBERS = itertools.count()
 #: the backends and where their model runs
 BACKENDS = ('pytorch', 'onnxruntime', 'openvino')
 #: what ``out_dir`` receives: the predictions file, its masks' folder, the pictures' folder
@@ -225,7 +228,9 @@ class PaIRInferencer(BaseInferencer):
             vis_cfg = copy.deepcopy(dict(self.cfg.get('visualizer') or {}))
             vis_cfg.setdefault('type', 'PaIRVisualizer')
             vis_cfg.pop('save_dir', None)
-            name = f'pair_inferencer_{id(self)}'
+            # mmengine builds one visualizer per name in a process: a name of its own,
+            # never reused (an id() is, once its inferencer is gone)
+            name = f'pair_inferencer_{next(_VISUALIZER_NUMBERS)}'
             vis_cfg.update(self.visualizer_options, vis_backends=None, name=name)
             self.visualizer = VISUALIZERS.build(vis_cfg)
             self.visualizer.dataset_meta = getattr(self.model, 'dataset_meta', {}) or {}

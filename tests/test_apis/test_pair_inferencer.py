@@ -129,6 +129,15 @@ def test_pictures_of_large_images_are_capped_at_2048_px(model, tmp_path):
     assert full['visualization'][0].shape == (100, 2100, 3)
 
 
+def test_each_inferencer_draws_with_its_own_options(model):
+    """mmengine keeps one visualizer per name: an inferencer made after another is gone
+    (which may take the gone one's address) still gets a visualizer of its options."""
+    for size in range(100, 120):
+        inferencer = PaIRInferencer(model, show_progress=False, visualizer=dict(max_draw_size=size))
+        assert inferencer._get_visualizer().max_draw_size == size
+        del inferencer
+
+
 def test_batches_give_the_predictions_of_single_images(model):
     """Images of one size fill the batch without padding: batching changes nothing."""
     images = photos(3)

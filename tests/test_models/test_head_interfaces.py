@@ -176,7 +176,7 @@ def test_contact_head_predicts_maps_at_the_image_and_the_original_size(name):
     for maps, shapes in ((at_input, [(64, 96), (48, 80)]), (rescaled, [(128, 192), (24, 40)])):
         for contact_map, shape in zip(maps, shapes):
             seg = contact_map.sem_seg
-            assert seg.shape == (1, *shape) and seg.dtype == torch.int64
+            assert seg.shape == (1, *shape) and seg.dtype == torch.uint8
             assert seg.min() >= 0 and seg.max() <= head.num_parts
 
 

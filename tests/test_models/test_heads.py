@@ -242,7 +242,7 @@ def test_pgcs_prediction_crops_resizes_and_takes_the_argmax():
     logits[0, 0, :48, 16:32] = 20.0
     meta = dict(img_shape=(48, 32), ori_shape=(96, 64))
     seg = MODELS.get('PGCS').predict_by_feat(logits, [meta])[0].sem_seg
-    assert seg.shape == (1, 96, 64) and seg.dtype == torch.int64
+    assert seg.shape == (1, 96, 64) and seg.dtype == torch.uint8
     assert set(seg.unique().tolist()) == {0, 5}
     assert (seg[0, :, :31] == 5).all() and (seg[0, :, 33:] == 0).all()
 
