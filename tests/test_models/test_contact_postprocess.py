@@ -150,3 +150,16 @@ def test_foreground_mask_is_argmax_not_background():
     assert torch.equal(foreground_mask(logits), logits.argmax(dim=1) != 0)
     tie = torch.tensor([[[[1.0, 1.0, 0.0]], [[1.0, 0.5, 0.0]], [[0.0, 2.0, 0.5]]]])
     assert foreground_mask(tie).tolist() == [[[False, True, True]]]
+
+
+def test_a_channels_last_s_gives_the_labels_of_a_contiguous_one():
+    """A channels_last model's S (NHWC in memory): the same labels and foreground."""
+    generator = torch.Generator().manual_seed(3)
+    logits = F.interpolate(
+        3 * torch.randn(2, 18, 6, 8, generator=generator), size=(24, 32), mode='bilinear')
+    logits[:, 0] += 6
+    nhwc = logits.contiguous(memory_format=torch.channels_last)
+    assert not nhwc.is_contiguous()
+    for size in [None, (24, 32), (150, 200), (12, 16)]:
+        assert torch.equal(resized_argmax(nhwc, size), resized_argmax(logits, size))
+    assert torch.equal(foreground_mask(nhwc), logits.argmax(dim=1) != 0)

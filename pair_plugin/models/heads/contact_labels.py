@@ -48,7 +48,9 @@ def resized_argmax(logits: Tensor, size: Optional[Tuple[int, int]] = None) -> Te
         Tensor: (N, H, W) labels in [0, K): uint8 for K <= 256 classes (a byte a pixel:
         24 MB, not 194, for a 24-megapixel photo), else int64.
     """
-    logits = logits.float()
+    # the planes one after another, each in one piece: a channels_last S (as a channels_last
+    # model's convolutions leave it) would be read with a stride of K for every plane
+    logits = logits.float().contiguous()
     if size is not None and tuple(size) == tuple(logits.shape[-2:]):
         size = None
     largest = float(logits.abs().amax())  # NaN or inf if any logit is
@@ -180,9 +182,10 @@ def _argmax_by_planes(logits: Tensor, size: Optional[Tuple[int, int]]) -> Tensor
 def foreground_mask(logits: Tensor) -> Tensor:
     """Pixels whose argmax over the classes is not class 0 (no contact).
 
-    The largest non-background logit beats the background logit, found with an in-place
-    running maximum over the planes instead of an argmax (the same pixels: ``argmax``
-    returns 0 on a tie with class 0, and a strict ``>`` does not count a tie).
+    The largest non-background logit beats the background logit: a maximum over the
+    classes instead of an argmax (the same pixels: ``argmax`` returns 0 on a tie with class
+    0, and a strict ``>`` does not count a tie), as fast for a channels_last S as for a
+    contiguous one.
 
     Args:
         logits (Tensor): (N, K, H, W) logits, K >= 2; NaN logits count as no contact.
@@ -192,7 +195,4 @@ def foreground_mask(logits: Tensor) -> Tensor:
     """
     if logits.size(1) < 2:
         raise ValueError(f'foreground_mask: needs 2 or more classes, not {logits.size(1)}')
-    best = logits[:, 1].clone()
-    for index in range(2, logits.size(1)):
-        torch.maximum(best, logits[:, index], out=best)
-    return best > logits[:, 0]
+    return logits[:, 1:].amax(dim=1) > logits[:, 0]
