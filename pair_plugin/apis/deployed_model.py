@@ -65,7 +65,7 @@ class DeployedPaIRNet(BaseModel):
         # follows runs in torch on the same cores
         options.add_session_config_entry('session.intra_op.allow_spinning', '0')
         # no CPU memory arena: it grows by powers of two and keeps the largest activations
-        # through the post-processing (a 24-megapixel photo peaked 0.4 GB higher with it)
+        # through the post-processing, which raises the peak memory of a large photo
         options.enable_cpu_mem_arena = False
         providers = ['CPUExecutionProvider']
         if device.startswith('cuda'):

@@ -182,10 +182,10 @@ def _argmax_by_planes(logits: Tensor, size: Optional[Tuple[int, int]]) -> Tensor
 def foreground_mask(logits: Tensor) -> Tensor:
     """Pixels whose argmax over the classes is not class 0 (no contact).
 
-    The largest non-background logit beats the background logit: a maximum over the
-    classes instead of an argmax (the same pixels: ``argmax`` returns 0 on a tie with class
-    0, and a strict ``>`` does not count a tie), as fast for a channels_last S as for a
-    contiguous one.
+    The largest non-background logit beats the background logit: one maximum over the
+    classes (a reduction that also suits a channels_last S) instead of an argmax (the same
+    pixels: ``argmax`` returns 0 on a tie with class 0, and a strict ``>`` does not count a
+    tie).
 
     Args:
         logits (Tensor): (N, K, H, W) logits, K >= 2; NaN logits count as no contact.
