@@ -35,6 +35,11 @@ UNSETTLED = 255
 MAX_BORDER_SHARE = 0.25
 
 
+def label_dtype(num_classes: int) -> torch.dtype:
+    """The dtype of the labels of ``num_classes`` classes: uint8 while they fit a byte."""
+    return torch.uint8 if num_classes <= 256 else torch.int64
+
+
 def resized_argmax(logits: Tensor, size: Optional[Tuple[int, int]] = None) -> Tensor:
     """``F.interpolate(logits, size, mode='bilinear').argmax(1)`` without the K resized
     planes (see the module docstring).
@@ -93,8 +98,7 @@ def _running_argmax(logits: Tensor, with_lead: bool = False) -> Tuple[Tensor, Op
     over the largest earlier class (+inf for class 0)."""
     num_classes = logits.size(1)
     best = logits[:, 0].clone()
-    label_dtype = torch.uint8 if num_classes <= 256 else torch.int64
-    labels = torch.zeros(best.shape, dtype=label_dtype, device=best.device)
+    labels = torch.zeros(best.shape, dtype=label_dtype(num_classes), device=best.device)
     lead = torch.full_like(best, float('inf')) if with_lead else None
     better = torch.empty(best.shape, dtype=torch.bool, device=best.device)
     for index in range(1, num_classes):
@@ -165,8 +169,7 @@ def _argmax_by_planes(logits: Tensor, size: Optional[Tuple[int, int]]) -> Tensor
         return F.interpolate(value, size=size, mode='bilinear', align_corners=False)[:, 0]
 
     best = plane(0)
-    label_dtype = torch.uint8 if num_classes <= 256 else torch.int64
-    labels = torch.zeros(best.shape, dtype=label_dtype, device=best.device)
+    labels = torch.zeros(best.shape, dtype=label_dtype(num_classes), device=best.device)
     better = torch.empty(best.shape, dtype=torch.bool, device=best.device)
     for index in range(1, num_classes):
         value = plane(index)
