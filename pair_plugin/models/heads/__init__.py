@@ -5,6 +5,7 @@ from .base_contact_head import BaseContactHead, stack_contact_maps
 from .base_interaction_head import BaseInteractionHead
 from .body_attention import BodyAttention
 from .cpam import CPAM
+from .detr_encoder import DETREncoderTransformer
 from .detr_transformer import DETRTransformer
 from .dispersal_attention import DispersalAttention, DispersalDecoderLayer
 from .ho_roi_enhancer import HORoIEnhancer, box_cell_mask
@@ -27,8 +28,8 @@ from .ted_head import TEDHead
 __all__ = [
     'BaseContactHead', 'stack_contact_maps', 'BaseInteractionHead', 'BodyAttention', 'CPAM',
     'HORoIEnhancer', 'box_cell_mask', 'IIM', 'IIMHead', 'MaskGuidedRoIFeature',
-    'contact_enclosing_boxes', 'PGCS', 'DETRTransformer', 'QPICHead', 'STIPHead',
-    'StructureAwareDecoder', 'DispersalAttention', 'DispersalDecoderLayer', 'MURE',
+    'contact_enclosing_boxes', 'PGCS', 'DETREncoderTransformer', 'DETRTransformer', 'QPICHead',
+    'STIPHead', 'StructureAwareDecoder', 'DispersalAttention', 'DispersalDecoderLayer', 'MURE',
     'AttentiveFusion', 'CrossAttentionLayer', 'MURENTransformer', 'MURENHead', 'TEDTransformer',
     'TEDHead', 'SMPDecoderContactHead', 'UNetContactHead', 'LinkNetContactHead', 'MANetContactHead',
     'HOTContactHead', 'PIHOTContactHead'

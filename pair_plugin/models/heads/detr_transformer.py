@@ -3,24 +3,17 @@ import copy
 from typing import Optional, Tuple
 
 import torch
-from mmdet.models.layers import (DetrTransformerDecoder, DetrTransformerEncoder,
-                                 SinePositionalEncoding)
-from mmengine.model import BaseModule
+from mmdet.models.layers import DetrTransformerDecoder
 from torch import Tensor, nn
 
 from pair_plugin.registry import MODELS
-
-_ATTN = dict(embed_dims=256, num_heads=8, dropout=0.1, batch_first=True)
-_FFN = dict(
-    embed_dims=256,
-    feedforward_channels=2048,
-    num_fcs=2,
-    ffn_drop=0.1,
-    act_cfg=dict(type='ReLU', inplace=True))
+from .detr_encoder import DETR_ATTN as _ATTN
+from .detr_encoder import DETR_FFN as _FFN
+from .detr_encoder import DETREncoderTransformer
 
 
 @MODELS.register_module()
-class DETRTransformer(BaseModule):
+class DETRTransformer(DETREncoderTransformer):
     """DETR's transformer (Carion et al., ECCV 2020): F_B → every decoder layer's queries.
 
     A 1×1 input projection of F_B to ``embed_dims``, mmdet's sine positional encoding
@@ -55,25 +48,15 @@ class DETRTransformer(BaseModule):
                      layer_cfg=dict(self_attn_cfg=_ATTN, cross_attn_cfg=_ATTN, ffn_cfg=_FFN),
                      return_intermediate=True),
                  init_cfg=None):
-        super().__init__(init_cfg=init_cfg)
         if num_groups < 1:
             raise ValueError(f'DETRTransformer: num_groups must be >= 1, got {num_groups}')
-        self.in_channels = in_channels
+        super().__init__(in_channels, positional_encoding, encoder, init_cfg=init_cfg)
         self.num_queries = num_queries
         self.num_groups = num_groups
-        self.positional_encoding = SinePositionalEncoding(**positional_encoding)
-        self.encoder = DetrTransformerEncoder(**copy.deepcopy(encoder))
         self.decoder = DetrTransformerDecoder(**copy.deepcopy(decoder))
-        self.embed_dims = self.encoder.embed_dims
         if not self.decoder.return_intermediate:
             raise ValueError('DETRTransformer: decoder.return_intermediate must be True: the '
                              'heads supervise every decoder layer (auxiliary losses)')
-        if self.positional_encoding.num_feats * 2 != self.embed_dims:
-            raise ValueError(
-                f'DETRTransformer: positional_encoding.num_feats '
-                f'({self.positional_encoding.num_feats}) must be half of the embedding width '
-                f'({self.embed_dims})')
-        self.input_proj = nn.Conv2d(in_channels, self.embed_dims, kernel_size=1)
         self.query_embedding = nn.Embedding(num_queries, self.embed_dims)
         if num_groups > 1:
             self.group_query_embedding = nn.Embedding(num_queries * (num_groups - 1),
@@ -86,11 +69,6 @@ class DETRTransformer(BaseModule):
             for p in module.parameters():
                 if p.dim() > 1:
                     nn.init.xavier_uniform_(p)
-
-    def positions(self, feat: Tensor, padding_mask: Optional[Tensor]) -> Tensor:
-        """The sine positional encoding of F_B's cells, (B, h*w, embed_dims)."""
-        pos = self.positional_encoding(padding_mask, input=feat)
-        return pos.flatten(2).transpose(1, 2)
 
     def forward(self,
                 feat: Tensor,
@@ -108,12 +86,8 @@ class DETRTransformer(BaseModule):
             other), the encoder's memory (B, h*w, embed_dims) and the positional
             encoding (B, h*w, embed_dims).
         """
-        x = self.input_proj(feat)
-        batch_size = x.size(0)
-        pos = self.positions(x, padding_mask)
-        x = x.flatten(2).transpose(1, 2)  # (B, h*w, dims)
-        key_padding_mask = padding_mask.flatten(1) if padding_mask is not None else None
-        memory = self.encoder(query=x, query_pos=pos, key_padding_mask=key_padding_mask)
+        memory, pos, key_padding_mask = self.encode(feat, padding_mask)
+        batch_size = feat.size(0)
         query_pos = self.query_embedding.weight
         self_attn_mask = None
         if self.training and self.num_groups > 1:

@@ -4,24 +4,18 @@ from typing import Optional, Tuple
 
 import torch
 from mmcv.cnn import build_norm_layer
-from mmdet.models.layers import (DetrTransformerDecoderLayer, DetrTransformerEncoder,
-                                 SinePositionalEncoding)
-from mmengine.model import BaseModule, ModuleList
+from mmdet.models.layers import DetrTransformerDecoderLayer
+from mmengine.model import ModuleList
 from torch import Tensor, nn
 
 from pair_plugin.registry import MODELS
-
-_ATTN = dict(embed_dims=256, num_heads=8, dropout=0.1, batch_first=True)
-_FFN = dict(
-    embed_dims=256,
-    feedforward_channels=2048,
-    num_fcs=2,
-    ffn_drop=0.1,
-    act_cfg=dict(type='ReLU', inplace=True))
+from .detr_encoder import DETR_ATTN as _ATTN
+from .detr_encoder import DETR_FFN as _FFN
+from .detr_encoder import DETREncoderTransformer
 
 
 @MODELS.register_module()
-class IIM(BaseModule):
+class IIM(DETREncoderTransformer):
     """DETR encoder, then three stages of instance decoder → (D_h + D_o)/2 → action decoder.
 
     F_B goes through a 1×1 input projection to ``embed_dims`` (as DETR), gets the sine
@@ -68,22 +62,12 @@ class IIM(BaseModule):
                      self_attn_cfg=_ATTN, cross_attn_cfg=_ATTN, ffn_cfg=_FFN),
                  post_norm_cfg: dict = dict(type='LN'),
                  init_cfg=None):
-        super().__init__(init_cfg=init_cfg)
         if num_groups < 1:
             raise ValueError(f'IIM: num_groups must be >= 1, got {num_groups}')
-        self.in_channels = in_channels
+        super().__init__(in_channels, positional_encoding, encoder, init_cfg=init_cfg)
         self.num_queries = num_queries
         self.num_stages = num_stages
         self.num_groups = num_groups
-
-        self.positional_encoding = SinePositionalEncoding(**positional_encoding)
-        self.encoder = DetrTransformerEncoder(**copy.deepcopy(encoder))
-        self.embed_dims = self.encoder.embed_dims
-        if self.positional_encoding.num_feats * 2 != self.embed_dims:
-            raise ValueError(
-                f'IIM: positional_encoding.num_feats ({self.positional_encoding.num_feats})'
-                f' must be half of the embedding width ({self.embed_dims})')
-        self.input_proj = nn.Conv2d(in_channels, self.embed_dims, kernel_size=1)
         self.human_query_embedding = nn.Embedding(num_queries, self.embed_dims)
         self.object_query_embedding = nn.Embedding(num_queries, self.embed_dims)
         if num_groups > 1:
@@ -124,14 +108,8 @@ class IIM(BaseModule):
             Q = ``num_queries``, times ``num_groups`` in training (the groups one after the
             other).
         """
-        x = self.input_proj(feat)
-        batch_size, dims = x.shape[:2]
-        pos = self.positional_encoding(padding_mask, input=x)
-        x = x.flatten(2).transpose(1, 2)  # (B, h*w, dims)
-        pos = pos.flatten(2).transpose(1, 2)
-        if padding_mask is not None:
-            padding_mask = padding_mask.flatten(1)
-        memory = self.encoder(query=x, query_pos=pos, key_padding_mask=padding_mask)
+        memory, pos, key_padding_mask = self.encode(feat, padding_mask)
+        batch_size = feat.size(0)
 
         human_pos = self.human_query_embedding.weight
         object_pos = self.object_query_embedding.weight
@@ -153,7 +131,7 @@ class IIM(BaseModule):
                 value=memory,
                 query_pos=query_pos,
                 key_pos=pos,
-                key_padding_mask=padding_mask,
+                key_padding_mask=key_padding_mask,
                 self_attn_mask=instance_mask)
             d_h, d_o = self.instance_post_norm(query).split(num_pairs, dim=1)
             d_a = action_layer(
@@ -162,7 +140,7 @@ class IIM(BaseModule):
                 value=memory,
                 query_pos=action_pos,
                 key_pos=pos,
-                key_padding_mask=padding_mask,
+                key_padding_mask=key_padding_mask,
                 self_attn_mask=action_mask)
             humans.append(d_h)
             objects.append(d_o)

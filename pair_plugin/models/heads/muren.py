@@ -6,20 +6,14 @@ from typing import Optional, Tuple
 import torch
 from mmcv.cnn import Linear, build_norm_layer
 from mmcv.cnn.bricks.transformer import FFN, MultiheadAttention
-from mmdet.models.layers import (DetrTransformerDecoderLayer, DetrTransformerEncoder,
-                                 DetrTransformerEncoderLayer, SinePositionalEncoding)
+from mmdet.models.layers import DetrTransformerDecoderLayer, DetrTransformerEncoderLayer
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
 
 from pair_plugin.registry import MODELS
-
-_ATTN = dict(embed_dims=256, num_heads=8, dropout=0.1, batch_first=True)
-_FFN = dict(
-    embed_dims=256,
-    feedforward_channels=2048,
-    num_fcs=2,
-    ffn_drop=0.1,
-    act_cfg=dict(type='ReLU', inplace=True))
+from .detr_encoder import DETR_ATTN as _ATTN
+from .detr_encoder import DETR_FFN as _FFN
+from .detr_encoder import DETREncoderTransformer
 
 
 def _mlp(in_channels: int, channels: int, last: nn.Module) -> nn.Sequential:
@@ -169,7 +163,7 @@ class AttentiveFusion(BaseModule):
 
 
 @MODELS.register_module()
-class MURENTransformer(BaseModule):
+class MURENTransformer(DETREncoderTransformer):
     """MUREN's transformer: DETR encoder, then per stage one DETR decoder layer in each of
     three branches (human, object, interaction), :class:`MURE` over their outputs and
     :class:`AttentiveFusion` of its context into each branch.
@@ -211,21 +205,11 @@ class MURENTransformer(BaseModule):
             share_fusion: bool = False,
             post_norm_cfg: dict = dict(type='LN'),
             init_cfg=None):
-        super().__init__(init_cfg=init_cfg)
-        self.in_channels = in_channels
+        super().__init__(in_channels, positional_encoding, encoder, init_cfg=init_cfg)
         self.num_queries = num_queries
         self.num_stages = num_stages
         self.share_fusion = share_fusion
-
-        self.positional_encoding = SinePositionalEncoding(**positional_encoding)
-        self.encoder = DetrTransformerEncoder(**copy.deepcopy(encoder))
-        dims = self.embed_dims = self.encoder.embed_dims
-        if self.positional_encoding.num_feats * 2 != dims:
-            raise ValueError(
-                f'MURENTransformer: positional_encoding.num_feats '
-                f'({self.positional_encoding.num_feats}) must be half of the embedding '
-                f'width ({dims})')
-        self.input_proj = nn.Conv2d(in_channels, dims, kernel_size=1)
+        dims = self.embed_dims
         self.branches = ('human', 'object', 'interaction')
         self.query_embeddings = nn.ModuleDict(
             {name: nn.Embedding(num_queries, dims)
@@ -271,14 +255,8 @@ class MURENTransformer(BaseModule):
             tuple[Tensor]: the human, object and interaction features of every stage,
             each (S, B, Q, embed_dims).
         """
-        x = self.input_proj(feat)
-        batch_size = x.size(0)
-        pos = self.positional_encoding(padding_mask, input=x)
-        x = x.flatten(2).transpose(1, 2)  # (B, h*w, dims)
-        pos = pos.flatten(2).transpose(1, 2)
-        if padding_mask is not None:
-            padding_mask = padding_mask.flatten(1)
-        memory = self.encoder(query=x, query_pos=pos, key_padding_mask=padding_mask)
+        memory, pos, key_padding_mask = self.encode(feat, padding_mask)
+        batch_size = feat.size(0)
 
         query_pos = {
             name: embedding.weight[None].expand(batch_size, -1, -1)
@@ -294,9 +272,9 @@ class MURENTransformer(BaseModule):
                     value=memory,
                     query_pos=query_pos[name],
                     key_pos=pos,
-                    key_padding_mask=padding_mask)
+                    key_padding_mask=key_padding_mask)
             context = self.relation(*[states[name] for name in self.branches], memory, pos,
-                                    padding_mask)
+                                    key_padding_mask)
             fusion = 0 if self.share_fusion else stage
             for name in self.branches:
                 states[name] = self.fusions[name][fusion](states[name], context)

@@ -6,25 +6,19 @@ from typing import Optional, Tuple
 
 import torch
 from mmcv.cnn import build_norm_layer
-from mmdet.models.layers import (DetrTransformerDecoderLayer, DetrTransformerEncoder,
-                                 SinePositionalEncoding)
-from mmengine.model import BaseModule, ModuleList
+from mmdet.models.layers import DetrTransformerDecoderLayer
+from mmengine.model import ModuleList
 from torch import Tensor, nn
 
 from pair_plugin.registry import MODELS
+from .detr_encoder import DETR_ATTN as _ATTN
+from .detr_encoder import DETR_FFN as _FFN
+from .detr_encoder import DETREncoderTransformer
 from .dispersal_attention import DispersalDecoderLayer
-
-_ATTN = dict(embed_dims=256, num_heads=8, dropout=0.1, batch_first=True)
-_FFN = dict(
-    embed_dims=256,
-    feedforward_channels=2048,
-    num_fcs=2,
-    ffn_drop=0.1,
-    act_cfg=dict(type='ReLU', inplace=True))
 
 
 @MODELS.register_module()
-class TEDTransformer(BaseModule):
+class TEDTransformer(DETREncoderTransformer):
     """DETR encoder; a human and an object decoder whose cross-attention also gives a
     dispersed copy (:class:`DispersalDecoderLayer`); an interaction decoder whose
     positional queries are the mean of the two dispersed copies (TED-Net's code, on
@@ -70,20 +64,10 @@ class TEDTransformer(BaseModule):
                      self_attn_cfg=_ATTN, cross_attn_cfg=_ATTN, ffn_cfg=_FFN),
                  post_norm_cfg: dict = dict(type='LN'),
                  init_cfg=None):
-        super().__init__(init_cfg=init_cfg)
-        self.in_channels = in_channels
+        super().__init__(in_channels, positional_encoding, encoder, init_cfg=init_cfg)
         self.num_queries = num_queries
         self.num_stages = num_stages
-
-        self.positional_encoding = SinePositionalEncoding(**positional_encoding)
-        self.encoder = DetrTransformerEncoder(**copy.deepcopy(encoder))
-        dims = self.embed_dims = self.encoder.embed_dims
-        if self.positional_encoding.num_feats * 2 != dims:
-            raise ValueError(
-                f'TEDTransformer: positional_encoding.num_feats '
-                f'({self.positional_encoding.num_feats}) must be half of the embedding '
-                f'width ({dims})')
-        self.input_proj = nn.Conv2d(in_channels, dims, kernel_size=1)
+        dims = self.embed_dims
         self.query_embedding = nn.Embedding(num_queries, dims)
         self.human_query_proj = nn.Linear(dims, dims, bias=False)
         self.object_query_proj = nn.Linear(dims, dims, bias=False)
@@ -133,15 +117,9 @@ class TEDTransformer(BaseModule):
             tuple[Tensor]: the human, object and interaction features of every stage,
             each (S, B, Q, embed_dims).
         """
-        x = self.input_proj(feat)
-        batch_size = x.size(0)
-        spatial_shape = x.shape[-2:]
-        pos = self.positional_encoding(padding_mask, input=x)
-        x = x.flatten(2).transpose(1, 2)  # (B, h*w, dims)
-        pos = pos.flatten(2).transpose(1, 2)
-        if padding_mask is not None:
-            padding_mask = padding_mask.flatten(1)
-        memory = self.encoder(query=x, query_pos=pos, key_padding_mask=padding_mask)
+        memory, pos, key_padding_mask = self.encode(feat, padding_mask)
+        batch_size = feat.size(0)
+        spatial_shape = feat.shape[-2:]
 
         base = self.query_embedding.weight
         guide = self.position_guide.weight
@@ -155,7 +133,7 @@ class TEDTransformer(BaseModule):
             key=memory,
             value=memory,
             key_pos=pos,
-            key_padding_mask=padding_mask,
+            key_padding_mask=key_padding_mask,
         )
         humans, objects, interactions = [], [], []
         for human_layer, object_layer, interaction_layer in zip(self.human_decoder,
