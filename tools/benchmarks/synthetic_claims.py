@@ -1,10 +1,10 @@
 """The paper's claims on the synthetic set: train and test each comparison system over seeds,
 then print their table.
 
-    PYTHONPATH=. python tools/benchmarks/synthetic_claims.py             # every system, seeds 0-2
-    PYTHONPATH=. python tools/benchmarks/synthetic_claims.py --systems seg-unet trans+unet \\
+    python tools/benchmarks/synthetic_claims.py             # every system, seeds 0-2
+    python tools/benchmarks/synthetic_claims.py --systems seg-unet trans+unet \\
         --seeds 1 2
-    PYTHONPATH=. python tools/benchmarks/synthetic_claims.py --dry-run   # what is left to run
+    python tools/benchmarks/synthetic_claims.py --dry-run   # what is left to run
 
 Each system (``--systems``; docs/model.md, "At the synthetic scale") is trained from scratch
 by the main job's recipe, ``mim train pair_plugin CONFIG`` with the data root and
@@ -29,6 +29,7 @@ import glob
 import importlib.util
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 import time
@@ -187,7 +188,12 @@ def main(argv=None, run: Callable[[Step, str, dict], int] = run_step) -> int:
     if not osp.isfile(osp.join(args.data_root, 'annotations', 'train.json')):
         raise SystemExit(f'synthetic_claims: no synthetic set in {args.data_root}: make it with '
                          f'python tools/data/generate_synthetic.py --out {args.data_root}')
-    mim = osp.join(osp.dirname(sys.executable), 'mim')
+    mim = osp.join(osp.dirname(sys.executable), 'mim')  # the environment's own
+    if not osp.isfile(mim):
+        mim = shutil.which('mim')
+    if mim is None:
+        raise SystemExit('synthetic_claims: no mim beside this Python or on PATH: run it with '
+                         'the environment of tools/setup_env.sh (.venv/bin/python)')
     env = dict(os.environ)
     if args.threads:
         env['OMP_NUM_THREADS'] = str(args.threads)
