@@ -5,7 +5,9 @@ The tiny config inherits the real small config (``configs/pairnet_r18_synthetic.
 only shrinks data, image size and schedule, so the tests that train exercise the shipped
 config.
 """
+import glob
 import importlib.util
+import json
 import os
 import os.path as osp
 import subprocess
@@ -108,6 +110,31 @@ custom_hooks = [dict(type='RandomStateHook')]
     with open(path, 'w') as f:
         f.write(text)
     return path
+
+
+def train_and_test_in_process(config: str, work_dir: str, out_json: str) -> dict:
+    """``tools/train.py`` on ``config`` into ``work_dir``, then ``tools/test.py`` on its
+    ``epoch_1.pth`` into ``work_dir/test`` with ``--out out_json``: both tools' ``main()`` in
+    this process, their code path without a second start-up.
+
+    Returns:
+        dict: ``metrics`` (the values of the one test metrics file), ``log`` (the test log's
+        text) and ``predictions`` (the predictions file, read).
+    """
+    load_tool('tools/train.py').main([config, '--work-dir', work_dir])
+    checkpoint = osp.join(work_dir, 'epoch_1.pth')
+    assert osp.isfile(checkpoint)
+    test_dir = osp.join(work_dir, 'test')
+    load_tool('tools/test.py').main([config, checkpoint, '--work-dir', test_dir, '--out', out_json])
+    (metrics_file, ) = glob.glob(osp.join(test_dir, '*', '*.json'))
+    (log_file, ) = glob.glob(osp.join(test_dir, '*', '*.log'))
+    with open(metrics_file) as f:
+        metrics = json.load(f)
+    with open(log_file) as f:
+        log = f.read()
+    with open(out_json) as f:
+        predictions = json.load(f)
+    return dict(metrics=metrics, log=log, predictions=predictions)
 
 
 def run(cmd, cwd=None, env_extra=None, timeout=600, pythonpath=True):

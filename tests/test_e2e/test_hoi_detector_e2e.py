@@ -1,12 +1,10 @@
 """A standalone HOI model (configs/two_model/trans_r50_pair1.py, shrunk) through
 tools/train.py and tools/test.py on the tiny synthetic set."""
-import glob
-import json
 import os.path as osp
 
 from mmengine.config import Config
 
-from tests.helpers import CONFIGS, load_tool, make_tiny_dataset, write_tiny_config
+from tests.helpers import CONFIGS, make_tiny_dataset, train_and_test_in_process, write_tiny_config
 from tests.test_models.qpic_stip_cases import small_detr_transformer_cfg
 
 
@@ -38,24 +36,10 @@ def test_trans_trains_and_tests_with_hoi_metrics_and_no_contact(tmp_path):
 model = dict(_delete_=True, **{tiny_trans_model()!r})
 '''
     cfg = write_tiny_config(str(tmp_path / 'trans_cfg.py'), data, extra=extra)
-    work_dir = tmp_path / 'work'
-    # the tools' main() in this process: the same code path without a second start-up
-    load_tool('tools/train.py').main([cfg, '--work-dir', str(work_dir)])
-    assert (work_dir / 'epoch_1.pth').is_file()
-    out_json = tmp_path / 'preds' / 'predictions.json'
-    load_tool('tools/test.py').main([
-        cfg,
-        str(work_dir / 'epoch_1.pth'), '--work-dir',
-        str(work_dir / 'test'), '--out',
-        str(out_json)
-    ])
-    metrics = glob.glob(str(work_dir / 'test' / '*' / '*.json'))
-    assert len(metrics) == 1
-    values = json.load(open(metrics[0]))
+    result = train_and_test_in_process(cfg, str(tmp_path / 'work'), str(tmp_path / 'preds.json'))
+    values, preds = result['metrics'], result['predictions']
     assert 'hoi/mAP' in values and not any(k.startswith('contact/') for k in values)
-    log = open(glob.glob(str(work_dir / 'test' / '*' / '*.log'))[0]).read()
-    lines = [line for line in log.splitlines() if 'ContactMetric:' in line]
+    lines = [line for line in result['log'].splitlines() if 'ContactMetric:' in line]
     assert len(lines) == 1 and 'predicts no contact map (an HOI-only model)' in lines[0]
-    preds = json.load(open(out_json))
     assert len(preds) == 2 and all(0 < len(p['hois']) <= 10 for p in preds)
     assert all(p['contact_mask'] is None and 'part_scores' not in p for p in preds)

@@ -3,7 +3,7 @@
 import json
 import os.path as osp
 
-from tests.helpers import REPO, load_tool, make_tiny_dataset
+from tests.helpers import REPO, make_tiny_dataset, train_and_test_in_process
 
 
 def write_tiny_contact_config(path: str, data_root: str) -> str:
@@ -63,27 +63,16 @@ randomness = dict(seed=0, deterministic=False)
 def test_standalone_unet_trains_and_tests_with_the_contact_metrics(tmp_path):
     data = make_tiny_dataset(str(tmp_path / 'data'))
     cfg = write_tiny_contact_config(str(tmp_path / 'unet_tiny.py'), data)
-    work_dir = tmp_path / 'work'
-    load_tool('tools/train.py').main([cfg, '--work-dir', str(work_dir)])
-    assert (work_dir / 'epoch_1.pth').is_file()
-
     out_json = tmp_path / 'preds' / 'predictions.json'
-    load_tool('tools/test.py').main([
-        cfg,
-        str(work_dir / 'epoch_1.pth'), '--work-dir',
-        str(work_dir / 'test'), '--out',
-        str(out_json)
-    ])
+    result = train_and_test_in_process(cfg, str(tmp_path / 'work'), str(out_json))
     # the contact metrics, and no HOI numbers
-    (scalars, ) = (work_dir / 'test').glob('*/*.json')
-    metrics = json.loads(scalars.read_text())
+    metrics = result['metrics']
     assert {'contact/SC-Acc', 'contact/C-Acc', 'contact/mIoU', 'contact/wIoU'} <= set(metrics)
     assert not any(key.startswith('hoi/') for key in metrics)
-    (log, ) = (work_dir / 'test').glob('*/*.log')
-    lines = [line for line in log.read_text().splitlines() if 'INFO - HOIMetric' in line]
+    lines = [line for line in result['log'].splitlines() if 'INFO - HOIMetric' in line]
     assert len(lines) == 1 and 'predicts no HOI triplets' in lines[0]
     # the predictions file: every test image, its contact mask and part scores, no triplets
-    preds = json.loads(out_json.read_text())
+    preds = result['predictions']
     test_images = json.load(open(osp.join(data, 'annotations', 'test.json')))['images']
     assert sorted(p['file_name'] for p in preds) == sorted(im['file_name'] for im in test_images)
     for entry in preds:

@@ -142,6 +142,32 @@ def small_iim_cfg(**kwargs) -> dict:
     return cfg
 
 
+def small_hoi_detector_cfg(interaction_head: dict, **kwargs) -> dict:
+    """An HOIDetector: ResNet-18 at 8 base channels, its stage-3 F_B (32 channels), and
+    ``interaction_head``; ``kwargs`` add to it."""
+    return dict(
+        type='HOIDetector',
+        data_preprocessor=dict(
+            type='DetDataPreprocessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True,
+            pad_size_divisor=32),
+        backbone=dict(
+            type='mmdet.ResNet',
+            depth=18,
+            base_channels=8,
+            num_stages=3,
+            out_indices=(2, ),
+            strides=(1, 2, 2),
+            dilations=(1, 1, 1),
+            norm_cfg=dict(type='BN', requires_grad=True),
+            norm_eval=False,
+            init_cfg=None),
+        interaction_head=interaction_head,
+        **kwargs)
+
+
 def small_iim(**kwargs):
     """The IIM of :func:`small_iim_cfg`, initialised."""
     from pair_plugin.registry import MODELS

@@ -19,9 +19,11 @@ def test_a_positional_encoding_not_half_the_width_is_refused_by_name(name):
     cfg = TRANSFORMERS[name]()
     num_feats = cfg['positional_encoding']['num_feats']
     cfg['positional_encoding'] = dict(num_feats=num_feats + 2, normalize=True)
-    with pytest.raises(ValueError, match=f'^{name}: positional_encoding.num_feats '
-                       rf'\({num_feats + 2}\) must be half of the embedding width '
-                       rf'\({2 * num_feats}\)'):
+    with pytest.raises(
+            ValueError,
+            match=f'^{name}: positional_encoding.num_feats '
+            rf'\({num_feats + 2}\) must be half of the embedding width '
+            rf'\({2 * num_feats}\)'):
         MODELS.build(cfg)
 
 

@@ -5,35 +5,17 @@ import json
 import pytest
 import torch
 from mmengine.logging import MMLogger
-from pairnet_cases import (NUM_ACTIONS, build_model, make_sample, preprocess, small_iim_cfg,
-                           synthetic_image)
+from pairnet_cases import (NUM_ACTIONS, build_model, make_sample, preprocess,
+                           small_hoi_detector_cfg, small_iim_cfg, synthetic_image)
 
 from pair_plugin.evaluation import ContactMetric, DumpPaIRPredictions
 from pair_plugin.models.detectors import HOIDetector
 
 
-def small_hoi_detector_cfg(**head):
-    """ResNet-18 at 8 base channels, its stage-3 F_B (32 channels), and an IIM head."""
-    return dict(
-        type='HOIDetector',
-        data_preprocessor=dict(
-            type='DetDataPreprocessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True,
-            pad_size_divisor=32),
-        backbone=dict(
-            type='mmdet.ResNet',
-            depth=18,
-            base_channels=8,
-            num_stages=3,
-            out_indices=(2, ),
-            strides=(1, 2, 2),
-            dilations=(1, 1, 1),
-            norm_cfg=dict(type='BN', requires_grad=True),
-            norm_eval=False,
-            init_cfg=None),
-        interaction_head=dict(
+def iim_detector_cfg(**head):
+    """The small HOIDetector with an IIM head (``head`` updates it), 6 triplets an image."""
+    return small_hoi_detector_cfg(
+        dict(
             dict(
                 type='IIMHead',
                 in_channels=32,
@@ -58,7 +40,7 @@ def two_samples():
 
 
 def test_loss_trains_every_parameter_with_the_heads_losses():
-    model = build_model(small_hoi_detector_cfg()).train()
+    model = build_model(iim_detector_cfg()).train()
     assert isinstance(model, HOIDetector) and model.interaction_head.mask_feat_channels == 0
     inputs, samples = two_samples()
     data = preprocess(model, inputs, samples)
@@ -73,7 +55,7 @@ def test_loss_trains_every_parameter_with_the_heads_losses():
 
 
 def test_predict_fills_pred_hois_in_original_pixels_and_nothing_else():
-    model = build_model(small_hoi_detector_cfg()).eval()
+    model = build_model(iim_detector_cfg()).eval()
     inputs, samples = two_samples()
     data = preprocess(model, inputs, samples, training=False)
     with torch.no_grad():
@@ -92,7 +74,7 @@ def test_predict_fills_pred_hois_in_original_pixels_and_nothing_else():
 def test_train_and_test_cfg_reach_the_head():
     assigner = dict(
         type='HOIHungarianAssigner', match_costs=[dict(type='ClassificationCost', weight=3.0)])
-    model = build_model(dict(small_hoi_detector_cfg(), train_cfg=dict(assigner=assigner)))
+    model = build_model(dict(iim_detector_cfg(), train_cfg=dict(assigner=assigner)))
     assert model.interaction_head.test_cfg == dict(max_per_img=6)
     assert model.interaction_head.train_cfg == dict(assigner=assigner)
 
@@ -101,7 +83,7 @@ def test_train_and_test_cfg_reach_the_head():
                                            (dict(mask_feat_channels=10), 'no contact map')])
 def test_a_head_config_it_cannot_run_is_refused(head, message):
     with pytest.raises(ValueError, match=message):
-        build_model(small_hoi_detector_cfg(**head))
+        build_model(iim_detector_cfg(**head))
 
 
 def hoi_only_predictions():

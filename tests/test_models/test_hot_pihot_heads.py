@@ -5,7 +5,6 @@ The frozen networks that PIHOT needs (a person segmenter, an inpainter, a depth 
 are never the real ones here: the tests supply stand-ins, fixed functions where a value is
 checked by hand and random-weight ones where only the wiring is exercised.
 """
-import json
 import math
 import os.path as osp
 
@@ -22,7 +21,8 @@ from torch import nn
 import pair_plugin.models  # noqa: F401
 from pair_plugin.models.heads.hot_contact_head import weighted_cross_entropy
 from pair_plugin.registry import MODELS
-from tests.helpers import CONFIGS, load_tool, make_tiny_dataset, write_tiny_config
+from tests.helpers import (CONFIGS, load_tool, make_tiny_dataset, train_and_test_in_process,
+                           write_tiny_config)
 
 init_default_scope('pair_plugin')
 count_tool = load_tool('tools/analysis/count_params.py')
@@ -397,11 +397,7 @@ def test_pihot_standalone_trains_and_tests_through_the_tools(stand_ins, tmp_path
     tiny.dump(str(tmp_path / 'pihot_tiny.py'))
     work, out = str(tmp_path / 'work'), str(tmp_path / 'predictions.json')
     config = str(tmp_path / 'pihot_tiny.py')
-    load_tool('tools/train.py').main([config, '--work-dir', work])
-    load_tool('tools/test.py').main(
-        [config, osp.join(work, 'epoch_1.pth'), '--work-dir', work, '--out', out])
-    with open(out) as f:
-        predictions = json.load(f)
+    predictions = train_and_test_in_process(config, work, out)['predictions']
     assert len(predictions) == 2
     for entry in predictions:
         assert entry['hois'] == [] and entry['contact_mask']

@@ -1,7 +1,5 @@
 """RCLTrans (MUREN) and DisTrans (TED-Net): their pieces, their configs and their parameter
 counts beside the paper's Table 1 (the head contract itself: test_head_interfaces.py)."""
-import glob
-import json
 import math
 import os.path as osp
 
@@ -11,14 +9,15 @@ import torch
 from mmcv.cnn.bricks.transformer import MultiheadAttention
 from mmengine.config import Config
 from muren_ted_cases import ATTN, FFN, small_head_cfg
-from pairnet_cases import (NUM_ACTIONS, build_model, preprocess, small_model_cfg,
-                           two_synthetic_samples)
+from pairnet_cases import (NUM_ACTIONS, build_model, preprocess, small_hoi_detector_cfg,
+                           small_model_cfg, two_synthetic_samples)
 
 import pair_plugin.models  # noqa: F401
 from pair_plugin.models.heads import MURE, DispersalAttention, TEDHead
 from pair_plugin.models.heads.dispersal_attention import gaussian_kernel
 from pair_plugin.registry import MODELS
-from tests.helpers import CONFIGS, load_tool, make_tiny_dataset, write_tiny_config
+from tests.helpers import (CONFIGS, load_tool, make_tiny_dataset, train_and_test_in_process,
+                           write_tiny_config)
 
 count_tool = load_tool('tools/analysis/count_params.py')
 
@@ -265,25 +264,9 @@ def test_standalone_config_is_a_resnet_50_and_the_head_near_table_1(name):
 @pytest.mark.parametrize('name', ['MURENHead', 'TEDHead'])
 def test_hoi_detector_with_the_head_trains_a_step_and_predicts(name):
     model = build_model(
-        dict(
-            type='HOIDetector',
-            data_preprocessor=dict(
-                type='DetDataPreprocessor',
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
-                bgr_to_rgb=True,
-                pad_size_divisor=32),
-            backbone=dict(
-                type='mmdet.ResNet',
-                depth=18,
-                base_channels=8,
-                num_stages=3,
-                out_indices=(2, ),
-                strides=(1, 2, 2),
-                dilations=(1, 1, 1),
-                init_cfg=None),
-            interaction_head=small_head_cfg(
-                name, in_channels=32, num_object_classes=8, num_actions=NUM_ACTIONS))).train()
+        small_hoi_detector_cfg(
+            small_head_cfg(name, in_channels=32, num_object_classes=8,
+                           num_actions=NUM_ACTIONS))).train()
     inputs, samples = two_synthetic_samples()
     losses = model(**preprocess(model, inputs, samples), mode='loss')
     total = sum(losses.values())
@@ -318,21 +301,8 @@ val_evaluator = [dict(type='HOIMetric', train_ann_file=data_root + 'annotations/
 test_evaluator = val_evaluator
 '''
     cfg = write_tiny_config(str(tmp_path / 'ted_cfg.py'), data, extra=extra)
-    work_dir = tmp_path / 'work'
-    # the tools' main() in this process: the same code path without a second start-up
-    load_tool('tools/train.py').main([cfg, '--work-dir', str(work_dir)])
-    assert (work_dir / 'epoch_1.pth').is_file()
-    out_json = tmp_path / 'preds' / 'predictions.json'
-    load_tool('tools/test.py').main([
-        cfg,
-        str(work_dir / 'epoch_1.pth'), '--work-dir',
-        str(work_dir / 'test'), '--out',
-        str(out_json)
-    ])
-    metrics = glob.glob(str(work_dir / 'test' / '*' / '*.json'))
-    assert len(metrics) == 1
-    values = json.load(open(metrics[0]))
+    result = train_and_test_in_process(cfg, str(tmp_path / 'work'), str(tmp_path / 'preds.json'))
+    values, preds = result['metrics'], result['predictions']
     assert 0 <= values['hoi/mAP'] <= 100 and not any(k.startswith('contact/') for k in values)
-    preds = json.load(open(out_json))
     assert len(preds) == 2 and all(0 < len(p['hois']) <= 7 for p in preds)
     assert all(p['contact_mask'] is None for p in preds)

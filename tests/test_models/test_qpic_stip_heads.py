@@ -6,8 +6,8 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from pairnet_cases import (NUM_ACTIONS, build_model, make_sample, preprocess, small_model_cfg,
-                           two_synthetic_samples)
+from pairnet_cases import (NUM_ACTIONS, build_model, make_sample, preprocess,
+                           small_hoi_detector_cfg, small_model_cfg, two_synthetic_samples)
 from qpic_stip_cases import small_qpic_cfg, small_stip_cfg
 
 import pair_plugin.models  # noqa: F401
@@ -198,25 +198,8 @@ def test_pairnet_with_the_head_trains_and_predicts(cfg):
 
 def test_hoi_detector_with_stip_trains_a_step_with_the_ground_truth_pairs():
     model = build_model(
-        dict(
-            type='HOIDetector',
-            data_preprocessor=dict(
-                type='DetDataPreprocessor',
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
-                bgr_to_rgb=True,
-                pad_size_divisor=32),
-            backbone=dict(
-                type='mmdet.ResNet',
-                depth=18,
-                base_channels=8,
-                num_stages=3,
-                out_indices=(2, ),
-                strides=(1, 2, 2),
-                dilations=(1, 1, 1),
-                init_cfg=None),
-            interaction_head=small_stip_cfg(num_object_classes=8,
-                                            num_actions=NUM_ACTIONS))).train()
+        small_hoi_detector_cfg(small_stip_cfg(num_object_classes=8,
+                                              num_actions=NUM_ACTIONS))).train()
     inputs, samples = two_synthetic_samples()
     calls = []
     model.interaction_head.register_forward_hook(
