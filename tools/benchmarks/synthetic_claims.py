@@ -106,11 +106,11 @@ def data_options(data_root: str, splits: Sequence[str]) -> List[str]:
     return [f'{split}_dataloader.dataset.data_root={data_root}' for split in splits]
 
 
-def train_step(what: str, config: str, work_dir: str, data_root: str, seed: int,
-               mim: str) -> Optional[Step]:
-    """Training ``config`` into ``work_dir``: none when it is finished, resumed when it
-    was cut short."""
-    if osp.isfile(last_epoch_checkpoint(work_dir, config)):
+def train_step(what: str, config: str, work_dir: str, final_checkpoint: str, data_root: str,
+               seed: int, mim: str) -> Optional[Step]:
+    """Training ``config`` into ``work_dir``: none when it left ``final_checkpoint``,
+    resumed when it was cut short."""
+    if osp.isfile(final_checkpoint):
         return None
     argv = [mim, 'train', 'pair_plugin', config, '--work-dir', work_dir]
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
@@ -137,19 +137,19 @@ def plan(name: str,
         model = Config.fromfile(osp.join(REPO, system.config)).model
         halves = dict(
             zip(name.split('+'), (model.hoi_detector.config, model.contact_segmenter.config)))
+        finals = []
         for half, config in halves.items():
+            half_dir = osp.join(run_dir, half)
+            finals.append(last_epoch_checkpoint(half_dir, config))
             steps.append(
-                train_step(f'training {half}', config, osp.join(run_dir, half), data_root, seed,
-                           mim))
+                train_step(f'training {half}', config, half_dir, finals[-1], data_root, seed, mim))
         checkpoint = osp.join(run_dir, f'{name}.pth')
         steps.append(
-            Step('joining the halves', [python, JOIN_TOOL, system.config] + [
-                last_epoch_checkpoint(osp.join(run_dir, half), config)
-                for half, config in halves.items()
-            ] + [checkpoint]))
+            Step('joining the halves', [python, JOIN_TOOL, system.config] + finals + [checkpoint]))
     else:
-        steps.append(train_step('training', system.config, run_dir, data_root, seed, mim))
         checkpoint = last_epoch_checkpoint(run_dir, system.config)
+        steps.append(
+            train_step('training', system.config, run_dir, checkpoint, data_root, seed, mim))
     steps.append(
         Step('testing', [
             mim, 'test', 'pair_plugin', system.config, '--checkpoint', checkpoint, '--work-dir',
