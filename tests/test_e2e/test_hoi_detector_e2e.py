@@ -5,6 +5,7 @@ import os.path as osp
 from mmengine.config import Config
 
 from tests.helpers import CONFIGS, make_tiny_dataset, train_and_test_in_process, write_tiny_config
+from tests.test_models.pairnet_cases import small_resnet18_cfg
 from tests.test_models.qpic_stip_cases import small_detr_transformer_cfg
 
 
@@ -13,15 +14,7 @@ def tiny_trans_model() -> dict:
     ResNet-18 at 8 base channels (F_B: stage 3, 32 channels) with a 32-channel DETR
     transformer; the synthetic set's 80 objects and 10 actions."""
     model = Config.fromfile(osp.join(CONFIGS, 'two_model', 'trans_r50_pair1.py')).model
-    model.backbone = dict(
-        type='ResNet',
-        depth=18,
-        base_channels=8,
-        num_stages=3,
-        out_indices=(2, ),
-        strides=(1, 2, 2),
-        dilations=(1, 1, 1),
-        init_cfg=None)
+    model.backbone = small_resnet18_cfg()
     model.interaction_head.in_channels = 32
     model.interaction_head.transformer = small_detr_transformer_cfg(num_queries=6)
     model.interaction_head.num_actions = 10

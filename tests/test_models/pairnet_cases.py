@@ -142,8 +142,23 @@ def small_iim_cfg(**kwargs) -> dict:
     return cfg
 
 
+def small_resnet18_cfg(**kwargs) -> dict:
+    """ResNet-18 at 8 base channels, its first three stages, the last one F_B (32 channels,
+    stride 16), no pretrained weights; ``kwargs`` add to it."""
+    return dict(
+        type='mmdet.ResNet',
+        depth=18,
+        base_channels=8,
+        num_stages=3,
+        out_indices=(2, ),
+        strides=(1, 2, 2),
+        dilations=(1, 1, 1),
+        init_cfg=None,
+        **kwargs)
+
+
 def small_hoi_detector_cfg(interaction_head: dict, **kwargs) -> dict:
-    """An HOIDetector: ResNet-18 at 8 base channels, its stage-3 F_B (32 channels), and
+    """An HOIDetector: :func:`small_resnet18_cfg` (BatchNorm trained) and
     ``interaction_head``; ``kwargs`` add to it."""
     return dict(
         type='HOIDetector',
@@ -153,17 +168,7 @@ def small_hoi_detector_cfg(interaction_head: dict, **kwargs) -> dict:
             std=[58.395, 57.12, 57.375],
             bgr_to_rgb=True,
             pad_size_divisor=32),
-        backbone=dict(
-            type='mmdet.ResNet',
-            depth=18,
-            base_channels=8,
-            num_stages=3,
-            out_indices=(2, ),
-            strides=(1, 2, 2),
-            dilations=(1, 1, 1),
-            norm_cfg=dict(type='BN', requires_grad=True),
-            norm_eval=False,
-            init_cfg=None),
+        backbone=small_resnet18_cfg(norm_eval=False),
         interaction_head=interaction_head,
         **kwargs)
 

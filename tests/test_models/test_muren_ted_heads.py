@@ -10,7 +10,7 @@ from mmcv.cnn.bricks.transformer import MultiheadAttention
 from mmengine.config import Config
 from muren_ted_cases import ATTN, FFN, small_head_cfg
 from pairnet_cases import (NUM_ACTIONS, build_model, preprocess, small_hoi_detector_cfg,
-                           small_model_cfg, two_synthetic_samples)
+                           small_model_cfg, small_resnet18_cfg, two_synthetic_samples)
 
 import pair_plugin.models  # noqa: F401
 from pair_plugin.models.heads import MURE, DispersalAttention, TEDHead
@@ -294,8 +294,7 @@ model = dict(
     data_preprocessor=dict(type='DetDataPreprocessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_size_divisor=32,
                            pad_seg=True, seg_pad_value=255),
-    backbone=dict(type='ResNet', depth=18, base_channels=8, num_stages=3, out_indices=(2, ),
-                  strides=(1, 2, 2), dilations=(1, 1, 1), init_cfg=None),
+    backbone={small_resnet18_cfg()!r},
     interaction_head={head!r})
 val_evaluator = [dict(type='HOIMetric', train_ann_file=data_root + 'annotations/train.json')]
 test_evaluator = val_evaluator

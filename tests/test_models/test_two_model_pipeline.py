@@ -17,6 +17,7 @@ from pair_plugin.apis import inference_pair, init_model
 from pair_plugin.models.detectors.two_model_pipeline import find_config, half_config
 from pair_plugin.registry import DATASETS, MODELS
 from tests.helpers import CONFIGS, REPO, load_tool, make_tiny_dataset, write_tiny_config
+from tests.test_models.pairnet_cases import small_resnet18_cfg
 from tests.test_models.qpic_stip_cases import small_detr_transformer_cfg
 
 init_default_scope('pair_plugin')
@@ -37,8 +38,7 @@ def write_tiny_halves(folder, contact_preprocessor: str = '') -> tuple:
         f.write(f'''
 _base_ = [{osp.join(CONFIGS, 'two_model', 'trans_r50_pair1.py')!r}]
 model = dict(
-    backbone=dict(_delete_=True, type='ResNet', depth=18, base_channels=8, num_stages=3,
-                  out_indices=(2, ), strides=(1, 2, 2), dilations=(1, 1, 1), init_cfg=None),
+    backbone=dict(_delete_=True, **{small_resnet18_cfg()!r}),
     interaction_head=dict(in_channels=32, num_actions=10,
                           transformer=dict(_delete_=True, **{small_detr_transformer_cfg(6)!r})),
     test_cfg=dict(max_per_img=10))
