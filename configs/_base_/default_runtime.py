@@ -23,7 +23,10 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'))
 
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='PaIRVisualizer', vis_backends=vis_backends, name='visualizer')
+# no fixed `name` (mmdet's configs give 'visualizer'): mmengine keeps one visualizer per name
+# in a process, so a second Runner would write its scalars into the first one's folder;
+# unnamed, each Runner's visualizer is named after its run
+visualizer = dict(type='PaIRVisualizer', vis_backends=vis_backends)
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 
 log_level = 'INFO'

@@ -173,3 +173,16 @@ def test_paper_config_without_data_stops_with_the_ways_forward(tmp_path):
     assert 'Traceback' not in out and 'System environment' not in out
     assert 'PaIRNet' not in out and len(out.splitlines()) <= 12, out
     assert not (tmp_path / 'wd').exists()
+
+
+def test_two_trainings_in_one_process_write_their_own_scalars(tiny):
+    """Two trainings in one process (a notebook, a sweep script): each one's scalars land
+    in its own work dir."""
+    root, data, _ = tiny
+    train = load_tool('tools/train.py')
+    for name in ('first', 'second'):
+        cfg = write_tiny_config(str(root / f'{name}.py'), data)
+        train.main([cfg, '--work-dir', str(root / name)])
+        (scalars, ) = glob.glob(str(root / name / '*' / 'vis_data' / 'scalars.json'))
+        with open(scalars) as f:
+            assert [json.loads(line)['epoch'] for line in f if '"loss"' in line] == [1, 1]
